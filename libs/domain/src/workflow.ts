@@ -1,0 +1,61 @@
+/**
+ * A workflow as Skein holds it after parsing and validation: every default applied, every
+ * duration in milliseconds, env as a list. This is what is stored as a workflow version's spec
+ * and what the scheduler reads; the file format is in docs/workflows.md.
+ */
+
+export type ParamType = 'string' | 'integer' | 'number' | 'boolean';
+
+export interface ParamSpec {
+  readonly type: ParamType;
+  /** Absent: the param is required at trigger time. */
+  readonly default?: string | number | boolean;
+  readonly description?: string;
+}
+
+export interface EnvVar {
+  readonly name: string;
+  readonly value: string;
+  /** The value is a secret: it is never logged. */
+  readonly secret: boolean;
+}
+
+export interface TaskSpec {
+  readonly name: string;
+  /** Container image (kubernetes runtime); ignored by the local runtime. */
+  readonly image?: string;
+  /** Program and its leading arguments. */
+  readonly command: readonly string[];
+  readonly args: readonly string[];
+  readonly env: readonly EnvVar[];
+  /** Names of upstream tasks, in file order. */
+  readonly dependsOn: readonly string[];
+  /** Extra attempts after the first fails. */
+  readonly retries: number;
+  /** Wait before a retry, in ms. */
+  readonly retryDelayMs: number;
+  /** Kill the attempt after this long; 0 = no limit. */
+  readonly timeoutMs: number;
+  /** The executor queue (fleet) that runs this task. @default "default" */
+  readonly queue: string;
+}
+
+export interface WorkflowSpec {
+  readonly apiVersion: 'skein.dev/v1';
+  readonly kind: 'Workflow';
+  readonly metadata: {
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+  };
+  readonly spec: {
+    /** Cron expression or preset; absent = manual only. */
+    readonly schedule?: string;
+    /** IANA time zone of the schedule. @default "UTC" */
+    readonly timezone: string;
+    readonly startDate?: string;
+    readonly catchup: boolean;
+    readonly maxActiveRuns?: number;
+    readonly params: Readonly<Record<string, ParamSpec>>;
+    readonly tasks: readonly TaskSpec[];
+  };
+}
