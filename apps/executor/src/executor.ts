@@ -1,0 +1,344 @@
+import type { Logger } from 'pino';
+import { subjects, type BusMessage, type Headers, type Subscription } from '@skein/bus';
+import { CancelAttempt, TaskDispatch } from '@skein/proto';
+import { formatDuration, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
+import { AttemptLog } from './attempt-log';
+import { ExecutorStateError } from './errors';
+import type { ExecutorState } from './executor-state';
+import { compileExecutorOptions, dispatchDurable, type CompiledExecutorOptions, type ExecutorOptions } from './executor-options';
+import { publishLostAttempt } from './lost-attempt';
+import { publishWithRetry } from './publish-with-retry';
+import { createRedactor } from './redactor';
+import { encodeTaskEvent, outcomeLine, terminalKind, toTaskLaunch, type TaskEventKind } from './task-events';
+import { unavailableTask } from './unavailable-task';
+
+/** Options of {@link Executor.stop}. */
+export interface StopOptions {
+  /** How long running tasks may take to finish before they are cancelled. @default 30000 */
+  readonly graceMs?: number;
+}
+
+/** An attempt running here. */
+interface ActiveAttempt {
+  readonly dispatch: TaskDispatch;
+  /** Every delivery of the dispatch seen while it runs: each is kept in progress and acked at the end. */
+  readonly messages: BusMessage[];
+  task: RunningTask | undefined;
+  /** Set when the executor itself stopped the task (shutdown); it is then reported LOST, so retries apply. */
+  lostReason: string | undefined;
+}
+
+const DONE: Promise<void> = Promise.resolve();
+/** Tolerated difference between the scheduler's clock (dispatch time) and this executor's. */
+const CLOCK_SKEW_MS = 1000;
+
+/**
+ * Takes task dispatches from the bus, runs them on a runtime, and reports what happened: a
+ * `started` event, every line of output (numbered, redacted, batched) and a terminal event, and
+ * only then acks the dispatch — so a dispatch whose outcome was not recorded comes back. Stateless:
+ * everything it knows is in the messages it holds.
+ */
+export class Executor {
+  private readonly options: CompiledExecutorOptions;
+  private readonly logger: Logger;
+  private current: ExecutorState = 'idle';
+  private readonly active = new Map<string, ActiveAttempt>();
+  /** attempt id → reason, for a cancel that arrived before its dispatch. Oldest first. */
+  private readonly recentCancels = new Map<string, string>();
+  private readonly dispatchSubscriptions: Subscription[] = [];
+  private cancelSubscription: Subscription | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: ExecutorOptions) {
+    this.options = compileExecutorOptions(options);
+    this.logger = this.options.logger;
+  }
+
+  get state(): ExecutorState {
+    return this.current;
+  }
+
+  /** This executor's name in events and logs. */
+  get identity(): string {
+    return this.options.identity;
+  }
+
+  /** How many attempts are running here now (noop tasks never count: they end at once). */
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Subscribes to cancellations and starts taking dispatches from every queue. */
+  start(): Promise<void> {
+    if (this.current !== 'idle') return Promise.reject(new ExecutorStateError(`start() needs an idle executor; this one is ${this.current}`));
+    this.setState('starting');
+    this.starting = this.subscribe();
+    return this.starting;
+  }
+
+  /** Stops taking dispatches, lets running tasks finish for up to `graceMs`, then cancels them. Idempotent. */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options.graceMs ?? 30_000);
+    return this.stopping;
+  }
+
+  private async subscribe(): Promise<void> {
+    const { bus, queues, capacity, ackWaitMs, identity } = this.options;
+    try {
+      await bus.ensureStreams();
+      this.cancelSubscription = bus.subscribeCore(subjects.cancel('*'), this.onCancel);
+      for (const queue of queues) {
+        this.dispatchSubscriptions.push(await bus.consume(
+          { stream: 'dispatch', durable: dispatchDurable(queue), filterSubject: subjects.dispatch(queue), ackWaitMs, maxInFlight: capacity },
+          this.onDispatch,
+        ));
+      }
+    } catch (err) {
+      await this.unsubscribe();
+      this.setState('stopped');
+      throw err;
+    }
+    this.ticker = setInterval(this.keepInProgress, Math.floor(ackWaitMs / 3));
+    this.setState('running');
+    this.logger.info({ identity, queues, capacity, runtimes: [...this.options.runtimes.keys()] }, 'executor started');
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    if (this.current === 'idle') {
+      this.setState('stopped');
+      return;
+    }
+    await this.starting?.catch(() => undefined);
+    if (this.current === 'stopped') return;
+    this.setState('stopping');
+    this.logger.info({ graceMs, active: this.active.size }, 'executor stopping: taking no more dispatches');
+    const drained = Promise.all(this.dispatchSubscriptions.map((s) => s.drain()));
+    this.setState('draining');
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = await Promise.race([
+      drained.then(() => false),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceMs); }),
+    ]);
+    clearTimeout(timer);
+    if (graceOver && this.active.size > 0) {
+      this.logger.warn({ active: this.active.size, graceMs }, 'shutdown grace elapsed: cancelling the tasks still running');
+      const reason = `executor ${this.options.identity} stopped (its shutdown grace of ${formatDuration(graceMs)} elapsed) before the task ended`;
+      for (const attempt of this.active.values()) {
+        attempt.lostReason = reason;
+        attempt.task?.cancel('executor shutting down');
+      }
+    }
+    await drained;
+    await this.unsubscribe();
+    this.setState('stopped');
+    this.logger.info('executor stopped');
+  }
+
+  private setState(state: ExecutorState): void {
+    this.current = state;
+    try {
+      this.options.onStateChange?.(state);
+    } catch (err) {
+      this.logger.warn({ err, state }, 'onStateChange threw');
+    }
+  }
+
+  private async unsubscribe(): Promise<void> {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker = undefined;
+    const subscriptions = [...this.dispatchSubscriptions, ...(this.cancelSubscription ? [this.cancelSubscription] : [])];
+    this.dispatchSubscriptions.length = 0;
+    this.cancelSubscription = undefined;
+    await Promise.all(subscriptions.map((s) => s.drain().catch((err: unknown) => this.logger.warn({ err }, 'subscription drain failed'))));
+  }
+
+  /** The handler of every dispatch. Not async itself, so a duplicate costs no promise. */
+  private readonly onDispatch = (message: BusMessage): Promise<void> => {
+    let dispatch: TaskDispatch;
+    try {
+      dispatch = TaskDispatch.decode(message.data);
+    } catch (err) {
+      this.logger.error({ err, subject: message.subject }, 'undecodable dispatch dropped');
+      message.term();
+      return DONE;
+    }
+    const running = this.active.get(dispatch.attemptId);
+    if (running !== undefined) {
+      // Delivered again while it runs here (the ack deadline passed in a stall): keep it going, ack it too.
+      running.messages.push(message);
+      return DONE;
+    }
+    const runtime = dispatch.runtime === '' ? this.options.defaultRuntime : this.options.runtimes.get(dispatch.runtime);
+    if (runtime === undefined) return this.runAttempt(message, dispatch, unavailableTask(this.unknownRuntimeMessage(dispatch.runtime)));
+    if (runtime.runInline !== undefined) return this.finishInline(message, dispatch, runtime.runInline(toTaskLaunch(dispatch)));
+    if (this.diedElsewhere(message, dispatch)) return this.reportLost(message, dispatch);
+    return this.runAttempt(message, dispatch, (launch, onOutput) => runtime.launch(launch, onOutput));
+  };
+
+  /** The fast path of an inline runtime (noop): no started event, no log, one terminal event, ack. */
+  private async finishInline(message: BusMessage, dispatch: TaskDispatch, result: TaskResult): Promise<void> {
+    const redact = result.ok ? noRedaction : createRedactor(dispatch.env);
+    try {
+      await this.publishEvent(dispatch, terminalKind(result, redact), ':end');
+    } catch (err) {
+      this.giveBack([message], dispatch, err);
+      return;
+    }
+    await this.ack(message);
+  }
+
+  private async runAttempt(
+    message: BusMessage,
+    dispatch: TaskDispatch,
+    launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void) => RunningTask,
+  ): Promise<void> {
+    const { attemptId } = dispatch;
+    const attempt: ActiveAttempt = { dispatch, messages: [message], task: undefined, lostReason: undefined };
+    this.active.set(attemptId, attempt);
+    try {
+      const { bus, identity, logBatch, publishRetry } = this.options;
+      const redact = createRedactor(dispatch.env);
+      const log = new AttemptLog(bus, dispatch, redact, logBatch, publishRetry, this.logger);
+      log.append('system', `attempt ${dispatch.attempt} started on executor ${identity}`, new Date());
+      const task = launchSafely(launch, toTaskLaunch(dispatch), (line) => log.append(line.stream, line.text, line.time));
+      attempt.task = task;
+      const cancelled = this.recentCancels.get(attemptId);
+      if (cancelled !== undefined) {
+        this.recentCancels.delete(attemptId);
+        task.cancel(cancelled);
+      }
+      const startedSent = task.started.then(
+        (startTime) => this.publishEvent(dispatch, { $case: 'started', started: { startTime } }, ':started').catch((err: unknown) => {
+          // The terminal event still tells the scheduler everything; a lost `started` only delays its view.
+          this.logger.warn({ err, attemptId }, 'the started event could not be published');
+        }),
+        () => undefined,
+      );
+      let result = await task.result;
+      if (attempt.lostReason !== undefined && result.reason === 'CANCELLED') {
+        result = { ...result, reason: 'LOST', message: attempt.lostReason };
+      }
+      log.append('system', outcomeLine(result), new Date());
+      try {
+        await log.close();
+      } catch {
+        // Already logged by AttemptLog. The outcome matters more than the log: report it anyway.
+      }
+      await startedSent;
+      await this.publishEvent(dispatch, terminalKind(result, redact), ':end');
+    } catch (err) {
+      this.giveBack(attempt.messages, dispatch, err);
+      return;
+    } finally {
+      this.active.delete(attemptId);
+    }
+    for (const delivery of attempt.messages) await this.ack(delivery);
+  }
+
+  /**
+   * The outcome could not be published (the bus stayed unavailable through every retry): hands the
+   * dispatch back to come again after the ack wait — late enough to be recognised as lost, since this
+   * executor no longer holds the task — instead of acking an outcome nobody recorded.
+   */
+  private giveBack(messages: readonly BusMessage[], dispatch: TaskDispatch, err: unknown): void {
+    this.logger.error({ err, attemptId: dispatch.attemptId, runId: dispatch.runId }, 'the outcome of an attempt could not be published; its dispatch will come back');
+    for (const message of messages) message.nak(this.options.ackWaitMs);
+  }
+
+  /**
+   * Whether a dispatch that is not running here ran on an executor that died. It must be a
+   * redelivery; and since the broker brings back the dispatch of a dead executor only after the ack
+   * wait, one that returns sooner was handed back unstarted (a subscriber returning prefetched
+   * messages, a handler that threw before launching) and simply runs.
+   */
+  private diedElsewhere(message: BusMessage, dispatch: TaskDispatch): boolean {
+    if (message.deliveryCount <= 1) return false;
+    const dispatched = dispatch.dispatchTime?.getTime();
+    return dispatched === undefined || Date.now() - dispatched >= this.options.ackWaitMs - CLOCK_SKEW_MS;
+  }
+
+  /** A redelivered dispatch whose process died with the executor that ran it. */
+  private async reportLost(message: BusMessage, dispatch: TaskDispatch): Promise<void> {
+    try {
+      await publishLostAttempt(this.options, dispatch, message.deliveryCount, this.headers(dispatch));
+    } catch (err) {
+      this.giveBack([message], dispatch, err);
+      return;
+    }
+    await this.ack(message);
+  }
+
+  private publishEvent(dispatch: TaskDispatch, kind: TaskEventKind, suffix: ':started' | ':end'): Promise<void> {
+    const { bus, identity, publishRetry } = this.options;
+    const headers = this.headers(dispatch);
+    const msgId = dispatch.attemptId + suffix;
+    const data = encodeTaskEvent(dispatch, identity, kind);
+    return publishWithRetry(bus, subjects.event(dispatch.runId), data, headers ? { msgId, headers } : { msgId }, publishRetry);
+  }
+
+  private headers(dispatch: TaskDispatch): Headers | undefined {
+    return dispatch.traceparent ? { traceparent: dispatch.traceparent } : undefined;
+  }
+
+  private async ack(message: BusMessage): Promise<void> {
+    try {
+      await message.ack();
+    } catch (err) {
+      // The dispatch comes back and is reported again; the scheduler ignores events for an ended attempt.
+      this.logger.warn({ err, subject: message.subject }, 'a dispatch ack was not confirmed');
+    }
+  }
+
+  private readonly onCancel = (subject: string, data: Uint8Array): void => {
+    let cancel: CancelAttempt;
+    try {
+      cancel = CancelAttempt.decode(data);
+    } catch (err) {
+      this.logger.warn({ err, subject }, 'undecodable cancel ignored');
+      return;
+    }
+    const attemptId = cancel.attemptId || subject.slice(subject.lastIndexOf('.') + 1);
+    const reason = cancel.reason || 'cancelled';
+    const attempt = this.active.get(attemptId);
+    if (attempt?.task !== undefined) {
+      this.logger.info({ attemptId, reason }, 'cancelling attempt');
+      attempt.task.cancel(reason);
+      return;
+    }
+    // Not here (yet): remember it in case the dispatch is still on its way.
+    this.recentCancels.set(attemptId, reason);
+    if (this.recentCancels.size > this.options.rememberCancels) {
+      const oldest = this.recentCancels.keys().next();
+      if (!oldest.done) this.recentCancels.delete(oldest.value);
+    }
+  };
+
+  /** Keeps every running task's dispatch in progress, so it is not redelivered while it runs. */
+  private readonly keepInProgress = (): void => {
+    for (const attempt of this.active.values()) {
+      for (const message of attempt.messages) message.working();
+    }
+  };
+
+  private unknownRuntimeMessage(name: string): string {
+    return `runtime "${name}" is not offered by executor ${this.options.identity} (it offers ${[...this.options.runtimes.keys()].join(', ')}): ` +
+      'route the task to a queue whose executors have it';
+  }
+}
+
+const noRedaction = (text: string): string => text;
+
+/** Calls a runtime's launch; a runtime that throws (a bug) becomes a task that failed to start. */
+function launchSafely(
+  launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void) => RunningTask,
+  task: TaskLaunch,
+  onOutput: (line: TaskOutput) => void,
+): RunningTask {
+  try {
+    return launch(task, onOutput);
+  } catch (err) {
+    return unavailableTask(`the runtime could not launch the task: ${(err as Error).message}`)(task, onOutput);
+  }
+}

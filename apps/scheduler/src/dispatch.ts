@@ -1,0 +1,66 @@
+import { renderTaskTemplates, referencedTasks, type TaskSpec } from '@skein/domain';
+import { TaskDispatch } from '@skein/proto';
+import { subjects } from '@skein/bus';
+import type { OutboxMessage } from '@skein/store';
+
+export interface DispatchRun {
+  readonly id: string;
+  readonly workflowId: string;
+  readonly workflowVersion: number;
+  readonly params: Record<string, string | number | boolean>;
+  readonly logicalDate: Date;
+}
+
+export interface DispatchInput {
+  readonly run: DispatchRun;
+  readonly task: TaskSpec;
+  readonly attemptId: string;
+  readonly attempt: number;
+  /** Outputs of the upstream tasks this task's templates reference. */
+  readonly outputs: ReadonlyMap<string, Record<string, unknown>>;
+  readonly traceparent: string;
+  readonly now: Date;
+}
+
+/** Tasks whose outputs a task's templates read (so only those are loaded). */
+export function outputsNeeded(task: TaskSpec): string[] {
+  return referencedTasks(task);
+}
+
+/**
+ * The outbox message that dispatches one attempt: templates rendered against the run, subject per
+ * queue, and the attempt id as the message id so a re-publish is deduplicated by the stream.
+ * Throws the domain's TemplateError when a template cannot be rendered.
+ */
+export function buildDispatch(input: DispatchInput): OutboxMessage {
+  const { run, attemptId } = input;
+  const task = renderTaskTemplates(input.task, {
+    params: run.params,
+    run: { id: run.id, logicalDate: run.logicalDate, workflow: run.workflowId },
+    outputs: Object.fromEntries(input.outputs),
+  });
+  const message = TaskDispatch.fromPartial({
+    attemptId,
+    runId: run.id,
+    workflow: run.workflowId,
+    workflowVersion: run.workflowVersion,
+    task: task.name,
+    attempt: input.attempt,
+    queue: task.queue,
+    runtime: '',
+    image: task.image ?? '',
+    command: [...task.command],
+    args: [...task.args],
+    env: task.env.map((e) => ({ name: e.name, value: e.value, secret: e.secret })),
+    timeoutMs: task.timeoutMs,
+    logicalDate: run.logicalDate,
+    traceparent: input.traceparent,
+    dispatchTime: input.now,
+  });
+  return {
+    subject: subjects.dispatch(task.queue),
+    msgId: attemptId,
+    payload: TaskDispatch.encode(message).finish(),
+    headers: input.traceparent ? { traceparent: input.traceparent } : {},
+  };
+}

@@ -1,0 +1,47 @@
+import * as grpc from '@grpc/grpc-js';
+import pino from 'pino';
+import { z } from 'zod';
+import { createNatsBus } from '@skein/bus';
+import { fields, listenGrpc, loadConfig, Shutdown, stopGrpc } from '@skein/config';
+import { createPool, migrate } from '@skein/store';
+import { startTelemetry } from '@skein/telemetry';
+import { addSchedulerService } from './internal-grpc';
+import { Scheduler } from './scheduler';
+
+const schema = z.object({
+  DATABASE_URL: fields.databaseUrl,
+  NATS_URL: fields.natsUrl,
+  SCHEDULER_GRPC_HOST: fields.host,
+  SCHEDULER_GRPC_PORT: fields.port(7071),
+  LOG_LEVEL: fields.logLevel,
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+});
+
+async function main(): Promise<number> {
+  const config = loadConfig(schema, process.env, 'scheduler');
+  const logger = pino({ name: 'scheduler', level: config.LOG_LEVEL });
+  const telemetry = await startTelemetry({ serviceName: 'skein-scheduler', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const pool = createPool(config.DATABASE_URL, { max: 20, applicationName: 'skein-scheduler' });
+  await migrate(pool);
+  const bus = await createNatsBus({ servers: config.NATS_URL.split(','), name: 'skein-scheduler', logger });
+  await bus.ensureStreams();
+  const scheduler = new Scheduler({ pool, bus, logger });
+  await scheduler.start();
+  const server = new grpc.Server();
+  addSchedulerService(server, scheduler);
+  const port = await listenGrpc(server, config.SCHEDULER_GRPC_HOST, config.SCHEDULER_GRPC_PORT);
+  logger.info({ port }, 'scheduler serving internal gRPC');
+  const shutdown = new Shutdown({ logger })
+    .add('grpc', () => stopGrpc(server))
+    .add('scheduler', () => scheduler.stop())
+    .add('nats', () => bus.close())
+    .add('postgres', () => pool.end())
+    .add('telemetry', () => telemetry.shutdown())
+    .listen();
+  return shutdown.done;
+}
+
+main().then((code) => process.exit(code), (err: Error) => {
+  process.stderr.write(`scheduler: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,91 @@
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Bus } from '@skein/bus';
+import { claimStaleOutbox, deleteOutbox, withTransaction, type StoredOutboxMessage } from '@skein/store';
+
+export interface OutboxPublisherOptions {
+  readonly pool: Pool;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  /** Rows older than this are taken to be orphaned by a dead publisher and re-published. @default 5000 */
+  readonly staleAfterMs?: number;
+  /** How often to look for orphaned rows. @default 1000 */
+  readonly sweepIntervalMs?: number;
+}
+
+/**
+ * Publishes outbox rows right after the transaction that wrote them commits (the hot path), deletes
+ * them in the background in batches, and sweeps up rows whose publisher died before sending. The
+ * stream deduplicates on the message id, so a row published twice is delivered once.
+ */
+export class OutboxPublisher {
+  private readonly sent: number[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private sweeping: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: OutboxPublisherOptions) {}
+
+  start(): void {
+    const interval = this.options.sweepIntervalMs ?? 1000;
+    this.sweepTimer = setInterval(() => {
+      this.sweeping = this.sweeping.then(async () => { await this.sweep(); }).catch((err) => this.options.logger.warn({ err }, 'outbox sweep failed'));
+    }, interval);
+    this.sweepTimer.unref();
+  }
+
+  /** Publishes committed messages; failures are left for the sweeper. */
+  async publish(messages: readonly StoredOutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const results = await Promise.allSettled(messages.map((m) => this.options.bus.publish(m.subject, m.payload, { msgId: m.msgId, headers: m.headers })));
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') this.sent.push((messages[i] as StoredOutboxMessage).id);
+      else this.options.logger.warn({ err: result.reason, msgId: messages[i]?.msgId }, 'publish failed; the outbox sweeper will retry');
+    });
+    this.scheduleFlush();
+  }
+
+  /** Re-publishes rows left behind by a publisher that died between commit and send. */
+  async sweep(): Promise<number> {
+    if (this.stopped) return 0;
+    return withTransaction(this.options.pool, async (tx) => {
+      const stale = await claimStaleOutbox(tx, this.options.staleAfterMs ?? 5000, 500);
+      for (const m of stale) await this.options.bus.publish(m.subject, m.payload, { msgId: m.msgId, headers: m.headers });
+      await deleteOutbox(tx, stale.map((m) => m.id));
+      if (stale.length > 0) this.options.logger.info({ count: stale.length }, 're-published orphaned outbox messages');
+      return stale.length;
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.stopped) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushing = this.flushing.then(() => this.flush());
+    }, 20);
+  }
+
+  private async flush(): Promise<void> {
+    const ids = this.sent.splice(0, this.sent.length);
+    if (ids.length === 0) return;
+    try {
+      await deleteOutbox(this.options.pool, ids);
+    } catch (err) {
+      // Left in place, the rows are re-published by a sweep and deduplicated by the stream.
+      this.options.logger.warn({ err, count: ids.length }, 'could not delete sent outbox rows');
+    }
+  }
+
+  /** Stops the sweeper and deletes what was sent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.sweeping;
+    await this.flushing;
+    await this.flush();
+  }
+}

@@ -1,0 +1,262 @@
+import type { Pool } from 'pg';
+import pino from 'pino';
+import { createInProcessBus, subjects, type Bus, type Subscription } from '@skein/bus';
+import { parseWorkflowFile } from '@skein/domain';
+import { TaskDispatch, TaskEvent } from '@skein/proto';
+import { applyWorkflow, createPool, getRun, insertOutbox, listRunAttempts, listTaskRuns, migrate } from '@skein/store';
+import { createTestDatabase, type TestDatabase } from '@skein/testing';
+import { Scheduler } from './scheduler';
+
+const logger = pino({ level: 'silent' });
+
+/** Plays an executor: answers each dispatch with the outcome `script` picks. */
+type Outcome = { ok: true; outputs?: Record<string, unknown> } | { ok: false; exitCode?: number; reason?: string };
+
+class ScriptedExecutor {
+  readonly dispatches: TaskDispatch[] = [];
+  private subscription: Subscription | undefined;
+
+  constructor(private readonly bus: Bus, private readonly script: (d: TaskDispatch) => Outcome | 'hold') {}
+
+  async start(): Promise<void> {
+    this.subscription = await this.bus.consume({ stream: 'dispatch', durable: 'scripted', ackWaitMs: 60_000 }, async (message) => {
+      const dispatch = TaskDispatch.decode(message.data);
+      this.dispatches.push(dispatch);
+      const outcome = this.script(dispatch);
+      await message.ack();
+      if (outcome !== 'hold') await this.finish(dispatch, outcome);
+    });
+  }
+
+  async finish(d: TaskDispatch, outcome: Outcome): Promise<void> {
+    const now = new Date();
+    await this.bus.publish(subjects.event(d.runId), TaskEvent.encode(TaskEvent.fromPartial({
+      attemptId: d.attemptId, runId: d.runId, task: d.task, attempt: d.attempt, executor: 'scripted', time: now,
+      kind: outcome.ok
+        ? { $case: 'succeeded', succeeded: { startTime: now, endTime: now, exitCode: 0, outputsJson: outcome.outputs ? JSON.stringify(outcome.outputs) : '' } }
+        : { $case: 'failed', failed: { startTime: now, endTime: now, exitCode: outcome.exitCode ?? 1, reason: outcome.reason ?? 'EXIT_CODE', message: 'scripted failure' } },
+    })).finish());
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.drain();
+  }
+}
+
+function workflowYaml(name: string, tasks: string): string {
+  return `apiVersion: skein.dev/v1\nkind: Workflow\nmetadata:\n  name: ${name}\nspec:\n  tasks:\n${tasks}`;
+}
+
+const diamondTasks = `    - {name: a, command: ["true"]}
+    - {name: b, command: ["true"], dependsOn: [a]}
+    - {name: c, command: ["true"], dependsOn: [a]}
+    - {name: d, command: ["true"], dependsOn: [b, c]}
+`;
+
+describe('Scheduler', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let bus: Bus;
+  let scheduler: Scheduler;
+  let executor: ScriptedExecutor | undefined;
+  const ended = new Map<string, () => void>();
+
+  async function apply(yaml: string): Promise<void> {
+    const parsed = parseWorkflowFile(yaml, 'test.yaml');
+    expect(parsed.errors).toEqual([]);
+    for (const w of parsed.workflows) await applyWorkflow(pool, w.spec, w.digest);
+  }
+
+  async function runToEnd(workflowId: string, params: Record<string, string | number | boolean> = {}): Promise<string> {
+    let resolveEnded!: () => void;
+    const done = new Promise<void>((resolve) => { resolveEnded = resolve; });
+    const { runId } = await scheduler.createRun({ workflowId, params, trigger: 'manual' });
+    ended.set(runId, resolveEnded);
+    const run = await getRun(pool, runId);
+    if (run && ['succeeded', 'failed', 'cancelled'].includes(run.state)) return runId;
+    await done;
+    return runId;
+  }
+
+  async function taskStates(runId: string): Promise<Record<string, string>> {
+    return Object.fromEntries((await listTaskRuns(pool, runId)).map((t) => [t.task, t.state]));
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = createPool(db.url);
+    await migrate(pool);
+  });
+
+  beforeEach(async () => {
+    bus = createInProcessBus();
+    await bus.ensureStreams();
+    scheduler = new Scheduler({ pool, bus, logger, onRunEnded: (runId) => ended.get(runId)?.() });
+    await scheduler.start();
+  });
+
+  afterEach(async () => {
+    await executor?.stop();
+    executor = undefined;
+    await scheduler.stop();
+    await bus.close();
+  });
+
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('runs a diamond in dependency order and succeeds', async () => {
+    await apply(workflowYaml('diamond', diamondTasks));
+    executor = new ScriptedExecutor(bus, () => ({ ok: true }));
+    await executor.start();
+    const runId = await runToEnd('diamond');
+    expect((await getRun(pool, runId))?.state).toBe('succeeded');
+    expect(await taskStates(runId)).toEqual({ a: 'succeeded', b: 'succeeded', c: 'succeeded', d: 'succeeded' });
+    const order = executor.dispatches.map((d) => d.task);
+    expect(order[0]).toBe('a');
+    expect(order[3]).toBe('d');
+    expect(new Set(order)).toEqual(new Set(['a', 'b', 'c', 'd']));
+    const first = executor.dispatches[0] as TaskDispatch;
+    expect(first.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(first.workflowVersion).toBe(1);
+  });
+
+  it('marks downstream tasks upstream_failed and fails the run, naming the failed task', async () => {
+    await apply(workflowYaml('fails', diamondTasks));
+    executor = new ScriptedExecutor(bus, (d) => (d.task === 'b' ? { ok: false, exitCode: 3 } : { ok: true }));
+    await executor.start();
+    const runId = await runToEnd('fails');
+    const run = await getRun(pool, runId);
+    expect(run?.state).toBe('failed');
+    expect(run?.reason).toContain('b');
+    expect(await taskStates(runId)).toEqual({ a: 'succeeded', b: 'failed', c: 'succeeded', d: 'upstream_failed' });
+    const attempts = await listRunAttempts(pool, runId);
+    expect(attempts.find((a) => a.task === 'b')).toMatchObject({ state: 'failed', exitCode: 3, reason: 'EXIT_CODE' });
+  });
+
+  it('retries a failed task and keeps every attempt', async () => {
+    await apply(workflowYaml('retry', `    - {name: a, command: ["true"], retries: 2, retryDelay: 0s}\n`));
+    executor = new ScriptedExecutor(bus, (d) => (d.attempt < 3 ? { ok: false } : { ok: true }));
+    await executor.start();
+    const runId = await runToEnd('retry');
+    expect((await getRun(pool, runId))?.state).toBe('succeeded');
+    const attempts = await listRunAttempts(pool, runId);
+    expect(attempts.map((a) => [a.number, a.state])).toEqual([[1, 'failed'], [2, 'failed'], [3, 'succeeded']]);
+    expect(new Set(attempts.map((a) => a.id)).size).toBe(3);
+  });
+
+  it('waits out a retry delay in up_for_retry', async () => {
+    await apply(workflowYaml('delayed', `    - {name: a, command: ["true"], retries: 1, retryDelay: 300ms}\n`));
+    let sawUpForRetry = false;
+    executor = new ScriptedExecutor(bus, (d) => (d.attempt === 1 ? { ok: false } : { ok: true }));
+    await executor.start();
+    const { runId } = await scheduler.createRun({ workflowId: 'delayed', params: {}, trigger: 'manual' });
+    const done = new Promise<void>((resolve) => ended.set(runId, resolve));
+    for (let i = 0; i < 200 && !sawUpForRetry; i++) {
+      const tasks = await listTaskRuns(pool, runId);
+      if (tasks[0]?.state === 'up_for_retry') {
+        sawUpForRetry = true;
+        expect(tasks[0].retryAt).toBeInstanceOf(Date);
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    expect(sawUpForRetry).toBe(true);
+    await done;
+    expect((await getRun(pool, runId))?.state).toBe('succeeded');
+  });
+
+  it('ignores repeated and stale events', async () => {
+    await apply(workflowYaml('fenced', `    - {name: a, command: ["true"], retries: 1, retryDelay: 0s}\n    - {name: b, command: ["true"], dependsOn: [a]}\n`));
+    const held: TaskDispatch[] = [];
+    executor = new ScriptedExecutor(bus, (d) => {
+      held.push(d);
+      return 'hold';
+    });
+    await executor.start();
+    const { runId } = await scheduler.createRun({ workflowId: 'fenced', params: {}, trigger: 'manual' });
+    const done = new Promise<void>((resolve) => ended.set(runId, resolve));
+    const waitFor = async (n: number) => {
+      for (let i = 0; i < 500 && held.length < n; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      return held[n - 1] as TaskDispatch;
+    };
+    const a1 = await waitFor(1);
+    await executor.finish(a1, { ok: false });
+    const a2 = await waitFor(2);
+    expect([a2.task, a2.attempt]).toEqual(['a', 2]);
+    // A late success of attempt 1 must not complete the task: attempt 2 is current.
+    await executor.finish(a1, { ok: true });
+    await executor.finish(a2, { ok: true });
+    await executor.finish(a2, { ok: true });
+    const b = await waitFor(3);
+    await executor.finish(b, { ok: true });
+    await done;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const attempts = await listRunAttempts(pool, runId);
+    expect(attempts.map((a) => [a.task, a.number, a.state])).toEqual([['a', 1, 'failed'], ['a', 2, 'succeeded'], ['b', 1, 'succeeded']]);
+    expect(held).toHaveLength(3);
+  });
+
+  it('renders upstream outputs and params into downstream dispatches', async () => {
+    await apply(`apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: templated}
+spec:
+  params: {season: {type: string, default: "2026"}}
+  tasks:
+    - {name: count, command: ["true"]}
+    - name: report
+      command: ["echo"]
+      args: ["rows={{ tasks.count.outputs.rows }}", "season={{ params.season }}", "run={{ run.id }}"]
+      dependsOn: [count]
+`);
+    executor = new ScriptedExecutor(bus, (d) => ({ ok: true, outputs: d.task === 'count' ? { rows: 42 } : undefined }));
+    await executor.start();
+    const runId = await runToEnd('templated', { season: '2027' });
+    const report = executor.dispatches.find((d) => d.task === 'report');
+    expect(report?.args).toEqual(['rows=42', 'season=2027', `run=${runId}`]);
+    const attempts = await listRunAttempts(pool, runId);
+    expect(attempts.find((a) => a.task === 'count')?.outputs).toEqual({ rows: 42 });
+  });
+
+  it('runs an allDone task after a failure', async () => {
+    await apply(workflowYaml('cleanup', `    - {name: work, command: ["false"]}\n    - {name: cleanup, command: ["true"], dependsOn: [work], triggerRule: allDone}\n`));
+    executor = new ScriptedExecutor(bus, (d) => (d.task === 'work' ? { ok: false } : { ok: true }));
+    await executor.start();
+    const runId = await runToEnd('cleanup');
+    expect(await taskStates(runId)).toEqual({ work: 'failed', cleanup: 'succeeded' });
+    expect((await getRun(pool, runId))?.state).toBe('failed');
+  });
+
+  it('pins a run to the version it started with', async () => {
+    await apply(workflowYaml('pinned', `    - {name: a, command: ["echo", "v1"]}\n`));
+    const held: TaskDispatch[] = [];
+    executor = new ScriptedExecutor(bus, (d) => { held.push(d); return 'hold'; });
+    await executor.start();
+    const { runId } = await scheduler.createRun({ workflowId: 'pinned', params: {}, trigger: 'manual' });
+    await apply(workflowYaml('pinned', `    - {name: a, command: ["echo", "v2"]}\n`));
+    for (let i = 0; i < 500 && held.length < 1; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(held[0]?.command).toEqual(['echo', 'v1']);
+    expect((await getRun(pool, runId))?.workflowVersion).toBe(1);
+  });
+
+  it('re-publishes outbox rows a dead scheduler committed but never sent', async () => {
+    const payload = TaskDispatch.encode(TaskDispatch.fromPartial({ attemptId: 'orphan', runId: 'r', task: 't', attempt: 1 })).finish();
+    await insertOutbox(pool, [{ subject: subjects.dispatch('default'), msgId: 'orphan', payload, headers: {} }]);
+    await pool.query(`UPDATE outbox SET create_time = now() - interval '1 minute'`);
+    const received = new Promise<string>((resolve) => {
+      void bus.consume({ stream: 'dispatch', durable: 'orphans' }, async (m) => {
+        resolve(TaskDispatch.decode(m.data).attemptId);
+        await m.ack();
+      });
+    });
+    await scheduler.stop();
+    scheduler = new Scheduler({ pool, bus, logger });
+    await scheduler.start();
+    expect(await received).toBe('orphan');
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM outbox');
+    expect(rows[0].n).toBe(0);
+  });
+});

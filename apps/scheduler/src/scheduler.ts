@@ -1,0 +1,157 @@
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Bus, BusMessage, Subscription } from '@skein/bus';
+import { TaskEvent } from '@skein/proto';
+import { getWorkflowVersion, NotFoundError } from '@skein/store';
+import { attemptTraceparent } from '@skein/telemetry';
+import { OutboxPublisher } from './outbox-publisher';
+import { RetryTimer } from './retry-timer';
+import { RunApplier, type Applied, type AttemptTraceContext, type CreateRunInput } from './run-applier';
+import { recordAttemptSpan, recordRunSpan } from './spans';
+import { RunGraphCache } from './run-graph';
+
+export interface SchedulerOptions {
+  readonly pool: Pool;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  /** Task events applied concurrently (events of one run are batched into one transaction). @default 16 */
+  readonly maxInFlight?: number;
+  /** Redeliver an event not applied in this time. @default 30000 */
+  readonly ackWaitMs?: number;
+  /** @default 1000 */
+  readonly outboxSweepIntervalMs?: number;
+  /** @default 5000 */
+  readonly outboxStaleAfterMs?: number;
+  readonly traceContext?: AttemptTraceContext;
+  /** Called after a run reaches a terminal state (telemetry, tests). */
+  readonly onRunEnded?: (runId: string) => void;
+}
+
+type State = 'created' | 'running' | 'stopping' | 'stopped';
+
+interface QueuedEvent {
+  readonly event: TaskEvent;
+  readonly message: BusMessage;
+  readonly done: () => void;
+}
+
+/**
+ * The scheduler: owns runs, task runs, attempts and the outbox. Creates runs on command, applies task
+ * events from executors (at least once, idempotently) and dispatches what becomes ready.
+ */
+export class Scheduler {
+  private state: State = 'created';
+  private readonly graphs: RunGraphCache;
+  private readonly applier: RunApplier;
+  private readonly outbox: OutboxPublisher;
+  private readonly retries: RetryTimer;
+  private subscription: Subscription | undefined;
+  /** Events waiting per run while a transaction of that run is in progress. */
+  private readonly waiting = new Map<string, QueuedEvent[]>();
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.graphs = new RunGraphCache(async (workflowId, version) => {
+      const v = await getWorkflowVersion(options.pool, workflowId, version);
+      if (!v) throw new NotFoundError('workflow version', `${workflowId}/${version}`);
+      return v.spec;
+    });
+    this.outbox = new OutboxPublisher({
+      pool: options.pool, bus: options.bus, logger: options.logger,
+      staleAfterMs: options.outboxStaleAfterMs, sweepIntervalMs: options.outboxSweepIntervalMs,
+    });
+    this.retries = new RetryTimer({
+      pool: options.pool, logger: options.logger,
+      fire: async (runId, tasks) => this.afterCommit(runId, await this.applier.fireRetries(runId, tasks)),
+    });
+    this.applier = new RunApplier({
+      pool: options.pool, graphs: this.graphs, logger: options.logger,
+      traceContext: options.traceContext ?? ((run, _task, _attempt, attemptId) => attemptTraceparent(run.id, attemptId)),
+      onRetryScheduled: (at) => this.retries.schedule(at),
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new Error(`scheduler cannot start from state ${this.state}`);
+    this.state = 'running';
+    this.subscription = await this.options.bus.consume(
+      { stream: 'events', durable: 'scheduler', ackWaitMs: this.options.ackWaitMs ?? 30_000, maxInFlight: this.options.maxInFlight ?? 256 },
+      (message) => this.onEvent(message),
+    );
+    this.outbox.start();
+    this.retries.start();
+    // Anything a previous incarnation committed but did not publish goes out now.
+    await this.outbox.sweep().catch((err) => this.options.logger.warn({ err }, 'initial outbox sweep failed'));
+    this.options.logger.info('scheduler started');
+  }
+
+  /** Creates a run and publishes its first dispatches. */
+  async createRun(input: CreateRunInput): Promise<{ runId: string }> {
+    const created = await this.applier.createRun(input);
+    this.options.logger.info({ runId: created.run.id, workflow: input.workflowId, trigger: input.trigger }, 'run created');
+    await this.afterCommit(created.run.id, created);
+    return { runId: created.run.id };
+  }
+
+  private onEvent(message: BusMessage): Promise<void> {
+    let event: TaskEvent;
+    try {
+      event = TaskEvent.decode(message.data);
+    } catch (err) {
+      this.options.logger.error({ err, subject: message.subject }, 'undecodable task event dropped');
+      message.term();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const queue = this.waiting.get(event.runId);
+      const item = { event, message, done: resolve };
+      if (queue) {
+        queue.push(item);
+        return;
+      }
+      this.waiting.set(event.runId, [item]);
+      void this.drainRun(event.runId);
+    });
+  }
+
+  /** Applies the run's waiting events in batches until none are left; one drainer per run at a time. */
+  private async drainRun(runId: string): Promise<void> {
+    for (;;) {
+      const batch = this.waiting.get(runId) ?? [];
+      if (batch.length === 0) {
+        this.waiting.delete(runId);
+        return;
+      }
+      this.waiting.set(runId, []);
+      try {
+        const applied = await this.applier.applyEvents(runId, batch.map((b) => b.event));
+        await this.afterCommit(runId, applied);
+        await Promise.all(batch.map((b) => b.message.ack().catch((err) => this.options.logger.warn({ err }, 'event ack failed'))));
+      } catch (err) {
+        this.options.logger.error({ err, runId, events: batch.length }, 'applying task events failed; they will be redelivered');
+        for (const b of batch) b.message.nak(1000);
+      }
+      for (const b of batch) b.done();
+    }
+  }
+
+  private async afterCommit(runId: string, applied: Applied): Promise<void> {
+    await this.outbox.publish(applied.outbox);
+    for (const attempt of applied.endedAttempts ?? []) recordAttemptSpan(runId, applied.workflowId, attempt);
+    if (applied.endedRun) recordRunSpan(applied.endedRun);
+    if (applied.runEnded) {
+      this.options.logger.info({ runId }, 'run ended');
+      this.options.onRunEnded?.(runId);
+    }
+  }
+
+  /** Stops taking events, finishes the transactions in flight, and flushes the outbox. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    this.state = 'stopping';
+    await this.subscription?.drain();
+    await this.retries.stop();
+    await this.outbox.stop();
+    this.state = 'stopped';
+    this.options.logger.info('scheduler stopped');
+  }
+}

@@ -1,0 +1,32 @@
+import { attemptSpanId, recordFinishedSpan, runSpanId, runTraceId } from '@skein/telemetry';
+import type { EndedAttempt, EndedRun } from './run-applier';
+
+/** Records the span of an attempt that ended: a child of its run's span. */
+export function recordAttemptSpan(runId: string, workflowId: string, attempt: EndedAttempt): void {
+  recordFinishedSpan({
+    name: `attempt ${attempt.task}#${attempt.number}`,
+    traceId: runTraceId(runId),
+    spanId: attemptSpanId(attempt.attemptId),
+    parentSpanId: runSpanId(runId),
+    startTime: attempt.startTime,
+    endTime: attempt.endTime,
+    attributes: {
+      'skein.workflow': workflowId, 'skein.run_id': runId, 'skein.task': attempt.task, 'skein.attempt': attempt.number,
+      'skein.attempt_id': attempt.attemptId, 'skein.attempt.state': attempt.state, 'skein.executor': attempt.executor,
+    },
+    error: attempt.state === 'succeeded' ? undefined : attempt.reason || attempt.state,
+  });
+}
+
+/** Records a run's span, the root of its trace, once the run ended. */
+export function recordRunSpan(run: EndedRun): void {
+  recordFinishedSpan({
+    name: `run ${run.workflowId}`,
+    traceId: runTraceId(run.runId),
+    spanId: runSpanId(run.runId),
+    startTime: run.createTime,
+    endTime: run.endTime,
+    attributes: { 'skein.workflow': run.workflowId, 'skein.run_id': run.runId, 'skein.run.state': run.state },
+    error: run.state === 'succeeded' ? undefined : run.state,
+  });
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/** Environment fields shared by the services. Each documents its default. */
+export const fields = {
+  /** PostgreSQL connection URL. Required by scheduler, api and log-collector. */
+  databaseUrl: z.string({ required_error: 'is required (e.g. postgres://user:pass@127.0.0.1:5432/skein)' })
+    .url('must be a URL such as postgres://user:pass@127.0.0.1:5432/skein'),
+  /** NATS server URL(s), comma separated. @default nats://127.0.0.1:4222 */
+  natsUrl: z.string().default('nats://127.0.0.1:4222'),
+  /** A TCP port; 0 picks a free one. */
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  /** Host to bind. @default 127.0.0.1 */
+  host: z.string().default('127.0.0.1'),
+  /** pino level. @default info */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A positive integer with a default. */
+  positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  /** A gRPC address host:port. */
+  address: (fallback: string) => z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default(fallback),
+};

@@ -1,0 +1,5 @@
+export { loadConfig } from './load-config';
+export { ConfigError } from './errors';
+export { fields } from './fields';
+export { Shutdown, type ShutdownHook, type ShutdownOptions } from './shutdown';
+export { listenGrpc, stopGrpc } from './grpc-server';

@@ -1,0 +1,97 @@
+/**
+ * The contract between the executor and whatever actually runs a task: a local process, a
+ * Kubernetes Job, or nothing at all (benchmarks). A runtime never throws for a task that fails:
+ * every outcome, including "could not even start", is a {@link TaskResult}.
+ */
+
+/** An environment variable for a task. Secret values never reach a log. */
+export interface TaskEnvVar {
+  readonly name: string;
+  readonly value: string;
+  readonly secret: boolean;
+}
+
+/** Everything a runtime needs to start one attempt of one task. */
+export interface TaskLaunch {
+  readonly attemptId: string;
+  readonly runId: string;
+  readonly workflow: string;
+  readonly task: string;
+  /** 1 for the first try. */
+  readonly attempt: number;
+  /** Container image; the local runtime ignores it when there is a command. */
+  readonly image?: string;
+  /** The executable and its leading arguments (`command[0]` is looked up on PATH). */
+  readonly command: readonly string[];
+  /** Appended to `command`. */
+  readonly args: readonly string[];
+  readonly env: readonly TaskEnvVar[];
+  /** Kill the task after this long; 0 = no limit. */
+  readonly timeoutMs: number;
+  readonly logicalDate: Date;
+  /** W3C trace context handed to the task as `TRACEPARENT`. */
+  readonly traceparent?: string;
+}
+
+/** Which stream a line of task output came from. `system` lines are written by Skein itself. */
+export type TaskOutputStream = 'stdout' | 'stderr' | 'system';
+
+/** One line of task output, without its line terminator, stamped when it was read. */
+export interface TaskOutput {
+  readonly stream: TaskOutputStream;
+  readonly text: string;
+  readonly time: Date;
+}
+
+/**
+ * Why an attempt did not succeed. Machine-readable; carried as `TaskFailed.reason`.
+ * `LOST` is never produced by a runtime: the executor reports it for a task whose process died with
+ * a previous executor.
+ */
+export type FailureReason = 'EXIT_CODE' | 'TIMEOUT' | 'SPAWN_FAILED' | 'OUTPUT_INVALID' | 'CANCELLED' | 'SIGNAL' | 'LOST';
+
+/** How an attempt ended. */
+export interface TaskResult {
+  readonly ok: boolean;
+  /** The process's exit code; absent when it never ran or was killed by a signal. */
+  readonly exitCode?: number;
+  /** Set when `ok` is false. */
+  readonly reason?: FailureReason;
+  /** A sentence for people: what went wrong and, where possible, what to do. */
+  readonly message?: string;
+  /** The JSON object the task wrote to `SKEIN_OUTPUT_PATH`, when it wrote one. */
+  readonly outputs?: Record<string, unknown>;
+  readonly startTime: Date;
+  readonly endTime: Date;
+}
+
+/** A launched attempt. */
+export interface RunningTask {
+  /**
+   * Resolves when the task is running (the process was spawned). Rejects with a
+   * `TaskNotStartedError` when it never started; `result` then tells why. Already handled, so
+   * ignoring it is safe.
+   */
+  readonly started: Promise<Date>;
+  /** Resolves once the task has ended and its output has been read; never rejects. */
+  readonly result: Promise<TaskResult>;
+  /** Stops the task (its whole process tree); the result's reason becomes `CANCELLED`. Idempotent. */
+  cancel(reason: string): void;
+}
+
+/** Something that runs tasks. */
+export interface Runtime {
+  /** `local`, `noop`, `kubernetes`: what a dispatch's `runtime` field names. */
+  readonly name: string;
+  /**
+   * Starts a task. `onOutput` is called synchronously for each line, in order, until `result`
+   * resolves; it must not throw.
+   */
+  launch(task: TaskLaunch, onOutput: (line: TaskOutput) => void): RunningTask;
+  /**
+   * Present on runtimes that finish a task synchronously with no output and no side effects (the
+   * noop runtime): the executor then takes a fast path with no `started` event and no logs, and may
+   * simply run such a task again when its dispatch is redelivered.
+   */
+  runInline?(task: TaskLaunch): TaskResult;
+}

@@ -1,0 +1,39 @@
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+
+/** Anything queries can run on: the pool (autocommit) or a client inside a transaction. */
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+export interface CreatePoolOptions {
+  /** @default 10 */
+  max?: number;
+  /** Shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+/** A pg pool with Skein's settings (UTC sessions). */
+export function createPool(connectionString: string, options: CreatePoolOptions = {}): Pool {
+  return new Pool({
+    connectionString,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'skein',
+    options: '-c timezone=UTC',
+  });
+}
+
+/** Runs `fn` in a transaction on a pooled client: COMMIT on success, ROLLBACK on error. */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,27 @@
+/** Base class of the store's errors: each has a stable `code`. */
+export class StoreError extends Error {
+  override readonly name: string = 'StoreError';
+  readonly code: string = 'STORE_ERROR';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A row that was asked for by id does not exist. */
+export class NotFoundError extends StoreError {
+  override readonly name = 'NotFoundError';
+  override readonly code = 'NOT_FOUND';
+  constructor(readonly resource: string, readonly id: string) {
+    super(`${resource} "${id}" not found`);
+  }
+}
+
+/** Migrations could not be applied. */
+export class MigrationError extends StoreError {
+  override readonly name = 'MigrationError';
+  override readonly code = 'MIGRATION_FAILED';
+}
+
+export function isNotFound(err: unknown): err is NotFoundError {
+  return err instanceof NotFoundError;
+}

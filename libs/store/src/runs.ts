@@ -1,0 +1,89 @@
+import type { RunState } from '@skein/domain';
+import type { Queryable } from './db';
+
+export interface RunRecord {
+  readonly id: string;
+  readonly workflowId: string;
+  readonly workflowVersion: number;
+  readonly state: RunState;
+  readonly trigger: string;
+  readonly params: Record<string, string | number | boolean>;
+  readonly logicalDate: Date;
+  readonly createTime: Date;
+  readonly startTime: Date | null;
+  readonly endTime: Date | null;
+  readonly reason: string;
+}
+
+interface RunRow {
+  id: string; workflow_id: string; workflow_version: number; state: RunState; trigger: string;
+  params: Record<string, string | number | boolean>; logical_date: Date; create_time: Date; start_time: Date | null;
+  end_time: Date | null; reason: string;
+}
+
+const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason';
+
+function toRun(row: RunRow): RunRecord {
+  return {
+    id: row.id, workflowId: row.workflow_id, workflowVersion: row.workflow_version, state: row.state, trigger: row.trigger,
+    params: row.params, logicalDate: row.logical_date, createTime: row.create_time, startTime: row.start_time,
+    endTime: row.end_time, reason: row.reason,
+  };
+}
+
+export interface NewRun {
+  readonly id: string;
+  readonly workflowId: string;
+  readonly workflowVersion: number;
+  readonly state: RunState;
+  readonly trigger: string;
+  readonly params: Record<string, string | number | boolean>;
+  readonly logicalDate: Date;
+  readonly startTime: Date | null;
+}
+
+export async function insertRun(db: Queryable, run: NewRun): Promise<RunRecord> {
+  const { rows } = await db.query<RunRow>(
+    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${runColumns}`,
+    [run.id, run.workflowId, run.workflowVersion, run.state, run.trigger, JSON.stringify(run.params), run.logicalDate, run.startTime]);
+  return toRun(rows[0] as RunRow);
+}
+
+export async function getRun(db: Queryable, id: string): Promise<RunRecord | undefined> {
+  const { rows } = await db.query<RunRow>(`SELECT ${runColumns} FROM runs WHERE id = $1`, [id]);
+  return rows[0] && toRun(rows[0]);
+}
+
+/** Locks the run row: every change to a run and its tasks happens under this lock. */
+export async function lockRun(db: Queryable, id: string): Promise<RunRecord | undefined> {
+  const { rows } = await db.query<RunRow>(`SELECT ${runColumns} FROM runs WHERE id = $1 FOR UPDATE`, [id]);
+  return rows[0] && toRun(rows[0]);
+}
+
+export interface RunCursor {
+  readonly createTime: Date;
+  readonly id: string;
+}
+
+/** Runs newest first, optionally of one workflow, after a cursor (exclusive). */
+export async function listRuns(db: Queryable, page: { workflowId?: string; limit: number; after?: RunCursor }): Promise<RunRecord[]> {
+  const { rows } = await db.query<RunRow>(
+    `SELECT ${runColumns} FROM runs
+      WHERE ($1::text IS NULL OR workflow_id = $1)
+        AND ($2::timestamptz IS NULL OR (create_time, id) < ($2, $3))
+      ORDER BY create_time DESC, id DESC LIMIT $4`,
+    [page.workflowId ?? null, page.after?.createTime ?? null, page.after?.id ?? null, page.limit]);
+  return rows.map(toRun);
+}
+
+/** QUEUED → RUNNING when the first attempt of the run starts. */
+export async function markRunRunning(db: Queryable, id: string, startTime: Date): Promise<void> {
+  await db.query(`UPDATE runs SET state = 'running', start_time = coalesce(start_time, $2) WHERE id = $1 AND state = 'queued'`, [id, startTime]);
+}
+
+/** Records a run's terminal state. */
+export async function finishRun(db: Queryable, id: string, state: RunState, endTime: Date, reason: string): Promise<void> {
+  await db.query(`UPDATE runs SET state = $2, end_time = $3, reason = $4, start_time = coalesce(start_time, $3) WHERE id = $1`,
+    [id, state, endTime, reason]);
+}

@@ -1,0 +1,89 @@
+import type { WorkflowSpec } from '@skein/domain';
+import type { Queryable } from './db';
+
+/** A workflow with the spec of its current version. */
+export interface WorkflowRecord {
+  readonly id: string;
+  readonly currentVersion: number;
+  readonly labels: Record<string, string>;
+  readonly schedule: string | null;
+  readonly paused: boolean;
+  readonly spec: WorkflowSpec;
+  readonly digest: string;
+  readonly createTime: Date;
+  readonly updateTime: Date;
+}
+
+export interface WorkflowVersionRecord {
+  readonly workflowId: string;
+  readonly version: number;
+  readonly spec: WorkflowSpec;
+  readonly digest: string;
+  readonly createTime: Date;
+}
+
+interface WorkflowRow {
+  id: string; current_version: number; labels: Record<string, string>; schedule: string | null; paused: boolean;
+  spec: WorkflowSpec; digest: string; create_time: Date; update_time: Date;
+}
+
+const workflowColumns = `w.id, w.current_version, w.labels, w.schedule, w.paused, v.spec, v.digest, w.create_time, w.update_time`;
+
+function toWorkflow(row: WorkflowRow): WorkflowRecord {
+  return {
+    id: row.id, currentVersion: row.current_version, labels: row.labels, schedule: row.schedule, paused: row.paused,
+    spec: row.spec, digest: row.digest, createTime: row.create_time, updateTime: row.update_time,
+  };
+}
+
+export async function getWorkflow(db: Queryable, id: string): Promise<WorkflowRecord | undefined> {
+  const { rows } = await db.query<WorkflowRow>(
+    `SELECT ${workflowColumns} FROM workflows w
+       JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
+      WHERE w.id = $1`, [id]);
+  return rows[0] && toWorkflow(rows[0]);
+}
+
+/** Workflows ordered by id, after `afterId` (exclusive). */
+export async function listWorkflows(db: Queryable, page: { limit: number; afterId?: string }): Promise<WorkflowRecord[]> {
+  const { rows } = await db.query<WorkflowRow>(
+    `SELECT ${workflowColumns} FROM workflows w
+       JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
+      WHERE ($1::text IS NULL OR w.id > $1)
+      ORDER BY w.id LIMIT $2`, [page.afterId ?? null, page.limit]);
+  return rows.map(toWorkflow);
+}
+
+export async function getWorkflowVersion(db: Queryable, workflowId: string, version: number): Promise<WorkflowVersionRecord | undefined> {
+  const { rows } = await db.query<{ workflow_id: string; version: number; spec: WorkflowSpec; digest: string; create_time: Date }>(
+    `SELECT workflow_id, version, spec, digest, create_time FROM workflow_versions WHERE workflow_id = $1 AND version = $2`,
+    [workflowId, version]);
+  const row = rows[0];
+  return row && { workflowId: row.workflow_id, version: row.version, spec: row.spec, digest: row.digest, createTime: row.create_time };
+}
+
+/** Creates the workflow row (version 0) unless it exists. */
+export async function insertWorkflowIfAbsent(db: Queryable, id: string): Promise<void> {
+  await db.query(`INSERT INTO workflows (id, current_version) VALUES ($1, 0) ON CONFLICT (id) DO NOTHING`, [id]);
+}
+
+/** Locks the workflow row for the rest of the transaction; returns its current version and digest. */
+export async function lockWorkflow(db: Queryable, id: string): Promise<{ currentVersion: number; digest: string | null }> {
+  const { rows } = await db.query<{ current_version: number; digest: string | null }>(
+    `SELECT w.current_version, v.digest FROM workflows w
+       LEFT JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
+      WHERE w.id = $1 FOR UPDATE OF w`, [id]);
+  const row = rows[0];
+  if (!row) throw new Error(`workflow ${id} vanished inside its own transaction`);
+  return { currentVersion: row.current_version, digest: row.digest };
+}
+
+export async function insertWorkflowVersion(db: Queryable, v: { workflowId: string; version: number; spec: WorkflowSpec; digest: string }): Promise<void> {
+  await db.query(`INSERT INTO workflow_versions (workflow_id, version, spec, digest) VALUES ($1, $2, $3, $4)`,
+    [v.workflowId, v.version, JSON.stringify(v.spec), v.digest]);
+}
+
+export async function setWorkflowCurrentVersion(db: Queryable, w: { id: string; version: number; labels: Record<string, string>; schedule: string | null }): Promise<void> {
+  await db.query(`UPDATE workflows SET current_version = $2, labels = $3, schedule = $4, update_time = now() WHERE id = $1`,
+    [w.id, w.version, JSON.stringify(w.labels), w.schedule]);
+}
