@@ -4,6 +4,8 @@
  * and what the scheduler reads; the file format is in docs/workflows.md.
  */
 
+import type { TriggerRule } from './trigger-rules';
+
 export type ParamType = 'string' | 'integer' | 'number' | 'boolean';
 
 export interface ParamSpec {
@@ -22,6 +24,7 @@ export interface EnvVar {
 
 export interface TaskSpec {
   readonly name: string;
+  readonly description?: string;
   /** Container image (kubernetes runtime); ignored by the local runtime. */
   readonly image?: string;
   /** Program and its leading arguments. */
@@ -38,6 +41,8 @@ export interface TaskSpec {
   readonly timeoutMs: number;
   /** The executor queue (fleet) that runs this task. @default "default" */
   readonly queue: string;
+  /** When the task may run, given its upstream tasks' states. @default "allSuccess" */
+  readonly triggerRule: TriggerRule;
 }
 
 export interface WorkflowSpec {
@@ -48,10 +53,12 @@ export interface WorkflowSpec {
     readonly labels: Readonly<Record<string, string>>;
   };
   readonly spec: {
+    readonly description?: string;
     /** Cron expression or preset; absent = manual only. */
     readonly schedule?: string;
     /** IANA time zone of the schedule. @default "UTC" */
     readonly timezone: string;
+    /** RFC 3339 timestamp in UTC (`2026-01-01T00:00:00.000Z`): no scheduled run before it. */
     readonly startDate?: string;
     readonly catchup: boolean;
     readonly maxActiveRuns?: number;

@@ -1,0 +1,72 @@
+/**
+ * @skein/domain — Skein's pure domain: the workflow file format and its validation, templates,
+ * params, DAG algorithms, states and trigger rules, schedules, retry policy and ids. No I/O.
+ */
+
+// The normalised workflow
+export type { EnvVar, ParamSpec, ParamType, TaskSpec, WorkflowSpec } from './workflow';
+
+// Parsing and validating workflow files
+export { parseWorkflowFile, workflowDigest, MAX_WORKFLOW_FILE_BYTES } from './parse-workflow';
+export type { ParsedWorkflow, ParseResult } from './parse-workflow';
+export { API_VERSION, MAX_TASKS } from './validate-workflow';
+export { DEFAULT_QUEUE, DEFAULT_RETRY_DELAY_MS, MAX_RETRIES } from './validate-task';
+export { compareIssues, formatIssue } from './issues';
+export type { ValidationIssue } from './issues';
+export { canonicalJson } from './canonical-json';
+
+// Errors
+export { DurationError, ParamsInvalidError, ScheduleError, TemplateError, WorkflowCycleError, WorkflowValidationError } from './errors';
+export type { DomainErrorOptions, ParamIssue } from './errors';
+
+// Templates
+export { referencedTasks, renderTaskTemplates, renderTemplate } from './templates';
+export type { TemplateContext } from './templates';
+
+// Params at trigger time
+export { coerceParamValue, PARAM_TYPES, resolveParams } from './params';
+export type { ParamValue, ResolvedParams } from './params';
+
+// DAG
+export { downstreamOf, findCycles, rootTasks, topologicalOrder, upstreamClosure, upstreamClosures } from './dag';
+export type { DagTask } from './dag';
+
+// States and trigger rules
+export {
+  ATTEMPT_STATES,
+  deriveRunState,
+  isAttemptState,
+  isRunState,
+  isTaskRunState,
+  isTerminalAttemptState,
+  isTerminalRunState,
+  isTerminalTaskState,
+  RUN_STATES,
+  TASK_RUN_STATES,
+} from './states';
+export type { AttemptState, RunState, TaskRunState } from './states';
+export { DEFAULT_TRIGGER_RULE, evaluateTriggerRule, isTriggerRule, TRIGGER_RULES } from './trigger-rules';
+export type { TriggerDecision, TriggerRule } from './trigger-rules';
+
+// Retry policy
+export { hasRetriesLeft, retryDelayFor } from './retry-policy';
+
+// Schedules
+export {
+  DEFAULT_TIMEZONE,
+  isValidTimeZone,
+  latestScheduleTime,
+  nextScheduleTime,
+  SCHEDULE_PRESETS,
+  scheduleProblem,
+  scheduleTimesBetween,
+} from './schedule';
+
+// Durations
+export { formatDuration, MAX_DURATION_MS, parseDuration } from './durations';
+
+// Ids and names
+export { createIdGenerator, idTime, isId, newId } from './ids';
+export type { IdGenerator } from './ids';
+export { isDnsLabel } from './names';
+export { closestMatch, didYouMean } from './suggest';

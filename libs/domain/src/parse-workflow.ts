@@ -1,0 +1,100 @@
+/**
+ * Parsing a workflow file: YAML or JSON (JSON is YAML), one or more `---`-separated documents,
+ * each validated into a normalised WorkflowSpec. Never throws for bad input: every problem in
+ * every document comes back as an issue with its file:line:column and field path.
+ */
+import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
+import { sha256OfCanonicalJson } from './canonical-json';
+import { IssueList } from './fields';
+import { compareIssues, type ValidationIssue } from './issues';
+import { validateWorkflowDocument } from './validate-workflow';
+import type { WorkflowSpec } from './workflow';
+import { documentTree, type Position, type TreeNode } from './yaml-tree';
+
+/** The largest workflow file accepted: 1 MiB. */
+export const MAX_WORKFLOW_FILE_BYTES = 1024 * 1024;
+
+/** One valid workflow from a file. */
+export interface ParsedWorkflow {
+  /** The normalised spec: defaults applied, durations in ms, env as a list. */
+  readonly spec: WorkflowSpec;
+  /** sha256 (hex) of the canonical JSON of `spec`: equal specs have equal digests. */
+  readonly digest: string;
+  /** 0-based index of the document in the file. */
+  readonly document: number;
+}
+
+/** The valid workflows of a file, and every issue found in it (in position order). */
+export interface ParseResult {
+  readonly workflows: ParsedWorkflow[];
+  readonly errors: ValidationIssue[];
+}
+
+/** The digest of a normalised spec: lowercase hex sha256 of its canonical JSON. */
+export function workflowDigest(spec: WorkflowSpec): string {
+  return sha256OfCanonicalJson(spec);
+}
+
+// The yaml package's messages are terse; these read better next to a line number.
+const YAML_MESSAGES: Readonly<Record<string, string>> = {
+  DUPLICATE_KEY: 'duplicate key: each field may appear once in a mapping',
+  TAB_AS_INDENT: 'tabs are not allowed for indentation in YAML; use spaces',
+};
+
+function metadataNamePosition(root: TreeNode): Position {
+  const metadata = root.kind === 'map' ? root.entries.find((e) => e.key === 'metadata')?.value : undefined;
+  const name = metadata?.kind === 'map' ? metadata.entries.find((e) => e.key === 'name')?.value : undefined;
+  return name?.pos ?? metadata?.pos ?? root.pos;
+}
+
+/**
+ * Parses and validates a workflow file.
+ *
+ * @param source the file's text.
+ * @param fileName the name to report issues against (`etl.yaml`).
+ */
+export function parseWorkflowFile(source: string, fileName: string): ParseResult {
+  const issues = new IssueList(fileName);
+  const size = Buffer.byteLength(source, 'utf8');
+  if (size > MAX_WORKFLOW_FILE_BYTES) {
+    issues.add({ line: 1, column: 1 }, '', `file is too large: ${size} bytes (the limit is ${MAX_WORKFLOW_FILE_BYTES} bytes, 1 MiB)`);
+    return { workflows: [], errors: issues.issues };
+  }
+
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined): Position => {
+    const { line, col } = lineCounter.linePos(offset ?? 0);
+    return { line, column: col };
+  };
+  const yamlIssue = (e: YAMLError) => issues.add(at(e.pos[0]), '', YAML_MESSAGES[e.code] ?? e.message);
+
+  const workflows: ParsedWorkflow[] = [];
+  const names = new Map<string, number>();
+  let nonEmpty = 0;
+  documents.forEach((doc, index) => {
+    doc.errors.forEach(yamlIssue);
+    for (const warning of doc.warnings) {
+      if (warning.code === 'TAG_RESOLVE_FAILED') issues.add(at(warning.pos[0]), '', `${warning.message}: custom YAML tags are not supported`);
+    }
+    const { root, problems } = documentTree(doc, lineCounter);
+    if (root === undefined) return;
+    nonEmpty++;
+    // A document with YAML errors has a partial tree: validating it would only add noise.
+    if (doc.errors.length > 0) return;
+    for (const p of problems) issues.add(p.pos, '', p.message);
+    if (problems.length > 0) return;
+
+    const spec = validateWorkflowDocument(root, issues);
+    if (!spec) return;
+    const first = names.get(spec.metadata.name);
+    if (first !== undefined) {
+      issues.add(metadataNamePosition(root), 'metadata.name', `workflow ${JSON.stringify(spec.metadata.name)} is defined twice in this file (also in document ${first + 1})`);
+      return;
+    }
+    names.set(spec.metadata.name, index);
+    workflows.push({ spec, digest: workflowDigest(spec), document: index });
+  });
+  if (nonEmpty === 0 && issues.count === 0) issues.add({ line: 1, column: 1 }, '', 'no workflow in file: it is empty');
+  return { workflows, errors: [...issues.issues].sort(compareIssues) };
+}

@@ -1,0 +1,209 @@
+/**
+ * One task of `spec.tasks`, and the `spec.defaults` applied to every task. Checks are local to the
+ * task here; references between tasks (dependsOn, templates, cycles) are checked in validate-graph.ts.
+ */
+import { checkDuration } from './durations';
+import { asInteger, asMap, asSeq, asString, describeNode, Fields, IssueList, itemPath } from './fields';
+import { dnsLabelProblem } from './names';
+import { readEnv, type LocatedEnvVar, type TemplateSite } from './read-env';
+import { didYouMean } from './suggest';
+import { DEFAULT_TRIGGER_RULE, TRIGGER_RULES, type TriggerRule } from './trigger-rules';
+import type { TaskSpec } from './workflow';
+import type { MapNode, Position, TreeNode } from './yaml-tree';
+
+/** The delay before a retry when neither the task nor the defaults set one: 10 s. */
+export const DEFAULT_RETRY_DELAY_MS = 10_000;
+/** The queue of a task that names none. */
+export const DEFAULT_QUEUE = 'default';
+/** The most retries a task may have. */
+export const MAX_RETRIES = 100;
+
+const DEFAULTS_FIELDS = ['retries', 'retryDelay', 'timeout', 'queue', 'env', 'image'];
+const TASK_FIELDS = ['name', 'description', 'command', 'args', 'env', 'image', 'dependsOn', 'retries', 'retryDelay', 'timeout', 'queue', 'triggerRule'];
+
+/** `spec.defaults`, validated. */
+export interface TaskDefaults {
+  readonly retries?: number;
+  readonly retryDelayMs?: number;
+  readonly timeoutMs?: number;
+  readonly queue?: string;
+  readonly image?: TemplateSite;
+  readonly env: readonly LocatedEnvVar[];
+}
+
+/** A dependsOn entry with where it was written. */
+export interface DependencyRef {
+  readonly name: string;
+  readonly pos: Position;
+  readonly path: string;
+}
+
+/** A task as validated so far: its spec (best effort when it has issues) and what graph checks need. */
+export interface TaskDraft {
+  readonly spec: TaskSpec;
+  readonly path: string;
+  readonly pos: Position;
+  /** Where the name was written; undefined if the task has no valid name. */
+  readonly namePos?: Position;
+  readonly dependsOn: readonly DependencyRef[];
+  /** Every string of the task (its own or from defaults) that may hold templates. */
+  readonly templateSites: readonly TemplateSite[];
+}
+
+function readDuration(node: TreeNode, path: string, issues: IssueList): number | undefined {
+  const value = node.kind === 'scalar' ? node.value : undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    issues.add(node.pos, path, `must be a duration such as "30s" or "1h30m", got ${describeNode(node)}`);
+    return undefined;
+  }
+  const result = checkDuration(value);
+  if (result.ok) return result.ms;
+  issues.add(node.pos, path, result.message);
+  return undefined;
+}
+
+function readName(node: TreeNode, path: string, issues: IssueList): string | undefined {
+  const name = asString(node, path, issues);
+  if (name === undefined) return undefined;
+  const problem = dnsLabelProblem(name);
+  if (problem !== undefined) {
+    issues.add(node.pos, path, problem);
+    return undefined;
+  }
+  return name;
+}
+
+function readImage(node: TreeNode, path: string, issues: IssueList): TemplateSite | undefined {
+  const image = asString(node, path, issues, { nonEmpty: true });
+  if (image === undefined) return undefined;
+  if (/\s/.test(image.replace(/\{\{.*?\}\}/g, ''))) {
+    issues.add(node.pos, path, `image ${JSON.stringify(image)} must not contain whitespace`);
+    return undefined;
+  }
+  return { text: image, pos: node.pos, path };
+}
+
+/** A list of strings; every item that is not a string is reported, naming the field, and left out. */
+function readStrings(node: TreeNode, path: string, issues: IssueList, hint = ''): TemplateSite[] | undefined {
+  const seq = asSeq(node, path, issues, hint);
+  if (!seq) return undefined;
+  const out: TemplateSite[] = [];
+  seq.items.forEach((item, i) => {
+    const text = asString(item, itemPath(path, i), issues);
+    if (text !== undefined) out.push({ text, pos: item.pos, path: itemPath(path, i) });
+  });
+  return out;
+}
+
+/** Reads `spec.defaults`. */
+export function readDefaults(node: TreeNode, path: string, issues: IssueList): TaskDefaults {
+  const map = asMap(node, path, issues);
+  if (!map) return { env: [] };
+  const f = new Fields(map, path, DEFAULTS_FIELDS, [], issues);
+  const at = (key: string) => f.get(key);
+  const retries = at('retries');
+  const retryDelay = at('retryDelay');
+  const timeout = at('timeout');
+  const queue = at('queue');
+  const image = at('image');
+  const env = at('env');
+  return {
+    ...(retries && { retries: asInteger(retries, f.pathOf('retries'), issues, 0, MAX_RETRIES) }),
+    ...(retryDelay && { retryDelayMs: readDuration(retryDelay, f.pathOf('retryDelay'), issues) }),
+    ...(timeout && { timeoutMs: readDuration(timeout, f.pathOf('timeout'), issues) }),
+    ...(queue && { queue: readName(queue, f.pathOf('queue'), issues) }),
+    ...(image && { image: readImage(image, f.pathOf('image'), issues) }),
+    env: env ? readEnv(env, f.pathOf('env'), issues) : [],
+  };
+}
+
+function readTriggerRule(node: TreeNode, path: string, issues: IssueList): TriggerRule | undefined {
+  const rule = asString(node, path, issues);
+  if (rule === undefined) return undefined;
+  if ((TRIGGER_RULES as readonly string[]).includes(rule)) return rule as TriggerRule;
+  issues.add(node.pos, path, `unknown trigger rule ${JSON.stringify(rule)}${didYouMean(rule, TRIGGER_RULES)}; expected one of ${TRIGGER_RULES.join(', ')}`);
+  return undefined;
+}
+
+function readDependsOn(node: TreeNode, path: string, issues: IssueList): DependencyRef[] {
+  const hint = node.kind === 'scalar' && typeof node.value === 'string' ? ` (write [${node.value}])` : '';
+  const items = readStrings(node, path, issues, hint) ?? [];
+  const refs: DependencyRef[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (seen.has(item.text)) {
+      issues.add(item.pos, item.path, `duplicate dependency ${JSON.stringify(item.text)}`);
+      continue;
+    }
+    seen.add(item.text);
+    refs.push({ name: item.text, pos: item.pos, path: item.path });
+  }
+  return refs;
+}
+
+/** Reads one task, applying the defaults to the fields it does not set. */
+export function readTask(node: TreeNode, path: string, defaults: TaskDefaults, issues: IssueList): TaskDraft | undefined {
+  const map: MapNode | undefined = asMap(node, path, issues);
+  if (!map) return undefined;
+  const f = new Fields(map, path, TASK_FIELDS, ['name'], issues);
+  const nameNode = f.getRequired('name');
+  const name = nameNode && readName(nameNode, f.pathOf('name'), issues);
+
+  const commandNode = f.get('command');
+  let command: TemplateSite[] | undefined;
+  if (commandNode?.kind === 'scalar' && typeof commandNode.value === 'string') {
+    // A string is one program name, not a shell line: no word splitting surprises.
+    const text = asString(commandNode, f.pathOf('command'), issues, { nonEmpty: true });
+    command = text === undefined ? undefined : [{ text, pos: commandNode.pos, path: f.pathOf('command') }];
+  } else if (commandNode) {
+    command = readStrings(commandNode, f.pathOf('command'), issues);
+    if (command?.length === 0) issues.add(commandNode.pos, f.pathOf('command'), 'must not be empty');
+  }
+  const argsNode = f.get('args');
+  const args = argsNode ? readStrings(argsNode, f.pathOf('args'), issues) : [];
+  const imageNode = f.get('image');
+  const image = imageNode ? readImage(imageNode, f.pathOf('image'), issues) : defaults.image;
+  if (!commandNode && !imageNode && !defaults.image) {
+    issues.add(map.pos, path, 'a task needs a command or an image');
+  }
+
+  const envNode = f.get('env');
+  const ownEnv = envNode ? readEnv(envNode, f.pathOf('env'), issues) : [];
+  // Defaults' env vars come first; the task's own vars override any of the same name.
+  const ownNames = new Set(ownEnv.map((v) => v.env.name));
+  const env = [...defaults.env.filter((v) => !ownNames.has(v.env.name)), ...ownEnv];
+
+  const dependsOnNode = f.get('dependsOn');
+  const dependsOn = dependsOnNode ? readDependsOn(dependsOnNode, f.pathOf('dependsOn'), issues) : [];
+  const retriesNode = f.get('retries');
+  const retryDelayNode = f.get('retryDelay');
+  const timeoutNode = f.get('timeout');
+  const queueNode = f.get('queue');
+  const triggerRuleNode = f.get('triggerRule');
+  const descriptionNode = f.get('description');
+  const description = descriptionNode && asString(descriptionNode, f.pathOf('description'), issues);
+
+  const spec: TaskSpec = {
+    name: name ?? '',
+    ...(description !== undefined && { description }),
+    ...(image !== undefined && { image: image.text }),
+    command: (command ?? []).map((s) => s.text),
+    args: (args ?? []).map((s) => s.text),
+    env: env.map((v) => v.env),
+    dependsOn: dependsOn.map((d) => d.name),
+    retries: (retriesNode ? asInteger(retriesNode, f.pathOf('retries'), issues, 0, MAX_RETRIES) : defaults.retries) ?? 0,
+    retryDelayMs: (retryDelayNode ? readDuration(retryDelayNode, f.pathOf('retryDelay'), issues) : defaults.retryDelayMs) ?? DEFAULT_RETRY_DELAY_MS,
+    timeoutMs: (timeoutNode ? readDuration(timeoutNode, f.pathOf('timeout'), issues) : defaults.timeoutMs) ?? 0,
+    queue: (queueNode ? readName(queueNode, f.pathOf('queue'), issues) : defaults.queue) ?? DEFAULT_QUEUE,
+    triggerRule: (triggerRuleNode ? readTriggerRule(triggerRuleNode, f.pathOf('triggerRule'), issues) : undefined) ?? DEFAULT_TRIGGER_RULE,
+  };
+  const templateSites = [...(image ? [image] : []), ...(command ?? []), ...(args ?? []), ...env.map((v) => v.site)];
+  return {
+    spec,
+    path,
+    pos: map.pos,
+    ...(name !== undefined && nameNode && { namePos: nameNode.pos }),
+    dependsOn,
+    templateSites,
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * One YAML document → a normalised WorkflowSpec, collecting every issue. The top-level object,
+ * metadata and the workflow-wide spec fields are checked here; tasks in validate-task.ts, the
+ * relations between tasks in validate-graph.ts.
+ */
+import { asBoolean, asInteger, asMap, asSeq, asString, childPath, Fields, IssueList, itemPath } from './fields';
+import { dnsLabelProblem, isIdentifier, labelKeyProblem, labelValueProblem } from './names';
+import { PARAM_TYPES, paramValueProblem } from './params';
+import { DEFAULT_TIMEZONE, isValidTimeZone, scheduleProblem } from './schedule';
+import { closestMatch, didYouMean } from './suggest';
+import { checkTaskGraph } from './validate-graph';
+import { readDefaults, readTask, type TaskDraft } from './validate-task';
+import type { ParamSpec, ParamType, WorkflowSpec } from './workflow';
+import type { TreeNode } from './yaml-tree';
+
+/** The apiVersion every workflow file declares. */
+export const API_VERSION = 'skein.dev/v1';
+/** The most tasks one workflow may have. */
+export const MAX_TASKS = 1000;
+
+const KINDS = ['Workflow'];
+const TOP_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec'];
+const METADATA_FIELDS = ['name', 'labels'];
+const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'catchup', 'maxActiveRuns', 'params', 'defaults', 'tasks'];
+const PARAM_FIELDS = ['type', 'default', 'description'];
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/** The instant of an RFC 3339 timestamp with a valid calendar date, or undefined. */
+export function parseRfc3339(text: string): Date | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const offsetOk = m[10] === undefined || (Number(m[10]) <= 23 && Number(m[11]) <= 59);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || !offsetOk) return undefined;
+  const date = new Date(text.replace(' ', 'T'));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function readLabels(node: TreeNode, path: string, issues: IssueList): Record<string, string> {
+  const labels: Record<string, string> = {};
+  const map = asMap(node, path, issues);
+  for (const entry of map?.entries ?? []) {
+    const p = childPath(path, entry.key);
+    const keyProblem = labelKeyProblem(entry.key);
+    if (keyProblem !== undefined) issues.add(entry.keyPos, p, keyProblem);
+    const value = asString(entry.value, p, issues);
+    if (value === undefined) continue;
+    const valueProblem = labelValueProblem(value);
+    if (valueProblem !== undefined) issues.add(entry.value.pos, p, valueProblem);
+    labels[entry.key] = value;
+  }
+  return labels;
+}
+
+/** The valid params, and the names of all declared ones (valid or not) for template checks. */
+function readParams(node: TreeNode, path: string, issues: IssueList): { params: Record<string, ParamSpec>; names: string[] } {
+  const params: Record<string, ParamSpec> = {};
+  const map = asMap(node, path, issues);
+  const names = (map?.entries ?? []).map((e) => e.key);
+  for (const entry of map?.entries ?? []) {
+    const p = childPath(path, entry.key);
+    if (!isIdentifier(entry.key)) {
+      issues.add(entry.keyPos, p, `param name ${JSON.stringify(entry.key)} must be an identifier: letters, digits and '_', not starting with a digit`);
+    }
+    const paramMap = asMap(entry.value, p, issues);
+    if (!paramMap) continue;
+    const f = new Fields(paramMap, p, PARAM_FIELDS, ['type'], issues);
+    const typeNode = f.getRequired('type');
+    const typeText = typeNode && asString(typeNode, f.pathOf('type'), issues);
+    let type: ParamType | undefined;
+    if (typeText !== undefined && typeNode) {
+      if ((PARAM_TYPES as readonly string[]).includes(typeText)) type = typeText as ParamType;
+      else issues.add(typeNode.pos, f.pathOf('type'), `unknown param type ${JSON.stringify(typeText)}${didYouMean(typeText, PARAM_TYPES)}; expected one of ${PARAM_TYPES.join(', ')}`);
+    }
+    const defaultNode = f.get('default');
+    let defaultValue: string | number | boolean | undefined;
+    if (defaultNode && type) {
+      const value = defaultNode.kind === 'scalar' ? defaultNode.value : undefined;
+      const problem = defaultNode.kind === 'scalar' ? paramValueProblem(type, value) : `must be a ${type}, got a ${defaultNode.kind === 'map' ? 'mapping' : 'list'}`;
+      if (problem !== undefined) {
+        const quote = type === 'string' && (typeof value === 'number' || typeof value === 'boolean') ? ` (quote it: "${String(value)}")` : '';
+        issues.add(defaultNode.pos, f.pathOf('default'), `${problem}${quote}`);
+      } else defaultValue = value as string | number | boolean;
+    }
+    const descriptionNode = f.get('description');
+    const description = descriptionNode && asString(descriptionNode, f.pathOf('description'), issues);
+    if (type) {
+      params[entry.key] = { type, ...(defaultValue !== undefined && { default: defaultValue }), ...(description !== undefined && { description }) };
+    }
+  }
+  return { params, names };
+}
+
+function readTimezone(node: TreeNode, path: string, issues: IssueList): string | undefined {
+  const tz = asString(node, path, issues);
+  if (tz === undefined || isValidTimeZone(tz)) return tz;
+  const known = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+  issues.add(node.pos, path, `unknown time zone ${JSON.stringify(tz)}${didYouMean(tz, known)}: use an IANA name such as "America/Chicago" or "UTC"`);
+  return undefined;
+}
+
+/**
+ * Validates one document and returns the normalised spec, or undefined if the document has any
+ * issue (all of which are added to `issues`).
+ */
+export function validateWorkflowDocument(root: TreeNode, issues: IssueList): WorkflowSpec | undefined {
+  const before = issues.count;
+  const map = asMap(root, '', issues);
+  if (!map) return undefined;
+  // The kind decides which fields exist: check it before anything else.
+  const kindNode = map.entries.find((e) => e.key === 'kind')?.value;
+  const kind = kindNode && asString(kindNode, 'kind', issues);
+  if (kindNode && kind !== undefined && !KINDS.includes(kind)) {
+    issues.add(kindNode.pos, 'kind', `unsupported kind ${JSON.stringify(kind)}${didYouMean(kind, KINDS)}; expected "Workflow"`);
+    // A different kind of object has different fields: checking them as a workflow's is noise.
+    if (closestMatch(kind, KINDS) === undefined) return undefined;
+  }
+  const top = new Fields(map, '', TOP_FIELDS, TOP_FIELDS, issues);
+  const apiVersionNode = top.getRequired('apiVersion');
+  const apiVersion = apiVersionNode && asString(apiVersionNode, 'apiVersion', issues);
+  if (apiVersionNode && apiVersion !== undefined && apiVersion !== API_VERSION) {
+    issues.add(apiVersionNode.pos, 'apiVersion', `unsupported apiVersion ${JSON.stringify(apiVersion)}; expected ${JSON.stringify(API_VERSION)}`);
+  }
+
+  const metadataNode = top.getRequired('metadata');
+  const metadataMap = metadataNode && asMap(metadataNode, 'metadata', issues);
+  const metadata = metadataMap && new Fields(metadataMap, 'metadata', METADATA_FIELDS, ['name'], issues);
+  const nameNode = metadata?.getRequired('name');
+  const name = nameNode && asString(nameNode, 'metadata.name', issues);
+  const nameProblem = name === undefined ? undefined : dnsLabelProblem(name);
+  if (nameNode && nameProblem !== undefined) issues.add(nameNode.pos, 'metadata.name', nameProblem);
+  const labelsNode = metadata?.get('labels');
+  const labels = labelsNode ? readLabels(labelsNode, 'metadata.labels', issues) : {};
+
+  const specNode = top.getRequired('spec');
+  const specMap = specNode && asMap(specNode, 'spec', issues);
+  if (!specMap) return undefined;
+  const s = new Fields(specMap, 'spec', SPEC_FIELDS, ['tasks'], issues);
+  const str = (key: string) => {
+    const node = s.get(key);
+    return node && asString(node, s.pathOf(key), issues);
+  };
+  const description = str('description');
+  const timezoneNode = s.get('timezone');
+  const timezone = (timezoneNode && readTimezone(timezoneNode, s.pathOf('timezone'), issues)) ?? DEFAULT_TIMEZONE;
+  const schedule = str('schedule');
+  const scheduleNode = s.get('schedule');
+  const problem = schedule === undefined ? undefined : scheduleProblem(schedule, timezone);
+  if (scheduleNode && problem !== undefined) issues.add(scheduleNode.pos, s.pathOf('schedule'), problem);
+  const startDateText = str('startDate');
+  const startDate = startDateText === undefined ? undefined : parseRfc3339(startDateText);
+  const startDateNode = s.get('startDate');
+  if (startDateNode && startDateText !== undefined && startDate === undefined) {
+    issues.add(startDateNode.pos, s.pathOf('startDate'), `${JSON.stringify(startDateText)} is not an RFC 3339 timestamp such as "2026-01-01T00:00:00Z"`);
+  }
+  const catchupNode = s.get('catchup');
+  const catchup = (catchupNode && asBoolean(catchupNode, s.pathOf('catchup'), issues)) ?? false;
+  const maxActiveRunsNode = s.get('maxActiveRuns');
+  const maxActiveRuns = maxActiveRunsNode && asInteger(maxActiveRunsNode, s.pathOf('maxActiveRuns'), issues, 1);
+  const paramsNode = s.get('params');
+  const { params, names: paramNames } = paramsNode ? readParams(paramsNode, s.pathOf('params'), issues) : { params: {}, names: [] };
+  const defaultsNode = s.get('defaults');
+  const defaults = defaultsNode ? readDefaults(defaultsNode, s.pathOf('defaults'), issues) : { env: [] };
+
+  const tasksNode = s.getRequired('tasks');
+  const tasksSeq = tasksNode && asSeq(tasksNode, s.pathOf('tasks'), issues);
+  const drafts: TaskDraft[] = [];
+  if (tasksNode && tasksSeq) {
+    if (tasksSeq.items.length === 0) issues.add(tasksNode.pos, s.pathOf('tasks'), 'a workflow needs at least one task');
+    if (tasksSeq.items.length > MAX_TASKS) {
+      issues.add(tasksNode.pos, s.pathOf('tasks'), `too many tasks: ${tasksSeq.items.length} (the limit is ${MAX_TASKS})`);
+    }
+    tasksSeq.items.forEach((item, i) => {
+      const draft = readTask(item, itemPath(s.pathOf('tasks'), i), defaults, issues);
+      if (draft) drafts.push(draft);
+    });
+  }
+  checkTaskGraph(drafts, paramNames, issues);
+
+  if (issues.count > before || name === undefined) return undefined;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Workflow',
+    metadata: { name, labels },
+    spec: {
+      ...(description !== undefined && { description }),
+      ...(schedule !== undefined && { schedule: schedule.trim().split(/\s+/).join(' ') }),
+      timezone,
+      ...(startDate !== undefined && { startDate: startDate.toISOString() }),
+      catchup,
+      ...(maxActiveRuns !== undefined && { maxActiveRuns }),
+      params,
+      tasks: drafts.map((d) => d.spec),
+    },
+  };
+}
