@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   const config = loadConfig(schema, process.env, 'api');
   const logger = pino({ name: 'api', level: config.LOG_LEVEL });
   const telemetry = await startTelemetry({ serviceName: 'skein-api', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
-  const pool = createPool(config.DATABASE_URL, { max: 10, applicationName: 'skein-api' });
+  const pool = createPool(config.DATABASE_URL, { max: 10, applicationName: 'skein-api', onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost') });
   await migrate(pool);
   const runs = createSchedulerClient({ address: config.SCHEDULER_ADDRESS });
   const logs = createLogCollectorClient({ address: config.LOG_COLLECTOR_ADDRESS });

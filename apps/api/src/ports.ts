@@ -14,6 +14,8 @@ export interface CreateRunCommand {
   readonly trigger: string;
   /** @default now */
   readonly logicalDate?: Date;
+  /** W3C traceparent of the API call, so the run's trace links to the caller's. */
+  readonly traceparent?: string;
 }
 
 /** The scheduler's commands. */

@@ -21,7 +21,7 @@ async function main(): Promise<number> {
   const config = loadConfig(schema, process.env, 'log-collector');
   const logger = pino({ name: 'log-collector', level: config.LOG_LEVEL });
   const telemetry = await startTelemetry({ serviceName: 'skein-log-collector', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
-  const pool = createPool(config.DATABASE_URL, { max: 10, applicationName: 'skein-log-collector' });
+  const pool = createPool(config.DATABASE_URL, { max: 10, applicationName: 'skein-log-collector', onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost') });
   await migrate(pool);
   const bus = await createNatsBus({ servers: config.NATS_URL.split(','), name: 'skein-log-collector', logger });
   await bus.ensureStreams();

@@ -21,7 +21,7 @@ async function main(): Promise<number> {
   const config = loadConfig(schema, process.env, 'scheduler');
   const logger = pino({ name: 'scheduler', level: config.LOG_LEVEL });
   const telemetry = await startTelemetry({ serviceName: 'skein-scheduler', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
-  const pool = createPool(config.DATABASE_URL, { max: 20, applicationName: 'skein-scheduler' });
+  const pool = createPool(config.DATABASE_URL, { max: 20, applicationName: 'skein-scheduler', onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost') });
   await migrate(pool);
   const bus = await createNatsBus({ servers: config.NATS_URL.split(','), name: 'skein-scheduler', logger });
   await bus.ensureStreams();

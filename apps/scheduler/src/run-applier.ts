@@ -16,6 +16,8 @@ export interface CreateRunInput {
   readonly params: Record<string, string | number | boolean>;
   readonly trigger: string;
   readonly logicalDate?: Date;
+  /** The creating call's W3C trace context; the run's span links to it. */
+  readonly traceparent?: string;
 }
 
 /** Names the trace context of an attempt (telemetry); '' when tracing is off. */
@@ -59,6 +61,7 @@ export interface EndedRun {
   readonly state: string;
   readonly createTime: Date;
   readonly endTime: Date;
+  readonly callerTraceparent: string;
 }
 
 /**
@@ -78,7 +81,7 @@ export class RunApplier {
     return withTransaction(this.options.pool, async (tx) => {
       const run = await insertRun(tx, {
         id: newId(), workflowId: workflow.id, workflowVersion: workflow.currentVersion, state: 'queued', trigger: input.trigger,
-        params: input.params, logicalDate: input.logicalDate ?? now, startTime: null,
+        params: input.params, logicalDate: input.logicalDate ?? now, startTime: null, traceparent: input.traceparent,
       });
       await insertTaskRuns(tx, run.id, graph.order.map((name, position) => {
         const t = tasks.get(name) as PlannedTask;
@@ -264,7 +267,7 @@ export class RunApplier {
     if (state && !isTerminalRunState(run.state)) {
       const failedTasks = [...tasks.entries()].filter(([, t]) => t.state === 'failed').map(([name]) => name);
       await finishRun(tx, run.id, state, now, failedTasks.length ? `failed tasks: ${failedTasks.join(', ')}` : '');
-      return { runId: run.id, workflowId: run.workflowId, state, createTime: run.createTime, endTime: now };
+      return { runId: run.id, workflowId: run.workflowId, state, createTime: run.createTime, endTime: now, callerTraceparent: run.traceparent };
     }
     if (started && run.state === 'queued') await markRunRunning(tx, run.id, now);
     return undefined;

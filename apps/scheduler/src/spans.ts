@@ -28,5 +28,6 @@ export function recordRunSpan(run: EndedRun): void {
     endTime: run.endTime,
     attributes: { 'skein.workflow': run.workflowId, 'skein.run_id': run.runId, 'skein.run.state': run.state },
     error: run.state === 'succeeded' ? undefined : run.state,
+    linkTo: run.callerTraceparent || undefined,
   });
 }

@@ -7,10 +7,18 @@
  * - A publish with a `msgId` already seen in the stream's duplicate window is accepted and dropped.
  * - A consumer is durable and named; several `consume` calls with the same durable share the work
  *   (each message goes to one of them). Delivery is at least once: a message that is not acked within
- *   `ackWaitMs` (or is `nak`ed) is delivered again, with `redeliveryCount` incremented.
+ *   `ackWaitMs` (or is `nak`ed, or whose handler throws) is delivered again, with `deliveryCount`
+ *   incremented. A handler that returns without acking leaves the message to be redelivered after
+ *   `ackWaitMs`. Redeliveries go before messages not yet delivered.
  * - `working()` restarts the ack-wait clock (a long task keeps its dispatch in progress).
  * - Messages on one subject are first delivered in publish order.
- * - Work-queue streams delete a message once it is acked; limits streams keep it until the limits.
+ * - Work-queue streams delete a message once it is acked (or termed); limits streams keep it until
+ *   the limits. On a work-queue stream, two durables may not have overlapping filter subjects
+ *   (`CONSUMER_CONFLICT`): each message has exactly one reader.
+ * - Core subjects (`publishCore`/`subscribeCore`) are at most once: not stored, lost when nobody
+ *   listens or the connection is down.
+ *
+ * Errors are `BusError`s with a stable `code` (see `errors.ts`).
  */
 
 /** The streams Skein uses. Each owns the subjects under its prefix. */
@@ -46,7 +54,10 @@ export const subjects = {
 export type Headers = Readonly<Record<string, string>>;
 
 export interface PublishOptions {
-  /** Deduplication id (JetStream `Nats-Msg-Id`). */
+  /**
+   * Deduplication id (JetStream `Nats-Msg-Id`). A publish retried after a lost reply is stored
+   * once only with an id; without one, a retry may store the message twice.
+   */
   msgId?: string;
   headers?: Headers;
 }
@@ -60,7 +71,10 @@ export interface BusMessage {
   readonly deliveryCount: number;
   /** Stream sequence of the message. */
   readonly sequence: number;
-  /** Confirms processing; resolves when the server has recorded the ack. */
+  /**
+   * Confirms processing; resolves when the server has recorded the ack. Rejects with `ACK_FAILED`
+   * when that cannot be confirmed (the message will then be redelivered).
+   */
   ack(): Promise<void>;
   /** Asks for redelivery, after `delayMs` when given. */
   nak(delayMs?: number): void;
@@ -89,7 +103,10 @@ export interface ConsumeOptions {
 export type MessageHandler = (message: BusMessage) => Promise<void>;
 
 export interface Subscription {
-  /** Stops taking new messages and waits for handlers in flight to finish. */
+  /**
+   * Stops taking new messages and waits for handlers in flight to finish. Messages delivered but
+   * not yet started are handed back for redelivery. Idempotent.
+   */
   drain(): Promise<void>;
 }
 
@@ -98,8 +115,13 @@ export type CoreHandler = (subject: string, data: Uint8Array, headers: Headers) 
 export interface Bus {
   /** Creates the streams (idempotent: an existing stream with the same config is left alone). */
   ensureStreams(): Promise<void>;
-  /** Publishes to a stream subject; resolves when stored (or recognised as a duplicate). */
+  /**
+   * Publishes to a stream subject; resolves when stored (or recognised as a duplicate). Rejects with
+   * `NO_STREAM` for a subject outside {@link STREAMS}; the NATS bus retries through an outage and
+   * rejects with `PUBLISH_TIMEOUT` only after its publish deadline.
+   */
   publish(subject: string, data: Uint8Array, options?: PublishOptions): Promise<void>;
+  /** Creates (or updates) the durable consumer and starts delivering to `handler`. */
   consume(options: ConsumeOptions, handler: MessageHandler): Promise<Subscription>;
   /** Fire-and-forget publish on a core subject (not stored), e.g. cancellation. */
   publishCore(subject: string, data: Uint8Array, headers?: Headers): void;

@@ -16,7 +16,7 @@ import type { TreeNode } from './yaml-tree';
 /** The apiVersion every workflow file declares. */
 export const API_VERSION = 'skein.dev/v1';
 /** The most tasks one workflow may have. */
-export const MAX_TASKS = 1000;
+export const MAX_TASKS = 5000;
 
 const KINDS = ['Workflow'];
 const TOP_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec'];

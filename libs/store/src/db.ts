@@ -10,16 +10,23 @@ export interface CreatePoolOptions {
   max?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * Told when an idle pooled connection fails (PostgreSQL restarted or shut down). The pool drops the
+   * connection and makes a new one on demand; without a listener the error would crash the process.
+   */
+  onIdleError?: (err: Error) => void;
 }
 
 /** A pg pool with Skein's settings (UTC sessions). */
 export function createPool(connectionString: string, options: CreatePoolOptions = {}): Pool {
-  return new Pool({
+  const pool = new Pool({
     connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'skein',
     options: '-c timezone=UTC',
   });
+  pool.on('error', (err) => options.onIdleError?.(err));
+  return pool;
 }
 
 /** Runs `fn` in a transaction on a pooled client: COMMIT on success, ROLLBACK on error. */

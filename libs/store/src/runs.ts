@@ -13,21 +13,23 @@ export interface RunRecord {
   readonly startTime: Date | null;
   readonly endTime: Date | null;
   readonly reason: string;
+  /** The creating call's trace context, or ''. */
+  readonly traceparent: string;
 }
 
 interface RunRow {
   id: string; workflow_id: string; workflow_version: number; state: RunState; trigger: string;
   params: Record<string, string | number | boolean>; logical_date: Date; create_time: Date; start_time: Date | null;
-  end_time: Date | null; reason: string;
+  end_time: Date | null; reason: string; traceparent: string;
 }
 
-const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason';
+const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent';
 
 function toRun(row: RunRow): RunRecord {
   return {
     id: row.id, workflowId: row.workflow_id, workflowVersion: row.workflow_version, state: row.state, trigger: row.trigger,
     params: row.params, logicalDate: row.logical_date, createTime: row.create_time, startTime: row.start_time,
-    endTime: row.end_time, reason: row.reason,
+    endTime: row.end_time, reason: row.reason, traceparent: row.traceparent,
   };
 }
 
@@ -40,13 +42,15 @@ export interface NewRun {
   readonly params: Record<string, string | number | boolean>;
   readonly logicalDate: Date;
   readonly startTime: Date | null;
+  readonly traceparent?: string;
 }
 
 export async function insertRun(db: Queryable, run: NewRun): Promise<RunRecord> {
   const { rows } = await db.query<RunRow>(
-    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${runColumns}`,
-    [run.id, run.workflowId, run.workflowVersion, run.state, run.trigger, JSON.stringify(run.params), run.logicalDate, run.startTime]);
+    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time, traceparent)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${runColumns}`,
+    [run.id, run.workflowId, run.workflowVersion, run.state, run.trigger, JSON.stringify(run.params), run.logicalDate, run.startTime,
+      run.traceparent ?? '']);
   return toRun(rows[0] as RunRow);
 }
 
@@ -62,18 +66,23 @@ export async function lockRun(db: Queryable, id: string): Promise<RunRecord | un
 }
 
 export interface RunCursor {
+  /** Kept for callers that encode it; the position is taken from the run itself (microseconds). */
   readonly createTime: Date;
   readonly id: string;
 }
 
-/** Runs newest first, optionally of one workflow, after a cursor (exclusive). */
+/**
+ * Runs newest first, optionally of one workflow, after a cursor (exclusive). The cursor's position is
+ * read from the stored row: a JS Date has only milliseconds, and runs created in the same millisecond
+ * must not be skipped at a page boundary.
+ */
 export async function listRuns(db: Queryable, page: { workflowId?: string; limit: number; after?: RunCursor }): Promise<RunRecord[]> {
   const { rows } = await db.query<RunRow>(
     `SELECT ${runColumns} FROM runs
       WHERE ($1::text IS NULL OR workflow_id = $1)
-        AND ($2::timestamptz IS NULL OR (create_time, id) < ($2, $3))
-      ORDER BY create_time DESC, id DESC LIMIT $4`,
-    [page.workflowId ?? null, page.after?.createTime ?? null, page.after?.id ?? null, page.limit]);
+        AND ($2::text IS NULL OR (create_time, id) < ((SELECT create_time FROM runs WHERE id = $2), $2))
+      ORDER BY create_time DESC, id DESC LIMIT $3`,
+    [page.workflowId ?? null, page.after?.id ?? null, page.limit]);
   return rows.map(toRun);
 }
 

@@ -85,6 +85,24 @@ describe('store', () => {
     expect((await getRun(pool, 'run1'))?.workflowVersion).toBe(1);
   });
 
+  it('pages runs created in the same millisecond without skipping any', async () => {
+    await withTransaction(pool, async (tx) => {
+      for (const id of ['same-a', 'same-b', 'same-c']) {
+        await insertRun(tx, { id, workflowId: 'race', workflowVersion: 1, state: 'queued', trigger: 'api', params: {}, logicalDate: new Date(), startTime: null });
+      }
+    });
+    const seen: string[] = [];
+    let after: { createTime: Date; id: string } | undefined;
+    for (;;) {
+      const page = await listRuns(pool, { workflowId: 'race', limit: 1, after });
+      const last = page[0];
+      if (!last) break;
+      seen.push(last.id);
+      after = { createTime: last.createTime, id: last.id };
+    }
+    expect(seen).toEqual(['same-c', 'same-b', 'same-a']);
+  });
+
   it('pages runs newest first with a cursor', async () => {
     for (const id of ['run2', 'run3']) {
       await insertRun(pool, { id, workflowId: 'etl', workflowVersion: 2, state: 'queued', trigger: 'api', params: {}, logicalDate: new Date(), startTime: null });

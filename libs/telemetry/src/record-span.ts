@@ -1,5 +1,6 @@
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes } from '@opentelemetry/api';
 import { fixedIds } from './fixed-ids';
+import { parseTraceparent } from './trace-ids';
 
 export interface FinishedSpan {
   readonly name: string;
@@ -12,6 +13,8 @@ export interface FinishedSpan {
   readonly attributes?: Attributes;
   readonly error?: string;
   readonly kind?: SpanKind;
+  /** A W3C traceparent this span links to (e.g. the API call that created a run). */
+  readonly linkTo?: string;
 }
 
 /**
@@ -23,8 +26,10 @@ export function recordFinishedSpan(span: FinishedSpan): void {
   const parent = span.parentSpanId
     ? trace.setSpanContext(ROOT_CONTEXT, { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: true })
     : ROOT_CONTEXT;
+  const link = span.linkTo ? parseTraceparent(span.linkTo) : undefined;
+  const links = link ? [{ context: { traceId: link.traceId, spanId: link.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true } }] : [];
   const started = fixedIds.with(span.traceId, span.spanId, () =>
-    tracer.startSpan(span.name, { startTime: span.startTime, attributes: span.attributes, kind: span.kind ?? SpanKind.INTERNAL }, parent));
+    tracer.startSpan(span.name, { startTime: span.startTime, attributes: span.attributes, kind: span.kind ?? SpanKind.INTERNAL, links }, parent));
   if (span.error) started.setStatus({ code: SpanStatusCode.ERROR, message: span.error });
   started.end(span.endTime);
 }

@@ -14,9 +14,9 @@ function serverUrl(): string {
   return url;
 }
 
-/** Creates a fresh, empty database on the test server. */
-export async function createTestDatabase(prefix = 'skein_test'): Promise<TestDatabase> {
-  const admin = new URL(serverUrl());
+/** Creates a fresh, empty database on the test server (or on `server`, a URL of any database there). */
+export async function createTestDatabase(prefix = 'skein_test', server?: string): Promise<TestDatabase> {
+  const admin = new URL(server ?? serverUrl());
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const client = new Client({ connectionString: admin.toString() });
   await client.connect();

@@ -41,7 +41,7 @@ export interface RunningSkein {
 /** All four services in one process, sharing one bus and one database: `skein standalone` and tests. */
 export async function startSkein(options: StartSkeinOptions): Promise<RunningSkein> {
   const { bus, logger } = options;
-  const pool = createPool(options.databaseUrl, { max: 20, applicationName: 'skein-standalone' });
+  const pool = createPool(options.databaseUrl, { max: 20, applicationName: 'skein-standalone', onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost') });
   await migrate(pool);
   await bus.ensureStreams();
   const scheduler = new Scheduler({ pool, bus, logger: logger.child({ service: 'scheduler' }) });

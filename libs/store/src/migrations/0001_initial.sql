@@ -33,6 +33,8 @@ CREATE TABLE runs (
   start_time       timestamptz,
   end_time         timestamptz,
   reason           text NOT NULL DEFAULT '',
+  -- W3C traceparent of the call that created the run (the run's span links to it), or ''.
+  traceparent      text NOT NULL DEFAULT '',
   FOREIGN KEY (workflow_id, workflow_version) REFERENCES workflow_versions (workflow_id, version)
 );
 CREATE INDEX runs_by_time ON runs (create_time DESC, id DESC);

@@ -1,0 +1,72 @@
+import { Server, type handleUnaryCall, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import type { Logger } from 'pino';
+import {
+  LogServiceService, RunServiceService, WorkflowServiceService,
+  type LogServiceServer, type RunServiceServer, type WorkflowServiceServer,
+} from '@skein/proto';
+import { callContextOf, TRACEPARENT_HEADER, TRIGGER_HEADER, type CallContext } from './api-context';
+import type { ApiMethods } from './api-methods';
+import { createReflectionService } from './reflection';
+import { toApiError, toGrpcError } from './status';
+
+/** Largest request message accepted, in bytes. */
+export const MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** The fully-qualified names of the services this server implements (and reports healthy). */
+export const SERVICE_NAMES = ['skein.v1.WorkflowService', 'skein.v1.RunService', 'skein.v1.LogService'] as const;
+
+/** A grpc-js server with the API's services, health checking and reflection registered (not yet bound). */
+export interface ApiGrpcServer {
+  readonly server: Server;
+  /** Sets "" and every API service to this status. */
+  setServing(status: ServingStatus): void;
+}
+
+/** Adapts a transport-independent method to a grpc-js unary handler: errors go through status.ts. */
+function unary<Req, Res>(method: string, logger: Logger, fn: (request: Req, call: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const context = callContextOf(call.metadata.get(TRIGGER_HEADER)[0], call.metadata.get(TRACEPARENT_HEADER)[0]);
+    fn(call.request, context).then(
+      (response) => callback(null, response),
+      (err: unknown) => callback(toGrpcError(toApiError(err, logger, method))),
+    );
+  };
+}
+
+export function createGrpcServer(methods: ApiMethods, logger: Logger, options: { reflection: boolean }): ApiGrpcServer {
+  const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES });
+
+  const workflows: WorkflowServiceServer = {
+    applyWorkflow: unary('ApplyWorkflow', logger, (r) => methods.applyWorkflow(r)),
+    validateWorkflow: unary('ValidateWorkflow', logger, (r) => methods.validateWorkflow(r)),
+    getWorkflow: unary('GetWorkflow', logger, (r) => methods.getWorkflow(r)),
+    listWorkflows: unary('ListWorkflows', logger, (r) => methods.listWorkflows(r)),
+  };
+  const runs: RunServiceServer = {
+    triggerRun: unary('TriggerRun', logger, (r, call) => methods.triggerRun(r, call)),
+    getRun: unary('GetRun', logger, (r) => methods.getRun(r)),
+    listRuns: unary('ListRuns', logger, (r) => methods.listRuns(r)),
+    listTaskRuns: unary('ListTaskRuns', logger, (r) => methods.listTaskRuns(r)),
+  };
+  const logs: LogServiceServer = {
+    getLogs: unary('GetLogs', logger, (r) => methods.getLogs(r)),
+  };
+  server.addService(WorkflowServiceService, workflows);
+  server.addService(RunServiceService, runs);
+  server.addService(LogServiceService, logs);
+
+  const health = new HealthImplementation();
+  health.addToServer(server);
+  const setServing = (status: ServingStatus) => {
+    for (const name of ['', ...SERVICE_NAMES]) health.setStatus(name, status);
+  };
+  setServing('NOT_SERVING');
+
+  if (options.reflection) {
+    const reflection = createReflectionService();
+    if (reflection) reflection.addToServer(server);
+    else logger.warn('proto/ not found: gRPC server reflection is disabled');
+  }
+  return { server, setServing };
+}

@@ -1,0 +1,11 @@
+export { createApiService, type ApiService, type ApiServiceOptions, type ApiServiceAddress } from './api-service';
+export { createApiMethods, type ApiMethods } from './api-methods';
+export { createApiContext, TRIGGER_HEADER, type ApiContext, type CallContext } from './api-context';
+export type { RunCommands, CreateRunCommand, LogReader, LogPage } from './ports';
+export { ApiError, isApiError, ERROR_DOMAIN, type FieldViolation } from './errors';
+export { decodeErrorDetails, STATUS_DETAILS_KEY, type ErrorDetails } from './status';
+export { MAX_RECEIVE_MESSAGE_BYTES, SERVICE_NAMES } from './grpc-server';
+export { MAX_BODY_BYTES } from './rest-router';
+export { MAX_WORKFLOW_SOURCE_BYTES } from './workflow-methods';
+export { parseRunName, parseTaskRunName, parseWorkflowName, runName, taskRunName, workflowName } from './resource-names';
+export { createTestScheduler, type TestScheduler, type TestSchedulerOptions } from './test-scheduler';

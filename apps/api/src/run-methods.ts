@@ -1,0 +1,95 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { resolveParams } from '@skein/domain';
+import type {
+  GetRunRequest, GetRunResponse, ListRunsRequest, ListRunsResponse, ListTaskRunsRequest, ListTaskRunsResponse,
+  TriggerRunRequest, TriggerRunResponse,
+} from '@skein/proto';
+import { getRun, getWorkflow, listRunAttempts, listRuns, listTaskRuns, type AttemptRecord } from '@skein/store';
+import { resolveRun, type ApiContext, type CallContext } from './api-context';
+import { ApiError, notFound } from './errors';
+import { toRun, toTaskRun } from './mappers';
+import { checkTokenScope, decodePageToken, encodePageToken, LIST_PAGE, pageSize, runCursor, taskRunCursor } from './pagination';
+import { ANY_WORKFLOW, parseRunName, parseWorkflowName, runName, workflowName } from './resource-names';
+
+/** The RunService methods, transport-independent. */
+export interface RunMethods {
+  triggerRun(request: TriggerRunRequest, call: CallContext): Promise<TriggerRunResponse>;
+  getRun(request: GetRunRequest): Promise<GetRunResponse>;
+  listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
+  listTaskRuns(request: ListTaskRunsRequest): Promise<ListTaskRunsResponse>;
+}
+
+function paramsInvalid(workflow: string, issues: readonly { param: string; message: string }[]): ApiError {
+  return new ApiError(GrpcStatus.INVALID_ARGUMENT, 'PARAMS_INVALID',
+    `invalid params for ${workflow}: ${issues.map((i) => `${i.param}: ${i.message}`).join('; ')}`, {
+      metadata: { workflow, params: issues.map((i) => i.param).join(',') },
+      fieldViolations: issues.map((i) => ({ field: `params.${i.param}`, description: i.message })),
+    });
+}
+
+export function createRunMethods(ctx: ApiContext): RunMethods {
+  return {
+    async triggerRun(request, call) {
+      const { workflowId } = parseWorkflowName(request.parent, 'parent');
+      const workflow = await getWorkflow(ctx.pool, workflowId);
+      if (!workflow) throw notFound('workflow', request.parent);
+      const resolved = resolveParams(workflow.spec.spec.params, request.params ?? {});
+      if (resolved.errors.length > 0) throw paramsInvalid(request.parent, resolved.errors);
+      const { runId } = await ctx.runs.createRun({ workflowId, params: resolved.values, trigger: call.trigger, traceparent: call.traceparent });
+      const run = await getRun(ctx.pool, runId);
+      if (!run) throw new Error(`run ${runId} was created but cannot be read`);
+      ctx.logger.info({ workflow: workflowId, runId, trigger: call.trigger }, 'run triggered');
+      return { run: toRun(run) };
+    },
+
+    async getRun(request) {
+      const run = await resolveRun(ctx, parseRunName(request.name, 'name'));
+      return { run: toRun(run) };
+    },
+
+    async listRuns(request) {
+      const { workflowId } = parseWorkflowName(request.parent, 'parent', { allowAny: true });
+      const limit = pageSize(request.pageSize, LIST_PAGE);
+      const cursor = decodePageToken(request.pageToken, runCursor);
+      if (cursor) checkTokenScope(cursor.parent, workflowId);
+      const filter = workflowId === ANY_WORKFLOW ? undefined : workflowId;
+      // Listing the runs of a workflow that does not exist is NOT_FOUND, not an empty page (AIP-132).
+      if (filter !== undefined && !cursor && !(await getWorkflow(ctx.pool, filter))) throw notFound('workflow', workflowName(filter));
+      const rows = await listRuns(ctx.pool, {
+        workflowId: filter, limit: limit + 1, after: cursor && { createTime: new Date(cursor.time), id: cursor.id },
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        runs: page.map(toRun),
+        nextPageToken: rows.length > limit && last
+          ? encodePageToken({ k: 'runs', parent: workflowId, time: last.createTime.toISOString(), id: last.id })
+          : '',
+      };
+    },
+
+    async listTaskRuns(request) {
+      const name = parseRunName(request.parent, 'parent');
+      const limit = pageSize(request.pageSize, LIST_PAGE);
+      const cursor = decodePageToken(request.pageToken, taskRunCursor);
+      const run = await resolveRun(ctx, name);
+      const scope = runName(run.workflowId, run.id);
+      if (cursor) checkTokenScope(cursor.parent, scope);
+      const [taskRuns, attempts, spec] = await Promise.all([
+        listTaskRuns(ctx.pool, run.id),
+        listRunAttempts(ctx.pool, run.id),
+        ctx.workflowVersionSpec(run.workflowId, run.workflowVersion),
+      ]);
+      const remaining = cursor ? taskRuns.filter((t) => t.position > cursor.position) : taskRuns;
+      const page = remaining.slice(0, limit);
+      const byTask = new Map<string, AttemptRecord[]>();
+      for (const attempt of attempts) byTask.set(attempt.task, [...(byTask.get(attempt.task) ?? []), attempt]);
+      const dependsOn = new Map(spec.spec.tasks.map((t) => [t.name, t.dependsOn]));
+      const last = page[page.length - 1];
+      return {
+        taskRuns: page.map((t) => toTaskRun(run.workflowId, t, byTask.get(t.task) ?? [], dependsOn.get(t.task) ?? [])),
+        nextPageToken: remaining.length > limit && last ? encodePageToken({ k: 'tasks', parent: scope, position: last.position }) : '',
+      };
+    },
+  };
+}

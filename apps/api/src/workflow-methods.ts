@@ -1,0 +1,92 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { formatIssue, parseWorkflowFile, type ValidationIssue } from '@skein/domain';
+import {
+  type ApplyWorkflowRequest, type ApplyWorkflowResponse, type GetWorkflowRequest, type GetWorkflowResponse,
+  type ListWorkflowsRequest, type ListWorkflowsResponse, type ValidateWorkflowRequest, type ValidateWorkflowResponse,
+} from '@skein/proto';
+import { applyWorkflow, getWorkflow, listWorkflows } from '@skein/store';
+import type { ApiContext } from './api-context';
+import { ApiError, invalidArgument, notFound } from './errors';
+import { toWorkflow, toWorkflowVersion } from './mappers';
+import { decodePageToken, encodePageToken, LIST_PAGE, pageSize, workflowCursor } from './pagination';
+import { parseWorkflowName } from './resource-names';
+
+/** Largest workflow file accepted, in UTF-8 bytes. */
+export const MAX_WORKFLOW_SOURCE_BYTES = 1024 * 1024;
+
+/** The file name used in error locations when the request names none. */
+const DEFAULT_FILE_NAME = 'workflow.yaml';
+
+/** The WorkflowService methods, transport-independent. */
+export interface WorkflowMethods {
+  applyWorkflow(request: ApplyWorkflowRequest): Promise<ApplyWorkflowResponse>;
+  validateWorkflow(request: ValidateWorkflowRequest): Promise<ValidateWorkflowResponse>;
+  getWorkflow(request: GetWorkflowRequest): Promise<GetWorkflowResponse>;
+  listWorkflows(request: ListWorkflowsRequest): Promise<ListWorkflowsResponse>;
+}
+
+/** Every issue becomes one BadRequest field violation; the message lists them all, one per line. */
+function workflowInvalid(issues: readonly ValidationIssue[]): ApiError {
+  const formatted = issues.map(formatIssue);
+  return new ApiError(GrpcStatus.INVALID_ARGUMENT, 'WORKFLOW_INVALID', formatted.join('\n'), {
+    metadata: { file: issues[0]?.file ?? '', issueCount: String(issues.length) },
+    fieldViolations: issues.map((issue, i) => ({ field: issue.path || 'source', description: formatted[i] ?? issue.message })),
+  });
+}
+
+/** Parses and validates one request's workflow file: exactly one valid Workflow document. */
+function parseOne(source: string, requestFileName: string) {
+  if (Buffer.byteLength(source, 'utf8') > MAX_WORKFLOW_SOURCE_BYTES) {
+    throw invalidArgument('source', `is larger than ${MAX_WORKFLOW_SOURCE_BYTES} bytes; split the file`);
+  }
+  const fileName = requestFileName || DEFAULT_FILE_NAME;
+  if (source.trim() === '') {
+    throw workflowInvalid([{ file: fileName, line: 1, column: 1, path: '', message: 'the file is empty: expected one `kind: Workflow` document' }]);
+  }
+  const parsed = parseWorkflowFile(source, fileName);
+  if (parsed.errors.length > 0) throw workflowInvalid(parsed.errors);
+  const [first, ...rest] = parsed.workflows;
+  if (!first || rest.length > 0) {
+    throw workflowInvalid([{
+      file: fileName, line: 1, column: 1, path: '',
+      message: `expected exactly one Workflow document per request, found ${parsed.workflows.length}; apply each separately`,
+    }]);
+  }
+  return first;
+}
+
+export function createWorkflowMethods(ctx: ApiContext): WorkflowMethods {
+  return {
+    async applyWorkflow(request) {
+      const { spec, digest } = parseOne(request.source, request.fileName);
+      const result = await applyWorkflow(ctx.pool, spec, digest);
+      ctx.logger.info({ workflow: spec.metadata.name, version: result.version.version, created: result.created }, 'workflow applied');
+      return { workflow: toWorkflow(result.workflow), version: toWorkflowVersion(result.version), created: result.created };
+    },
+
+    async validateWorkflow(request) {
+      const { spec } = parseOne(request.source, request.fileName);
+      return { workflowId: spec.metadata.name, taskCount: spec.spec.tasks.length };
+    },
+
+    async getWorkflow(request) {
+      const { workflowId } = parseWorkflowName(request.name, 'name');
+      const workflow = await getWorkflow(ctx.pool, workflowId);
+      if (!workflow) throw notFound('workflow', request.name);
+      return { workflow: toWorkflow(workflow) };
+    },
+
+    async listWorkflows(request) {
+      const limit = pageSize(request.pageSize, LIST_PAGE);
+      const cursor = decodePageToken(request.pageToken, workflowCursor);
+      // One extra row says whether another page exists, so the last page carries no token.
+      const rows = await listWorkflows(ctx.pool, { limit: limit + 1, afterId: cursor?.after });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        workflows: page.map(toWorkflow),
+        nextPageToken: rows.length > limit && last ? encodePageToken({ k: 'workflows', after: last.id }) : '',
+      };
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import packageJson from '../package.json';
+import { CliError, println, type CliIo } from './cli-io';
+import { createCommandContext, OUTPUT_FORMATS, type CommandContext, type GlobalOptions } from './command-context';
+import { applyCommand, validateCommand } from './commands/apply';
+import { logsCommand } from './commands/logs';
+import { getRunCommand, listRunsCommand, tasksCommand } from './commands/runs';
+import { collectParam, triggerCommand } from './commands/trigger';
+import { getWorkflowCommand, listWorkflowsCommand } from './commands/workflows';
+import { runStandalone } from './standalone/standalone';
+
+export type { CliIo } from './cli-io';
+
+/** The server the CLI talks to unless `--server` or SKEIN_SERVER says otherwise. */
+export const DEFAULT_SERVER = 'localhost:7070';
+
+/** Where a command's exit code is left for {@link runCli}. */
+export interface CliOutcome {
+  exitCode: number;
+}
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const port = integer(0, 65535);
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/**
+ * The `skein` command line. Output goes to `io`, never to the process directly, and nothing exits the
+ * process: each command leaves its exit code in `outcome`.
+ */
+export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): Command {
+  /** Runs a command with a context built from the global options, closing its client afterwards. */
+  const act = async (command: Command, handler: (ctx: CommandContext) => Promise<number> | number): Promise<void> => {
+    const { ctx, close } = createCommandContext(io, command.optsWithGlobals<GlobalOptions>());
+    try {
+      outcome.exitCode = await handler(ctx);
+    } finally {
+      close();
+    }
+  };
+
+  const program = new Command('skein')
+    .description('Skein: run DAG workflows of containers and commands')
+    .version(packageJson.version)
+    .addOption(new Option('--server <address>', 'host:port of the Skein gRPC API (env: SKEIN_SERVER)').default(io.env['SKEIN_SERVER'] || DEFAULT_SERVER))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(text.replace(/^error: /, 'skein: ')),
+    })
+    .showHelpAfterError('(run `skein --help` for usage)');
+
+  program.command('apply')
+    .description('create or update workflows from files (every .yaml, .yml and .json in a directory)')
+    .requiredOption('-f, --filename <path>', 'workflow file or directory (repeatable)', collect)
+    .action((opts: { filename: string[] }, command: Command) => act(command, (ctx) => applyCommand(ctx, opts.filename)));
+
+  program.command('validate')
+    .description('check workflow files locally, without a server')
+    .requiredOption('-f, --filename <path>', 'workflow file or directory (repeatable)', collect)
+    .action((opts: { filename: string[] }, command: Command) => act(command, (ctx) => validateCommand(ctx, opts.filename)));
+
+  const workflows = program.command('workflows').description('list and show workflows');
+  workflows.command('list')
+    .description('list workflows')
+    .action((_opts, command: Command) => act(command, (ctx) => listWorkflowsCommand(ctx)));
+  workflows.command('get')
+    .description('show a workflow and its tasks')
+    .argument('<workflow>', 'workflow name')
+    .action((workflow: string, _opts, command: Command) => act(command, (ctx) => getWorkflowCommand(ctx, workflow)));
+
+  program.command('trigger')
+    .description('start a run of a workflow and print its id')
+    .argument('<workflow>', 'workflow name')
+    .option('-p, --param <name=value>', 'a param value (repeatable)', collectParam)
+    .option('-w, --wait', 'wait for the run to end; exit 0 only if it succeeded')
+    .action((workflow: string, opts: { param?: Record<string, string>; wait?: boolean }, command: Command) =>
+      act(command, (ctx) => triggerCommand(ctx, workflow, opts)));
+
+  const runs = program.command('runs').description('list and show runs');
+  runs.command('list')
+    .description('list runs, newest first')
+    .option('--workflow <workflow>', 'only the runs of this workflow')
+    .option('--limit <n>', 'at most this many runs', integer(1, 100_000), 50)
+    .action((opts: { workflow?: string; limit: number }, command: Command) => act(command, (ctx) => listRunsCommand(ctx, opts)));
+  runs.command('get')
+    .description('show a run and its tasks')
+    .argument('<run>', 'run id, or workflows/WORKFLOW/runs/RUN')
+    .action((run: string, _opts, command: Command) => act(command, (ctx) => getRunCommand(ctx, run)));
+
+  program.command('tasks')
+    .description("show a run's tasks with their states and attempts")
+    .argument('<run>', 'run id, or workflows/WORKFLOW/runs/RUN')
+    .action((run: string, _opts, command: Command) => act(command, (ctx) => tasksCommand(ctx, run)));
+
+  program.command('logs')
+    .description("print a task's log")
+    .argument('<run>', 'run id, or workflows/WORKFLOW/runs/RUN')
+    .argument('<task>', 'task name')
+    .option('-a, --attempt <n>', 'attempt number (default: the latest)', integer(0, 1_000_000), 0)
+    .action((run: string, task: string, opts: { attempt: number }, command: Command) => act(command, (ctx) => logsCommand(ctx, run, task, opts)));
+
+  program.command('standalone')
+    .description('run all of Skein in this process: embedded PostgreSQL, scheduler, executor, log collector and API')
+    .option('--data-dir <dir>', 'where the database and logs are kept', '.skein')
+    .option('--http-port <port>', 'REST API port', port, 8080)
+    .option('--grpc-port <port>', 'gRPC API port', port, 7070)
+    .option('--workflows <dir>', 'apply the workflow files in this directory at start', 'examples')
+    .option('--log-level <level>', 'log level (trace, debug, info, warn, error)', 'info')
+    .action(async (opts: { dataDir: string; httpPort: number; grpcPort: number; workflows: string; logLevel: string }) => {
+      outcome.exitCode = await runStandalone({
+        dataDir: opts.dataDir, httpPort: opts.httpPort, grpcPort: opts.grpcPort, workflowsDir: opts.workflows, logLevel: opts.logLevel, io,
+      });
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI and returns its exit code. Errors are printed as `skein: <message>`, never as a stack.
+ *
+ * @param argv as process.argv: the node binary and script first.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const outcome: CliOutcome = { exitCode: 0 };
+  try {
+    await buildProgram(io, outcome).parseAsync([...argv], { from: 'node' });
+    return outcome.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode; // commander printed it (or printed help)
+    if (err instanceof CliError) {
+      println(io.stderr, `skein: ${err.message}`);
+      for (const line of err.lines) println(io.stderr, line);
+      return 1;
+    }
+    println(io.stderr, `skein: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServiceStack, type ServiceStack } from '@skein/testing';
+import { RestClient } from './rest-client';
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
+
+interface TaskRunJson { task: string; state: string; attempts: { number: number; state: string; reason?: string; exitCode?: number; outputs?: Record<string, unknown> }[] }
+
+describe('Skein as four separate services on PostgreSQL and NATS', () => {
+  let stack: ServiceStack;
+  let api: RestClient;
+  const output: string[] = [];
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, [path.join(repoRoot, 'tools', 'build.mjs'), '--all', '--quiet'], { stdio: 'inherit' });
+    stack = await startServiceStack({
+      repoRoot,
+      serverUrl: process.env['SKEIN_TEST_DATABASE_URL'] as string,
+      // A short ack wait, so a dispatch held by a killed executor comes back within the test.
+      executorEnv: { EXECUTOR_ACK_WAIT_MS: '3000' },
+      onOutput: (service, line) => output.push(`[${service}] ${line}`),
+    });
+    api = new RestClient(stack.httpUrl);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('runs the diamond example end to end, with outputs and every log line', async () => {
+    const source = readFileSync(path.join(repoRoot, 'examples', 'diamond.yaml'), 'utf8');
+    await api.ok('POST', '/v1/workflows:apply', { source, fileName: 'diamond.yaml' });
+    const { run } = await api.ok<{ run: { runId: string } }>('POST', '/v1/workflows/diamond/runs', { params: { greeting: 'hi' } });
+    const ended = await api.waitForRun('diamond', run.runId);
+    expect(ended.state).toBe('RUN_STATE_SUCCEEDED');
+    const { taskRuns } = await api.ok<{ taskRuns: TaskRunJson[] }>('GET', `/v1/workflows/diamond/runs/${run.runId}/tasks`);
+    expect(taskRuns.map((t) => [t.task, t.state])).toEqual([
+      ['a', 'TASK_RUN_STATE_SUCCEEDED'], ['b', 'TASK_RUN_STATE_SUCCEEDED'], ['c', 'TASK_RUN_STATE_SUCCEEDED'], ['d', 'TASK_RUN_STATE_SUCCEEDED'],
+    ]);
+    expect(taskRuns[0]?.attempts[0]?.outputs).toEqual({ rows: 42, source: 'a' });
+
+    const logs = async (task: string) => {
+      for (let i = 0; i < 100; i++) {
+        const page = await api.ok<{ entries?: { line: string; sequence: number; stream: string }[]; complete?: boolean }>(
+          'GET', `/v1/workflows/diamond/runs/${run.runId}/tasks/${task}/logs`);
+        if (page.complete) return page.entries ?? [];
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`log of ${task} never complete`);
+    };
+    const a = await logs('a');
+    expect(a.map((e) => e.line)).toContain(`hi from a (run ${run.runId}, attempt 1)`);
+    expect(a.map((e) => e.sequence)).toEqual(a.map((_, i) => i + 1));
+    const b = await logs('b');
+    expect(b.map((e) => e.line)).toEqual(expect.arrayContaining(['b sees 42 rows', 'b to stderr']));
+    expect(b.find((e) => e.line === 'b to stderr')?.stream).toBe('LOG_STREAM_STDERR');
+    const c = await logs('c');
+    expect(c.filter((e) => e.stream === 'LOG_STREAM_STDOUT').map((e) => e.line)).toEqual(['c line 1', 'c line 2', 'c line 3']);
+  }, 60_000);
+
+  it('recovers when the executor is killed mid-task: the attempt is LOST and retried', async () => {
+    const source = `apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: survivor}
+spec:
+  tasks:
+    - name: slow
+      command: ["sh", "-c", "echo started; sleep 2; echo finished"]
+      retries: 2
+      retryDelay: 0s
+`;
+    await api.ok('POST', '/v1/workflows:apply', { source, fileName: 'survivor.yaml' });
+    const { run } = await api.ok<{ run: { runId: string } }>('POST', '/v1/workflows/survivor/runs', { params: {} });
+    for (let i = 0; ; i++) {
+      const { taskRuns } = await api.ok<{ taskRuns: TaskRunJson[] }>('GET', `/v1/workflows/survivor/runs/${run.runId}/tasks`);
+      if (taskRuns[0]?.state === 'TASK_RUN_STATE_RUNNING') break;
+      if (i > 400) throw new Error(`task never started: ${JSON.stringify(taskRuns)}\n${output.join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await stack.kill('executor', 'SIGKILL');
+    await stack.restart('executor');
+    const ended = await api.waitForRun('survivor', run.runId, 60_000);
+    expect(ended.state).toBe('RUN_STATE_SUCCEEDED');
+    const { taskRuns } = await api.ok<{ taskRuns: TaskRunJson[] }>('GET', `/v1/workflows/survivor/runs/${run.runId}/tasks`);
+    const attempts = taskRuns[0]?.attempts ?? [];
+    expect(attempts.map((a) => [a.number, a.state])).toEqual([[1, 'ATTEMPT_STATE_LOST'], [2, 'ATTEMPT_STATE_SUCCEEDED']]);
+    expect(attempts[0]?.reason).toBe('LOST');
+  }, 90_000);
+});

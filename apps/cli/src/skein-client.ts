@@ -1,0 +1,108 @@
+import { credentials, Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import { decodeErrorDetails, TRIGGER_HEADER } from '@skein/api';
+import {
+  LogServiceClient, RunServiceClient, WorkflowServiceClient,
+  type ApplyWorkflowRequest, type ApplyWorkflowResponse, type GetLogsRequest, type GetLogsResponse, type GetRunRequest,
+  type GetRunResponse, type GetWorkflowRequest, type GetWorkflowResponse, type ListRunsRequest, type ListRunsResponse,
+  type ListTaskRunsRequest, type ListTaskRunsResponse, type ListWorkflowsRequest, type ListWorkflowsResponse,
+  type TriggerRunRequest, type TriggerRunResponse,
+} from '@skein/proto';
+import { CliError } from './cli-io';
+
+/** The public API, as the CLI calls it: promises, a deadline on every call, errors as CliError. */
+export interface SkeinClient {
+  readonly server: string;
+  applyWorkflow(request: ApplyWorkflowRequest): Promise<ApplyWorkflowResponse>;
+  getWorkflow(request: GetWorkflowRequest): Promise<GetWorkflowResponse>;
+  listWorkflows(request: ListWorkflowsRequest): Promise<ListWorkflowsResponse>;
+  triggerRun(request: TriggerRunRequest): Promise<TriggerRunResponse>;
+  getRun(request: GetRunRequest): Promise<GetRunResponse>;
+  listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
+  listTaskRuns(request: ListTaskRunsRequest): Promise<ListTaskRunsResponse>;
+  getLogs(request: GetLogsRequest): Promise<GetLogsResponse>;
+  close(): void;
+}
+
+export interface SkeinClientOptions {
+  /** `host:port` of the gRPC API. */
+  readonly server: string;
+  /** Deadline of each call. @default 10000 */
+  readonly deadlineMs?: number;
+}
+
+/** Extra lines for a failed call: field violations, or the issues of an invalid workflow file. */
+function violationLines(reason: string | undefined, violations: readonly { field: string; description: string }[]): string[] {
+  // Workflow issues are already `file:line:col: path: message`, the form editors jump to.
+  if (reason === 'WORKFLOW_INVALID') return violations.map((v) => v.description);
+  return violations.map((v) => `  ${v.field}: ${v.description}`);
+}
+
+/** What the user sees for a failed call. */
+export function callError(err: ServiceError, server: string, deadlineMs: number): CliError {
+  const details = decodeErrorDetails(err.metadata);
+  const reason = details.errorInfo?.reason;
+  // No ErrorInfo: the failure came from the transport, not from Skein.
+  if (!details.errorInfo && err.code === status.UNAVAILABLE) {
+    return new CliError(`cannot reach Skein at ${server} (is \`skein standalone\` running?)`, [], { cause: err });
+  }
+  if (!details.errorInfo && err.code === status.DEADLINE_EXCEEDED) {
+    return new CliError(`Skein at ${server} did not answer within ${deadlineMs / 1000}s`, [], { cause: err });
+  }
+  if (reason === 'WORKFLOW_INVALID') {
+    const file = details.errorInfo?.metadata['file'] ?? 'the workflow file';
+    return new CliError(`${file} is invalid`, violationLines(reason, details.fieldViolations), { cause: err, reason });
+  }
+  if (reason === 'PARAMS_INVALID') {
+    // The message repeats every violation; one line per param reads better.
+    const workflow = details.errorInfo?.metadata['workflow'] ?? 'the workflow';
+    return new CliError(`invalid params for ${workflow}`, violationLines(reason, details.fieldViolations), { cause: err, reason });
+  }
+  const message = err.details || status[err.code] || 'call failed';
+  const [only, ...others] = details.fieldViolations;
+  // An INVALID_ARGUMENT about one field already says `field: description` in its message.
+  const redundant = only !== undefined && others.length === 0 && message === `${only.field}: ${only.description}`;
+  return new CliError(message, redundant ? [] : violationLines(reason, details.fieldViolations), { cause: err, reason });
+}
+
+type Unary<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (err: ServiceError | null, res: Res) => void) => unknown;
+
+export function createSkeinClient(options: SkeinClientOptions): SkeinClient {
+  const deadlineMs = options.deadlineMs ?? 10_000;
+  const creds = credentials.createInsecure();
+  const workflows = new WorkflowServiceClient(options.server, creds);
+  // The three services share one channel (one connection).
+  const channelOverride = workflows.getChannel();
+  const runs = new RunServiceClient(options.server, creds, { channelOverride });
+  const logs = new LogServiceClient(options.server, creds, { channelOverride });
+
+  function call<Req, Res>(method: Unary<Req, Res>, request: Req, metadata = new Metadata()): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      method(request, metadata, { deadline: Date.now() + deadlineMs }, (err, res) => {
+        if (err) reject(callError(err, options.server, deadlineMs));
+        else resolve(res);
+      });
+    });
+  }
+
+  return {
+    server: options.server,
+    applyWorkflow: (r) => call(workflows.applyWorkflow.bind(workflows), r),
+    getWorkflow: (r) => call(workflows.getWorkflow.bind(workflows), r),
+    listWorkflows: (r) => call(workflows.listWorkflows.bind(workflows), r),
+    triggerRun: (r) => {
+      // A run started from the CLI was asked for by a person.
+      const metadata = new Metadata();
+      metadata.set(TRIGGER_HEADER, 'manual');
+      return call(runs.triggerRun.bind(runs), r, metadata);
+    },
+    getRun: (r) => call(runs.getRun.bind(runs), r),
+    listRuns: (r) => call(runs.listRuns.bind(runs), r),
+    listTaskRuns: (r) => call(runs.listTaskRuns.bind(runs), r),
+    getLogs: (r) => call(logs.getLogs.bind(logs), r),
+    close() {
+      runs.close();
+      logs.close();
+      workflows.close();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import * as grpc from '@grpc/grpc-js';
+import { listenGrpc, stopGrpc } from '@skein/config';
+import { addSchedulerService, createSchedulerClient } from './internal-grpc';
+import type { CreateRunInput } from './run-applier';
+
+describe('internal SchedulerService', () => {
+  it('creates runs over gRPC, carrying the trace context in metadata', async () => {
+    const seen: CreateRunInput[] = [];
+    const server = new grpc.Server();
+    addSchedulerService(server, {
+      createRun: async (input) => {
+        seen.push(input);
+        if (input.workflowId === 'missing') throw Object.assign(new Error('workflow "missing" not found'), { name: 'NotFoundError' });
+        return { runId: 'r1' };
+      },
+    });
+    const port = await listenGrpc(server, '127.0.0.1', 0);
+    const client = createSchedulerClient({ address: `127.0.0.1:${port}`, deadlineMs: 5000 });
+    try {
+      const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      const created = await client.createRun({ workflowId: 'etl', params: { n: 3, ok: true }, trigger: 'manual', traceparent });
+      expect(created).toEqual({ runId: 'r1' });
+      expect(seen[0]).toMatchObject({ workflowId: 'etl', params: { n: 3, ok: true }, trigger: 'manual', traceparent });
+      await client.createRun({ workflowId: 'etl', params: {}, trigger: 'api', traceparent: 'garbage' });
+      expect(seen[1]?.traceparent).toBeUndefined();
+    } finally {
+      client.close();
+      await stopGrpc(server);
+    }
+  });
+});

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { freePort } from './free-port';
+import { startNatsServer } from './nats-server';
+import { createTestDatabase } from './test-database';
+
+/** Skein as four OS processes on a real PostgreSQL and a real nats-server, for benchmarks and tests. */
+export interface ServiceStack {
+  readonly databaseUrl: string;
+  readonly natsUrl: string;
+  readonly httpUrl: string;
+  readonly grpcAddress: string;
+  readonly processes: ReadonlyMap<ServiceName, ChildProcess>;
+  /** Kills one service with a signal and waits for it to exit. */
+  kill(name: ServiceName, signal: NodeJS.Signals): Promise<void>;
+  /** Starts a service again (after kill), with the same environment. */
+  restart(name: ServiceName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type ServiceName = 'scheduler' | 'log-collector' | 'executor' | 'api';
+
+export interface StartStackOptions {
+  /** The PostgreSQL server: a URL of any database on it. A fresh database is created there and dropped on stop. */
+  readonly serverUrl: string;
+  readonly executorEnv?: Record<string, string>;
+  readonly logLevel?: string;
+  /** Where `dist/apps` is. @default the repository of this file */
+  readonly repoRoot: string;
+  readonly onOutput?: (service: ServiceName, line: string) => void;
+}
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function startServiceStack(options: StartStackOptions): Promise<ServiceStack> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const database = await createTestDatabase('skein_stack', options.serverUrl);
+  cleanups.push(() => database.drop());
+  const databaseUrl = database.url;
+  const nats = await startNatsServer();
+  cleanups.push(() => nats.stop());
+  const [grpcPort, httpPort, schedulerPort, collectorPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const common = { DATABASE_URL: databaseUrl, NATS_URL: nats.url, LOG_LEVEL: options.logLevel ?? 'warn' };
+  const envs: Record<ServiceName, Record<string, string>> = {
+    scheduler: { ...common, SCHEDULER_GRPC_PORT: String(schedulerPort) },
+    'log-collector': { ...common, LOG_COLLECTOR_GRPC_PORT: String(collectorPort) },
+    executor: { NATS_URL: nats.url, LOG_LEVEL: common.LOG_LEVEL, ...options.executorEnv },
+    api: {
+      ...common, GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort),
+      SCHEDULER_ADDRESS: `127.0.0.1:${schedulerPort}`, LOG_COLLECTOR_ADDRESS: `127.0.0.1:${collectorPort}`,
+    },
+  };
+  const processes = new Map<ServiceName, ChildProcess>();
+  const launch = (name: ServiceName) => {
+    const child = spawn(process.execPath, [path.join(options.repoRoot, 'dist', 'apps', name, 'main.js')], {
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...envs[name] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        for (const line of chunk.split('\n')) if (line) options.onOutput?.(name, line);
+      });
+    }
+    processes.set(name, child);
+  };
+  const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+  const kill = async (name: ServiceName, signal: NodeJS.Signals) => {
+    const child = processes.get(name);
+    if (!child || exited(child)) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  };
+  try {
+    // The scheduler migrates the schema first, so the others find it in place.
+    launch('scheduler');
+    launch('log-collector');
+    launch('executor');
+    launch('api');
+    await waitForHttp(`http://127.0.0.1:${httpPort}/healthz`, 30_000);
+  } catch (err) {
+    for (const child of processes.values()) child.kill('SIGKILL');
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    throw err;
+  }
+  return {
+    databaseUrl,
+    natsUrl: nats.url,
+    httpUrl: `http://127.0.0.1:${httpPort}`,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
+    processes,
+    kill,
+    restart: async (name) => {
+      await kill(name, 'SIGKILL');
+      launch(name);
+    },
+    stop: async () => {
+      await Promise.all([...processes.keys()].map((name) => kill(name, 'SIGTERM')));
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+// `npm run bench -- <workload> [options]`: Skein as four separate processes on a real PostgreSQL
+// (embedded, or BENCH_DATABASE_URL) and a real nats-server, with the executor's noop runtime.
+// Progress goes to stderr; the last line on stdout is one JSON object with the results.
+//
+//   npm run bench -- chain --tasks 200 [--runs 3]
+//   npm run bench -- fanout --width 1000 [--runs 3]
+import path from 'node:path';
+import { chainWorkload, fanoutWorkload, type Workload } from './workloads';
+import { hops, median, quantile, readTimings } from './measure';
+import { startEmbeddedPostgres } from '@skein/store';
+import { startServiceStack, type ServiceStack } from '@skein/testing';
+
+interface Args {
+  workload: string;
+  tasks: number;
+  width: number;
+  runs: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { workload: argv[0] ?? '', tasks: 200, width: 1000, runs: 3 };
+  for (let i = 1; i < argv.length; i += 2) {
+    const flag = argv[i];
+    const value = Number(argv[i + 1]);
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive whole number`);
+    if (flag === '--tasks') args.tasks = value;
+    else if (flag === '--width') args.width = value;
+    else if (flag === '--runs') args.runs = value;
+    else throw new Error(`unknown option ${flag}`);
+  }
+  if (args.workload !== 'chain' && args.workload !== 'fanout') {
+    throw new Error('usage: npm run bench -- chain [--tasks N] [--runs R] | fanout [--width N] [--runs R]');
+  }
+  return args;
+}
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+async function call<T>(stack: ServiceStack, method: string, route: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${stack.httpUrl}${route}`, {
+    method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as T & { message?: string };
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${json.message ?? ''}`);
+  return json;
+}
+
+/** Triggers one run and waits for its end; returns the run id. */
+async function runOnce(stack: ServiceStack, workflow: string): Promise<string> {
+  const triggered = await call<{ run: { runId: string } }>(stack, 'POST', `/v1/workflows/${workflow}/runs`, { params: {} });
+  const runId = triggered.run.runId;
+  for (;;) {
+    const { run } = await call<{ run: { state: string } }>(stack, 'GET', `/v1/workflows/${workflow}/runs/${runId}`);
+    if (run.state === 'RUN_STATE_SUCCEEDED') return runId;
+    if (run.state === 'RUN_STATE_FAILED' || run.state === 'RUN_STATE_CANCELLED') throw new Error(`run ${runId} ended ${run.state}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const workload: Workload = args.workload === 'chain' ? chainWorkload(args.tasks) : fanoutWorkload(args.width);
+  const repoRoot = path.resolve(__dirname, '..', '..', '..');
+  log(`starting PostgreSQL, nats-server and the four services (noop runtime) ...`);
+  let serverUrl = process.env['BENCH_DATABASE_URL'];
+  const postgres = serverUrl ? undefined : await startEmbeddedPostgres();
+  serverUrl ??= postgres?.url as string;
+  const stack = await startServiceStack({
+    repoRoot, serverUrl,
+    executorEnv: { EXECUTOR_RUNTIME: 'noop', EXECUTOR_CAPACITY: '256' },
+    onOutput: (service, line) => log(`[${service}] ${line}`),
+  });
+  try {
+    const warmup = chainWorkload(20);
+    for (const w of [warmup, workload]) await call(stack, 'POST', '/v1/workflows:apply', { source: w.workflow, fileName: `${w.name}.json` });
+    log('warm-up run ...');
+    await runOnce(stack, warmup.name);
+    const allHops: number[] = [];
+    const seconds: number[] = [];
+    const sinkHops: number[] = [];
+    for (let i = 1; i <= args.runs; i++) {
+      const runId = await runOnce(stack, workload.name);
+      const { timings, created, ended } = await readTimings(stack.databaseUrl, runId);
+      if (timings.length !== workload.tasks) throw new Error(`run ${runId}: ${timings.length} of ${workload.tasks} tasks succeeded`);
+      const runHops = hops(timings);
+      allHops.push(...runHops);
+      seconds.push((ended - created) / 1000);
+      const sink = timings.find((t) => t.task === 'sink');
+      if (sink) sinkHops.push(hops([sink, ...timings.filter((t) => t.task !== 'sink' && t.task !== 'src').map((t) => ({ ...t, dependsOn: [] }))])[0] ?? Number.NaN);
+      log(`run ${i}/${args.runs}: ${workload.tasks} tasks in ${((ended - created) / 1000).toFixed(3)} s, hop p50 ${median(runHops)} ms`);
+    }
+    const s = median(seconds);
+    const result: Record<string, unknown> = {
+      workload: args.workload,
+      tasks: workload.tasks,
+      seconds: Number(s.toFixed(3)),
+      tasks_per_s: Number((workload.tasks / s).toFixed(1)),
+      hop_p50_ms: quantile(allHops, 0.5),
+      hop_p99_ms: quantile(allHops, 0.99),
+      hop_mean_ms: Number((allHops.reduce((a, b) => a + b, 0) / allHops.length).toFixed(3)),
+      runs: args.runs,
+    };
+    if (args.workload === 'fanout') {
+      result['makespan_ms'] = Math.round(s * 1000);
+      result['sink_hop_ms'] = median(sinkHops);
+    }
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await stack.stop();
+    await postgres?.stop();
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+/** The benchmark workloads as workflow files (JSON is YAML): no-op tasks, so only Skein is measured. */
+
+export interface Workload {
+  readonly name: string;
+  readonly workflow: string;
+  readonly tasks: number;
+  /** For each task, the upstream whose end starts it (hop = its start − that end). */
+  readonly source: string;
+}
+
+function workflowJson(name: string, tasks: { name: string; dependsOn?: string[] }[]): string {
+  return JSON.stringify({
+    apiVersion: 'skein.dev/v1', kind: 'Workflow', metadata: { name },
+    spec: { tasks: tasks.map((t) => ({ name: t.name, command: ['true'], ...(t.dependsOn ? { dependsOn: t.dependsOn } : {}) })) },
+  });
+}
+
+const pad = (i: number) => String(i).padStart(5, '0');
+
+/** t00000 → t00001 → ... : every task but the first is one hop. */
+export function chainWorkload(tasks: number): Workload {
+  const list = Array.from({ length: tasks }, (_, i) => ({ name: `t${pad(i)}`, dependsOn: i === 0 ? undefined : [`t${pad(i - 1)}`] }));
+  return { name: `bench-chain-${tasks}`, workflow: workflowJson(`bench-chain-${tasks}`, list), tasks, source: 'chain' };
+}
+
+/** src → w00000..w{N-1} → sink. */
+export function fanoutWorkload(width: number): Workload {
+  const workers = Array.from({ length: width }, (_, i) => ({ name: `w${pad(i)}`, dependsOn: ['src'] }));
+  const list = [{ name: 'src' }, ...workers, { name: 'sink', dependsOn: workers.map((w) => w.name) }];
+  return { name: `bench-fanout-${width}`, workflow: workflowJson(`bench-fanout-${width}`, list), tasks: width + 2, source: 'fanout' };
+}
