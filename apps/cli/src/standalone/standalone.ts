@@ -46,11 +46,14 @@ export async function runStandalone(options: StandaloneOptions): Promise<number>
 
   say(`Starting Skein (data in ${dataDir}) ...`);
   const telemetry = await startTelemetry({ serviceName: 'skein-standalone', otlpEndpoint: io.env['OTEL_EXPORTER_OTLP_ENDPOINT'] });
-  const postgres = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), persistent: true, onLog: (line) => logger.debug({ postgres: line.trim() }) });
   const bus = createInProcessBus({ logger: logger.child({ service: 'bus' }) });
-  const cleanupOnFailure = new Shutdown({ logger }).add('postgres', () => postgres.stop()).add('telemetry', () => telemetry.shutdown());
+  const cleanupOnFailure = new Shutdown({ logger }).add('telemetry', () => telemetry.shutdown());
   let skein;
+  let postgres;
   try {
+    postgres = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), persistent: true, onLog: (line) => logger.debug({ postgres: line.trim() }) });
+    const started = postgres;
+    cleanupOnFailure.add('postgres', () => started.stop());
     const databaseUrl = await ensureDatabase(postgres.url, 'skein');
     skein = await startSkein({ databaseUrl, bus, logger, grpcPort: options.grpcPort, httpPort: options.httpPort, recoverLostAttempts: true });
   } catch (err) {
@@ -62,11 +65,12 @@ export async function runStandalone(options: StandaloneOptions): Promise<number>
     return 1;
   }
   const running = skein;
+  const database = postgres;
   // Hooks run in order: stop serving and drain work before the database and bus go away.
   const hooks = new Shutdown({ logger })
     .add('services', () => running.stop())
     .add('bus', () => bus.close())
-    .add('postgres', () => postgres.stop())
+    .add('postgres', () => database.stop())
     .add('telemetry', () => telemetry.shutdown());
 
   let workflows: string[] = [];
