@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import {
-  finishAttempt, finishRun, getLogStatus, getWorkflow, insertAttempts, insertLogLines, insertRun, insertTaskRuns,
-  markAttemptRunning, markRunRunning, readLogLines, recordLogProgress, updateTaskRuns, withTransaction,
-  findTaskAttempt, type LogStreamCode,
+  getLogStatus, getWorkflow, insertAttempts, insertLogLines, insertRun, insertTaskRuns, readLogLines, recordLogProgress, withTransaction,
+  findTaskAttempt, writeRunChanges, type AttemptUpdate, type LogStreamCode, type Queryable, type RunChanges, type TaskRunWrite,
 } from '@skein/store';
+import type { TaskRunState } from '@skein/domain';
 import type { LogReader, RunCommands } from './ports';
 
 /**
@@ -36,6 +36,25 @@ export interface TestSchedulerOptions {
   readonly autoFinish?: 'succeeded' | 'failed';
 }
 
+const NO_UPSTREAM = { total: 0, succeeded: 0, failed: 0, upstreamFailed: 0, skipped: 0, cancelled: 0 };
+
+function taskRun(task: string, state: TaskRunState, currentAttempt: number, times: { start?: Date; end?: Date } = {}): TaskRunWrite {
+  return { task, state, currentAttempt, retryAt: null, startTime: times.start ?? null, endTime: times.end ?? null, upstream: NO_UPSTREAM };
+}
+
+/** One write through the scheduler's own statement, with only the given parts. */
+function write(db: Queryable, runId: string, parts: Partial<Omit<RunChanges, 'runId'>>): Promise<number[]> {
+  return writeRunChanges(db, {
+    runId, attempts: [], newAttempts: [], taskRuns: [], outbox: [],
+    run: { unfinishedDelta: 0, failedDelta: 0, cancelledDelta: 0, startedAt: null, end: null },
+    ...parts,
+  });
+}
+
+function attemptUpdate(id: string, fields: Partial<AttemptUpdate>): AttemptUpdate {
+  return { id, state: 'running', exitCode: null, reason: '', message: '', outputs: null, executor: 'test-executor', startTime: null, endTime: null, ...fields };
+}
+
 function newTestId(): string {
   // Lowercase base32-ish like real run ids; only uniqueness matters here.
   return randomBytes(16).toString('hex').slice(0, 26);
@@ -61,11 +80,12 @@ export function createTestScheduler(pool: Pool, options: TestSchedulerOptions = 
         await withTransaction(pool, async (tx) => {
           await insertRun(tx, {
             id: runId, workflowId: workflow.id, workflowVersion: workflow.currentVersion, state: 'queued', trigger: command.trigger,
-            params: command.params, logicalDate: command.logicalDate ?? now, startTime: null,
+            params: command.params, logicalDate: command.logicalDate ?? now, startTime: null, taskCount: workflow.spec.spec.tasks.length,
           });
           const tasks = workflow.spec.spec.tasks;
           await insertTaskRuns(tx, runId, tasks.map((t, position) => ({
             task: t.name, position, state: t.dependsOn.length === 0 ? 'queued' : 'pending', currentAttempt: t.dependsOn.length === 0 ? 1 : 0,
+            upstreamTotal: t.dependsOn.length,
           })));
           await insertAttempts(tx, runId, tasks.filter((t) => t.dependsOn.length === 0)
             .map((t) => ({ id: newTestId(), task: t.name, number: 1, queueTime: now })));
@@ -75,9 +95,9 @@ export function createTestScheduler(pool: Pool, options: TestSchedulerOptions = 
           const done = (async () => {
             for (const t of workflow.spec.spec.tasks) {
               if (t.dependsOn.length > 0) {
-                await withTransaction(pool, async (tx) => {
-                  await insertAttempts(tx, runId, [{ id: newTestId(), task: t.name, number: 1, queueTime: new Date() }]);
-                  await updateTaskRuns(tx, runId, [{ task: t.name, state: 'queued', currentAttempt: 1, retryAt: null, startTime: null, endTime: null }]);
+                await write(pool, runId, {
+                  newAttempts: [{ id: newTestId(), task: t.name, number: 1, state: 'queued', queueTime: new Date(), reason: '', message: '', endTime: null }],
+                  taskRuns: [taskRun(t.name, 'queued', 1)],
                 });
               }
               await scheduler.startTask(runId, t.name);
@@ -104,28 +124,27 @@ export function createTestScheduler(pool: Pool, options: TestSchedulerOptions = 
     async startTask(runId, task) {
       const attempt = await currentAttempt(runId, task);
       const now = new Date();
-      await withTransaction(pool, async (tx) => {
-        await markAttemptRunning(tx, attempt.id, 'test-executor', now);
-        await markRunRunning(tx, runId, now);
-        await updateTaskRuns(tx, runId, [{ task, state: 'running', currentAttempt: attempt.number, retryAt: null, startTime: now, endTime: null }]);
+      await write(pool, runId, {
+        attempts: [attemptUpdate(attempt.id, { state: 'running', startTime: now })],
+        taskRuns: [taskRun(task, 'running', attempt.number, { start: now })],
+        run: { unfinishedDelta: 0, failedDelta: 0, cancelledDelta: 0, startedAt: now, end: null },
       });
     },
 
     async finishTask(runId, task, end) {
       const attempt = await currentAttempt(runId, task);
       const now = new Date();
-      await withTransaction(pool, async (tx) => {
-        await finishAttempt(tx, {
-          id: attempt.id, state: end.state, exitCode: end.exitCode ?? (end.state === 'succeeded' ? 0 : 1), reason: end.state === 'failed' ? 'EXIT_CODE' : '',
-          message: '', outputs: end.state === 'succeeded' ? { ok: true } : null, executor: 'test-executor', startTime: null, endTime: now,
-        });
-        if (end.retry) {
-          await insertAttempts(tx, runId, [{ id: newTestId(), task, number: attempt.number + 1, queueTime: now }]);
-          await updateTaskRuns(tx, runId, [{ task, state: 'queued', currentAttempt: attempt.number + 1, retryAt: null, startTime: null, endTime: null }]);
-        } else {
-          await updateTaskRuns(tx, runId, [{ task, state: end.state, currentAttempt: attempt.number, retryAt: null, startTime: null, endTime: now }]);
-        }
+      const ended = attemptUpdate(attempt.id, {
+        state: end.state, exitCode: end.exitCode ?? (end.state === 'succeeded' ? 0 : 1), reason: end.state === 'failed' ? 'EXIT_CODE' : '',
+        outputs: end.state === 'succeeded' ? { ok: true } : null, endTime: now,
       });
+      await write(pool, runId, end.retry
+        ? {
+          attempts: [ended],
+          newAttempts: [{ id: newTestId(), task, number: attempt.number + 1, state: 'queued', queueTime: now, reason: '', message: '', endTime: null }],
+          taskRuns: [taskRun(task, 'queued', attempt.number + 1)],
+        }
+        : { attempts: [ended], taskRuns: [taskRun(task, end.state, attempt.number, { end: now })] });
     },
 
     async writeLogs(runId, task, lines, writeOptions = {}) {
@@ -138,7 +157,7 @@ export function createTestScheduler(pool: Pool, options: TestSchedulerOptions = 
     },
 
     async finishRun(runId, state, reason = '') {
-      await finishRun(pool, runId, state, new Date(), reason);
+      await write(pool, runId, { run: { unfinishedDelta: 0, failedDelta: 0, cancelledDelta: 0, startedAt: null, end: { state, time: new Date(), reason } } });
     },
 
     async drain() {

@@ -1,15 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { deriveRunState, newId, retryDelayFor, TemplateError, isTerminalRunState } from '@skein/domain';
+import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError, type RunState } from '@skein/domain';
 import type { TaskEvent } from '@skein/proto';
 import {
-  finishAttempt, finishRun, getWorkflow, insertAttempts, insertOutbox, insertRun, insertTaskRuns, listTaskOutputs, listTaskRuns,
-  lockRun, markAttemptRunning, markRunRunning, NotFoundError, updateTaskRuns, withTransaction, type NewAttempt, type OutboxMessage,
-  type RunRecord, type StoredOutboxMessage,
+  getWorkflow, insertRun, insertTaskRuns, listTaskNamesInStates, listTaskOutputs, lockRun, NotFoundError, readTaskRuns, setRunReason,
+  withTransaction, writeRunChanges, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type RunRecord, type StoredOutboxMessage,
 } from '@skein/store';
 import { buildDispatch, outputsNeeded, type DispatchRun } from './dispatch';
-import { initialPlan, propagate, type PlannedTask } from './plan';
 import type { RunGraph, RunGraphCache } from './run-graph';
+import { initialTaskRuns, RunTransition } from './run-transition';
 
 export interface CreateRunInput {
   readonly workflowId: string;
@@ -64,9 +63,24 @@ export interface EndedRun {
   readonly callerTraceparent: string;
 }
 
+/** What one transaction accumulates before its single write. */
+interface Pending {
+  readonly attempts: Map<string, AttemptUpdate>;
+  readonly newAttempts: NewAttemptRow[];
+  readonly outbox: OutboxMessage[];
+  readonly endedAttempts: EndedAttempt[];
+  /** Outputs of tasks that succeeded in this transaction (not yet written, so not readable from the store). */
+  readonly outputs: Map<string, Record<string, unknown>>;
+  startedAt: Date | null;
+}
+
+const emptyPending = (): Pending => ({ attempts: new Map(), newAttempts: [], outbox: [], endedAttempts: [], outputs: new Map(), startedAt: null });
+
 /**
  * Applies every change to a run inside one transaction that holds the run's row lock, so any
- * scheduler replica can apply any event and concurrent events of one run serialise.
+ * scheduler replica can apply any event and concurrent events of one run serialise. The hot path is
+ * five round trips: BEGIN, lock the run, read the task runs the events touch (and their direct
+ * downstream), write everything in one statement, COMMIT.
  */
 export class RunApplier {
   constructor(private readonly options: RunApplierOptions) {}
@@ -77,20 +91,21 @@ export class RunApplier {
     if (!workflow) throw new NotFoundError('workflow', input.workflowId);
     const graph = await this.options.graphs.get(workflow.id, workflow.currentVersion);
     const now = new Date();
-    const { tasks, dispatch } = initialPlan(graph);
+    const initial = initialTaskRuns(graph);
     return withTransaction(this.options.pool, async (tx) => {
       const run = await insertRun(tx, {
         id: newId(), workflowId: workflow.id, workflowVersion: workflow.currentVersion, state: 'queued', trigger: input.trigger,
-        params: input.params, logicalDate: input.logicalDate ?? now, startTime: null, traceparent: input.traceparent,
+        params: input.params, logicalDate: input.logicalDate ?? now, startTime: null, traceparent: input.traceparent, taskCount: initial.length,
       });
-      await insertTaskRuns(tx, run.id, graph.order.map((name, position) => {
-        const t = tasks.get(name) as PlannedTask;
-        return { task: name, position, state: t.state, currentAttempt: t.currentAttempt };
-      }));
-      const changed = new Set<string>();
-      const outbox = await this.dispatchTasks(tx, run, graph, tasks, dispatch, changed, now);
-      await updateTaskRuns(tx, run.id, [...changed].map((name) => change(name, tasks.get(name) as PlannedTask)));
-      const endedRun = await this.settleRun(tx, run, tasks, false, now);
+      await insertTaskRuns(tx, run.id, initial.map((t, position) => ({ ...t, position })));
+      const transition = new RunTransition(graph, now);
+      transition.load(initial.map((t, position) => ({
+        runId: run.id, task: t.task, position, state: t.state, currentAttempt: t.currentAttempt, retryAt: null, startTime: null, endTime: null,
+        upstream: { total: t.upstreamTotal, succeeded: 0, failed: 0, upstreamFailed: 0, skipped: 0, cancelled: 0 },
+      })));
+      const pending = emptyPending();
+      await this.dispatch(tx, run, graph, transition, initial.filter((t) => t.state === 'queued').map((t) => t.task), pending, now);
+      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now);
       return { workflowId: run.workflowId, run, outbox, runEnded: endedRun !== undefined, endedRun };
     });
   }
@@ -103,81 +118,19 @@ export class RunApplier {
         this.options.logger.warn({ runId }, 'task event for an unknown run ignored');
         return { workflowId: '', outbox: [], runEnded: false };
       }
+      if (isTerminalRunState(run.state)) return { workflowId: run.workflowId, outbox: [], runEnded: false };
       const graph = await this.options.graphs.get(run.workflowId, run.workflowVersion);
-      const tasks = await this.loadTasks(tx, run.id);
       const now = new Date();
-      const changed = new Set<string>();
-      const finished: string[] = [];
-      const retryNow: string[] = [];
-      const endedAttempts: EndedAttempt[] = [];
-      let started = false;
-      for (const event of events) {
-        const task = tasks.get(event.task);
-        const spec = graph.tasks.get(event.task);
-        if (!task || !spec || event.attempt !== task.currentAttempt || isTerminalRunState(run.state)) continue;
-        const kind = event.kind;
-        if (!kind) continue;
-        if (kind.$case === 'started') {
-          const startTime = kind.started.startTime ?? event.time ?? now;
-          if (task.state === 'queued' && (await markAttemptRunning(tx, event.attemptId, event.executor, startTime))) {
-            task.state = 'running';
-            task.startTime ??= startTime;
-            changed.add(event.task);
-            started = true;
-          }
-          continue;
-        }
-        const body = kind.$case === 'succeeded' ? kind.succeeded : kind.failed;
-        const endTime = body.endTime ?? event.time ?? now;
-        const startTime = body.startTime ?? null;
-        const succeeded = kind.$case === 'succeeded';
-        const reason = succeeded ? '' : kind.failed.reason;
-        const ended = await finishAttempt(tx, {
-          id: event.attemptId,
-          state: succeeded ? 'succeeded' : reason === 'LOST' ? 'lost' : reason === 'CANCELLED' ? 'cancelled' : 'failed',
-          exitCode: succeeded ? kind.succeeded.exitCode : (kind.failed.exitCode ?? null),
-          reason,
-          message: succeeded ? '' : kind.failed.message,
-          outputs: succeeded ? parseOutputs(kind.succeeded.outputsJson) : null,
-          executor: event.executor,
-          startTime,
-          endTime,
-        });
-        if (!ended) continue;
-        endedAttempts.push({
-          attemptId: event.attemptId, task: event.task, number: event.attempt, executor: event.executor, reason,
-          state: succeeded ? 'succeeded' : 'failed', startTime: startTime ?? endTime, endTime,
-        });
-        started = true;
-        task.startTime ??= startTime ?? endTime;
-        changed.add(event.task);
-        if (succeeded) {
-          task.state = 'succeeded';
-          task.endTime = endTime;
-          finished.push(event.task);
-        } else if (event.attempt <= spec.retries) {
-          const delay = retryDelayFor(spec, event.attempt);
-          if (delay <= 0) {
-            task.state = 'queued';
-            task.currentAttempt += 1;
-            retryNow.push(event.task);
-          } else {
-            task.state = 'up_for_retry';
-            task.retryAt = new Date(now.getTime() + delay);
-            this.options.onRetryScheduled?.(task.retryAt);
-          }
-        } else {
-          task.state = 'failed';
-          task.endTime = endTime;
-          finished.push(event.task);
-        }
-      }
-      const next = propagate(graph, tasks, finished, now);
-      for (const name of next.changed) changed.add(name);
-      const outbox = await this.dispatchTasks(tx, run, graph, tasks, [...retryNow, ...next.dispatch], changed, now);
-      await updateTaskRuns(tx, run.id, [...changed].map((name) => change(name, tasks.get(name) as PlannedTask)));
-      const endedRun = await this.settleRun(tx, run, tasks, started, now);
-      return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedAttempts, endedRun };
+      const touched = new Set(events.map((e) => e.task));
+      for (const task of [...touched]) for (const down of graph.downstream.get(task) ?? []) touched.add(down);
+      const transition = new RunTransition(graph, now);
+      transition.load(await readTaskRuns(tx, run.id, [...touched]));
+      const pending = emptyPending();
+      for (const event of events) this.applyEvent(graph, transition, pending, event, now);
+      await this.settle(tx, run, transition);
+      await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
+      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now);
+      return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedAttempts: pending.endedAttempts, endedRun };
     });
   }
 
@@ -187,95 +140,149 @@ export class RunApplier {
       const run = await lockRun(tx, runId);
       if (!run || isTerminalRunState(run.state)) return { workflowId: run?.workflowId ?? '', outbox: [], runEnded: false };
       const graph = await this.options.graphs.get(run.workflowId, run.workflowVersion);
-      const tasks = await this.loadTasks(tx, run.id);
       const now = new Date();
-      const due: string[] = [];
+      const transition = new RunTransition(graph, now);
+      transition.load(await readTaskRuns(tx, run.id, taskNames));
       for (const name of taskNames) {
-        const task = tasks.get(name);
-        if (!task || task.state !== 'up_for_retry' || (task.retryAt && task.retryAt > now)) continue;
-        task.state = 'queued';
-        task.currentAttempt += 1;
-        task.retryAt = null;
-        due.push(name);
+        const task = transition.get(name);
+        if (task?.state === 'up_for_retry' && (!task.retryAt || task.retryAt <= now)) transition.queue(name);
       }
-      const changed = new Set<string>(due);
-      const outbox = await this.dispatchTasks(tx, run, graph, tasks, due, changed, now);
-      await updateTaskRuns(tx, run.id, [...changed].map((name) => change(name, tasks.get(name) as PlannedTask)));
-      const endedRun = await this.settleRun(tx, run, tasks, false, now);
+      const pending = emptyPending();
+      await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
+      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now);
       return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedRun };
     });
   }
 
-  private async loadTasks(tx: PoolClient, runId: string): Promise<Map<string, PlannedTask>> {
-    const rows = await listTaskRuns(tx, runId);
-    return new Map(rows.map((r) => [r.task, {
-      state: r.state, currentAttempt: r.currentAttempt, retryAt: r.retryAt, startTime: r.startTime, endTime: r.endTime,
-    }]));
+  /** One event: fenced by attempt number and state, so repeats and late events change nothing. */
+  private applyEvent(graph: RunGraph, transition: RunTransition, pending: Pending, event: TaskEvent, now: Date): void {
+    const task = transition.get(event.task);
+    const spec = graph.tasks.get(event.task);
+    const kind = event.kind;
+    if (!task || !spec || !kind || event.attempt !== task.currentAttempt) return;
+    if (kind.$case === 'started') {
+      if (task.state !== 'queued') return;
+      const startTime = kind.started.startTime ?? event.time ?? now;
+      pending.attempts.set(event.attemptId, attemptUpdate(event.attemptId, { state: 'running', executor: event.executor, startTime }));
+      task.state = 'running';
+      task.startTime ??= startTime;
+      pending.startedAt ??= startTime;
+      transition.touch(event.task);
+      return;
+    }
+    if (task.state !== 'queued' && task.state !== 'running') return;
+    const succeeded = kind.$case === 'succeeded';
+    const body = succeeded ? kind.succeeded : kind.failed;
+    const endTime = body.endTime ?? event.time ?? now;
+    const startTime = body.startTime ?? pending.attempts.get(event.attemptId)?.startTime ?? task.startTime ?? endTime;
+    const reason = succeeded ? '' : kind.failed.reason;
+    const state = succeeded ? 'succeeded' : reason === 'LOST' ? 'lost' : reason === 'CANCELLED' ? 'cancelled' : 'failed';
+    pending.attempts.set(event.attemptId, attemptUpdate(event.attemptId, {
+      state, reason, startTime, endTime, executor: event.executor,
+      exitCode: succeeded ? kind.succeeded.exitCode : (kind.failed.exitCode ?? null),
+      message: succeeded ? '' : kind.failed.message,
+      outputs: succeeded ? parseOutputs(kind.succeeded.outputsJson) : null,
+    }));
+    pending.endedAttempts.push({ attemptId: event.attemptId, task: event.task, number: event.attempt, executor: event.executor, reason, state, startTime, endTime });
+    pending.startedAt ??= startTime;
+    task.startTime ??= startTime;
+    if (succeeded) {
+      pending.outputs.set(event.task, parseOutputs(kind.succeeded.outputsJson) ?? {});
+      transition.end(event.task, 'succeeded', endTime);
+    } else if (hasRetriesLeft(spec, event.attempt)) {
+      const delay = retryDelayFor(spec, event.attempt);
+      if (delay <= 0) {
+        transition.queue(event.task);
+      } else {
+        task.state = 'up_for_retry';
+        task.retryAt = new Date(now.getTime() + delay);
+        transition.touch(event.task);
+        this.options.onRetryScheduled?.(task.retryAt);
+      }
+    } else {
+      transition.end(event.task, 'failed', endTime);
+    }
+  }
+
+  /** Loads what downstream evaluation still needs until every cascade is resolved. */
+  private async settle(tx: PoolClient, run: RunRecord, transition: RunTransition): Promise<void> {
+    transition.resolve();
+    while (transition.unresolved) {
+      transition.load(await readTaskRuns(tx, run.id, transition.missing()));
+      transition.resolve();
+    }
   }
 
   /**
-   * Creates the attempts of `names` (already marked queued with their new attempt number) and their
-   * dispatch messages. A task whose templates cannot be rendered fails at once, and that failure
-   * propagates downstream like any other.
+   * Creates the attempts of tasks just queued and their dispatch messages. A task whose templates
+   * cannot be rendered fails at once, and that failure propagates downstream like any other.
    */
-  private async dispatchTasks(tx: PoolClient, run: RunRecord, graph: RunGraph, tasks: Map<string, PlannedTask>, names: readonly string[],
-    changed: Set<string>, now: Date): Promise<StoredOutboxMessage[]> {
-    const attempts: NewAttempt[] = [];
-    const messages: OutboxMessage[] = [];
-    const failures: { attemptId: string; task: string; message: string }[] = [];
+  private async dispatch(tx: PoolClient, run: RunRecord, graph: RunGraph, transition: RunTransition, names: readonly string[],
+    pending: Pending, now: Date): Promise<void> {
     let queue = [...names];
     while (queue.length > 0) {
       const needed = [...new Set(queue.flatMap((name) => {
         const spec = graph.tasks.get(name);
         return spec ? outputsNeeded(spec) : [];
       }))];
-      const outputs = needed.length > 0 ? await listTaskOutputs(tx, run.id, needed) : new Map<string, Record<string, unknown>>();
-      const failed: string[] = [];
+      const stored = needed.filter((task) => !pending.outputs.has(task));
+      const outputs = stored.length > 0 ? await listTaskOutputs(tx, run.id, stored) : new Map<string, Record<string, unknown>>();
+      for (const task of needed) {
+        const fresh = pending.outputs.get(task);
+        if (fresh) outputs.set(task, fresh);
+      }
       for (const name of queue) {
-        const task = tasks.get(name) as PlannedTask;
+        const task = transition.get(name);
         const spec = graph.tasks.get(name);
-        if (!spec) continue;
+        if (!task || !spec) continue;
         const attemptId = newId();
-        attempts.push({ id: attemptId, task: name, number: task.currentAttempt, queueTime: now });
-        changed.add(name);
         try {
           const traceparent = this.options.traceContext?.(run, name, task.currentAttempt, attemptId) ?? '';
-          messages.push(buildDispatch({ run, task: spec, attemptId, attempt: task.currentAttempt, outputs, traceparent, now }));
+          pending.outbox.push(buildDispatch({ run, task: spec, attemptId, attempt: task.currentAttempt, outputs, traceparent, now }));
+          pending.newAttempts.push({ id: attemptId, task: name, number: task.currentAttempt, state: 'queued', queueTime: now, reason: '', message: '', endTime: null });
         } catch (err) {
           if (!(err instanceof TemplateError)) throw err;
-          failures.push({ attemptId, task: name, message: err.message });
-          task.state = 'failed';
-          task.endTime = now;
-          failed.push(name);
+          pending.newAttempts.push({ id: attemptId, task: name, number: task.currentAttempt, state: 'failed', queueTime: now, reason: 'TEMPLATE_ERROR', message: err.message, endTime: now });
+          transition.end(name, 'failed', now);
         }
       }
-      const next = propagate(graph, tasks, failed, now);
-      for (const name of next.changed) changed.add(name);
-      queue = next.dispatch;
+      await this.settle(tx, run, transition);
+      queue = transition.takeReady();
     }
-    await insertAttempts(tx, run.id, attempts);
-    for (const f of failures) {
-      await finishAttempt(tx, { id: f.attemptId, state: 'failed', exitCode: null, reason: 'TEMPLATE_ERROR', message: f.message, outputs: null, executor: '', startTime: null, endTime: now });
-    }
-    const ids = await insertOutbox(tx, messages);
-    return messages.map((m, i) => ({ ...m, id: ids[i] as number }));
   }
 
-  /** Ends the run when every task is terminal; marks it running when work on it began. */
-  private async settleRun(tx: PoolClient, run: RunRecord, tasks: Map<string, PlannedTask>, started: boolean, now: Date): Promise<EndedRun | undefined> {
-    const state = deriveRunState([...tasks.values()].map((t) => t.state));
-    if (state && !isTerminalRunState(run.state)) {
-      const failedTasks = [...tasks.entries()].filter(([, t]) => t.state === 'failed').map(([name]) => name);
-      await finishRun(tx, run.id, state, now, failedTasks.length ? `failed tasks: ${failedTasks.join(', ')}` : '');
-      return { runId: run.id, workflowId: run.workflowId, state, createTime: run.createTime, endTime: now, callerTraceparent: run.traceparent };
+  /** The one write of the transaction; ends the run when no task is left unfinished. */
+  private async write(tx: PoolClient, run: RunRecord, transition: RunTransition, pending: Pending, now: Date): Promise<{ outbox: StoredOutboxMessage[]; endedRun?: EndedRun }> {
+    const unfinished = run.unfinishedTasks + transition.unfinishedDelta;
+    const failed = run.failedTasks + transition.failedDelta;
+    const cancelled = run.cancelledTasks + transition.cancelledDelta;
+    const endState: RunState | undefined = unfinished > 0 ? undefined : failed > 0 ? 'failed' : cancelled > 0 ? 'cancelled' : 'succeeded';
+    const ids = await writeRunChanges(tx, {
+      runId: run.id,
+      attempts: [...pending.attempts.values()],
+      newAttempts: pending.newAttempts,
+      taskRuns: transition.writes(),
+      outbox: pending.outbox,
+      run: {
+        unfinishedDelta: transition.unfinishedDelta, failedDelta: transition.failedDelta, cancelledDelta: transition.cancelledDelta,
+        startedAt: pending.startedAt, end: endState ? { state: endState, time: now, reason: '' } : null,
+      },
+    });
+    if (endState === 'failed') {
+      // Rare path: name the failed tasks (this transaction's writes are visible to it).
+      const names = await listTaskNamesInStates(tx, run.id, ['failed']);
+      await setRunReason(tx, run.id, names.length > 0 ? `failed tasks: ${names.join(', ')}` : 'upstream tasks failed');
     }
-    if (started && run.state === 'queued') await markRunRunning(tx, run.id, now);
-    return undefined;
+    const outbox = pending.outbox.map((m, i) => ({ ...m, id: ids[i] as number }));
+    const endedRun = endState
+      ? { runId: run.id, workflowId: run.workflowId, state: endState, createTime: run.createTime, endTime: now, callerTraceparent: run.traceparent }
+      : undefined;
+    return { outbox, endedRun };
   }
 }
 
-function change(task: string, t: PlannedTask) {
-  return { task, state: t.state, currentAttempt: t.currentAttempt, retryAt: t.retryAt, startTime: t.startTime, endTime: t.endTime };
+function attemptUpdate(id: string, fields: Partial<AttemptUpdate>): AttemptUpdate {
+  return { id, state: 'running', exitCode: null, reason: '', message: '', outputs: null, executor: '', startTime: null, endTime: null, ...fields };
 }
 
 function parseOutputs(json: string): Record<string, unknown> | null {

@@ -230,6 +230,40 @@ spec:
     expect((await getRun(pool, runId))?.state).toBe('failed');
   });
 
+  it('fans out to 100 tasks and back in, evaluating the fan-in from upstream counts', async () => {
+    const workers = Array.from({ length: 100 }, (_, i) => `w${i}`);
+    await apply(workflowYaml('fan', [
+      '    - {name: src, command: ["true"]}',
+      ...workers.map((w) => `    - {name: ${w}, command: ["true"], dependsOn: [src]}`),
+      `    - {name: sink, command: ["true"], dependsOn: [${workers.join(', ')}]}`,
+    ].join('\n') + '\n'));
+    executor = new ScriptedExecutor(bus, (d) => (d.task === 'w37' ? { ok: false } : { ok: true }));
+    await executor.start();
+    const runId = await runToEnd('fan');
+    const states = await taskStates(runId);
+    expect(states['sink']).toBe('upstream_failed');
+    expect(states['w37']).toBe('failed');
+    expect(Object.values(states).filter((s) => s === 'succeeded')).toHaveLength(100);
+    const run = await getRun(pool, runId);
+    expect(run).toMatchObject({ state: 'failed', reason: 'failed tasks: w37', unfinishedTasks: 0, failedTasks: 2 });
+    expect(executor.dispatches.filter((d) => d.task === 'sink')).toHaveLength(0);
+  });
+
+  it('cascades upstream failures and skips through tasks it has to load, and runs an allDone task at the end', async () => {
+    await apply(workflowYaml('cascade', `    - {name: a, command: ["false"]}
+    - {name: b, command: ["true"], dependsOn: [a]}
+    - {name: c, command: ["true"], dependsOn: [b]}
+    - {name: d, command: ["true"], dependsOn: [c], triggerRule: allDone}
+    - {name: e, command: ["true"], triggerRule: allFailed, dependsOn: [d]}
+    - {name: f, command: ["true"], dependsOn: [e]}
+`));
+    executor = new ScriptedExecutor(bus, (d) => (d.task === 'a' ? { ok: false } : { ok: true }));
+    await executor.start();
+    const runId = await runToEnd('cascade');
+    expect(await taskStates(runId)).toEqual({ a: 'failed', b: 'upstream_failed', c: 'upstream_failed', d: 'succeeded', e: 'skipped', f: 'skipped' });
+    expect(await getRun(pool, runId)).toMatchObject({ state: 'failed', unfinishedTasks: 0 });
+  });
+
   it('pins a run to the version it started with', async () => {
     await apply(workflowYaml('pinned', `    - {name: a, command: ["echo", "v1"]}\n`));
     const held: TaskDispatch[] = [];

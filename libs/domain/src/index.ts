@@ -45,8 +45,8 @@ export {
   TASK_RUN_STATES,
 } from './states';
 export type { AttemptState, RunState, TaskRunState } from './states';
-export { DEFAULT_TRIGGER_RULE, evaluateTriggerRule, isTriggerRule, TRIGGER_RULES } from './trigger-rules';
-export type { TriggerDecision, TriggerRule } from './trigger-rules';
+export { DEFAULT_TRIGGER_RULE, evaluateTriggerRule, isTriggerRule, TRIGGER_RULES, countUpstreamOutcomes, evaluateTriggerRuleForOutcomes } from './trigger-rules';
+export type { TriggerDecision, TriggerRule, UpstreamOutcomes } from './trigger-rules';
 
 // Retry policy
 export { hasRetriesLeft, retryDelayFor } from './retry-policy';

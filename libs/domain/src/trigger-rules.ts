@@ -29,49 +29,41 @@ export function isTriggerRule(value: string): value is TriggerRule {
   return (TRIGGER_RULES as readonly string[]).includes(value);
 }
 
-interface Counts {
+/**
+ * How a task's upstream tasks have ended so far: what a trigger rule looks at. The scheduler keeps
+ * these counts per task run, so a rule is evaluated without reading every upstream task.
+ */
+export interface UpstreamOutcomes {
+  /** Number of upstream tasks. */
   readonly total: number;
-  readonly done: number;
   readonly succeeded: number;
-  /** failed and cancelled: the upstream task itself did not succeed. */
+  /** Failed or cancelled: the upstream task itself did not succeed. */
   readonly failed: number;
   readonly upstreamFailed: number;
   readonly skipped: number;
 }
 
-function count(states: readonly TaskRunState[]): Counts {
-  let done = 0, succeeded = 0, failed = 0, upstreamFailed = 0, skipped = 0;
+/** Counts the outcomes of a list of upstream states. */
+export function countUpstreamOutcomes(states: readonly TaskRunState[]): UpstreamOutcomes {
+  let succeeded = 0, failed = 0, upstreamFailed = 0, skipped = 0;
   for (const s of states) {
-    if (isTerminalTaskState(s)) done++;
     if (s === 'succeeded') succeeded++;
     else if (s === 'failed' || s === 'cancelled') failed++;
     else if (s === 'upstream_failed') upstreamFailed++;
     else if (s === 'skipped') skipped++;
   }
-  return { total: states.length, done, succeeded, failed, upstreamFailed, skipped };
+  return { total: states.length, succeeded, failed, upstreamFailed, skipped };
 }
 
-/**
- * Evaluates a trigger rule over the states of a task's direct upstream tasks. Pure and total:
- * the scheduler calls it whenever an upstream task settles. A task with no upstream runs.
- * A cancelled upstream counts as failed. Decisions are made as early as they are certain
- * (allSuccess settles as upstream_failed on the first failure, without waiting for the rest).
- *
- * | rule | run | skip | upstream_failed |
- * |---|---|---|---|
- * | allSuccess | all succeeded | any skipped (and none failed) | any failed / upstream_failed |
- * | allDone | all terminal | — | — |
- * | allFailed | all failed / upstream_failed | any succeeded or skipped | — |
- * | oneSuccess | any succeeded | all terminal, all skipped | all terminal, none succeeded |
- * | oneFailed | any failed / upstream_failed | all terminal, none failed | — |
- * | noneFailed | all terminal, none failed | — | any failed / upstream_failed |
- * | noneFailedMinOneSuccess | all terminal, none failed, ≥1 succeeded | all terminal, all skipped | any failed / upstream_failed |
- * | always | immediately | — | — |
- */
 export function evaluateTriggerRule(rule: TriggerRule, upstreamStates: readonly TaskRunState[]): TriggerDecision {
-  if (upstreamStates.length === 0) return 'run';
-  const c = count(upstreamStates);
-  const allDone = c.done === c.total;
+  return evaluateTriggerRuleForOutcomes(rule, countUpstreamOutcomes(upstreamStates));
+}
+
+/** The same decision as {@link evaluateTriggerRule}, from counted outcomes. */
+export function evaluateTriggerRuleForOutcomes(rule: TriggerRule, c: UpstreamOutcomes): TriggerDecision {
+  if (c.total === 0) return 'run';
+  const done = c.succeeded + c.failed + c.upstreamFailed + c.skipped;
+  const allDone = done >= c.total;
   const anyFailed = c.failed + c.upstreamFailed > 0;
   switch (rule) {
     case 'allSuccess':

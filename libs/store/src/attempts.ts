@@ -69,41 +69,6 @@ export async function findTaskAttempt(db: Queryable, runId: string, task: string
   return rows[0] && toAttempt(rows[0]);
 }
 
-/** QUEUED → RUNNING. Returns false when the attempt was not queued (a late or repeated event). */
-export async function markAttemptRunning(db: Queryable, id: string, executor: string, startTime: Date): Promise<boolean> {
-  const result = await db.query(
-    `UPDATE attempts SET state = 'running', executor = $2, start_time = $3 WHERE id = $1 AND state = 'queued'`, [id, executor, startTime]);
-  return result.rowCount === 1;
-}
-
-export interface AttemptEnd {
-  readonly id: string;
-  readonly state: AttemptState;
-  readonly exitCode: number | null;
-  readonly reason: string;
-  readonly message: string;
-  readonly outputs: Record<string, unknown> | null;
-  readonly executor: string;
-  readonly startTime: Date | null;
-  readonly endTime: Date;
-}
-
-/**
- * Records the end of an attempt that is not yet terminal. Returns false when it already ended:
- * events are delivered at least once, and only the first end counts.
- */
-export async function finishAttempt(db: Queryable, end: AttemptEnd): Promise<boolean> {
-  const result = await db.query(
-    `UPDATE attempts
-        SET state = $2, exit_code = $3, reason = $4, message = $5, outputs = $6,
-            executor = CASE WHEN $7 = '' THEN executor ELSE $7 END,
-            start_time = coalesce(start_time, $8, $9), end_time = $9
-      WHERE id = $1 AND state IN ('queued', 'running')`,
-    [end.id, end.state, end.exitCode, end.reason, end.message, end.outputs === null ? null : JSON.stringify(end.outputs), end.executor,
-      end.startTime, end.endTime]);
-  return result.rowCount === 1;
-}
-
 /** Outputs of the current attempts of the given tasks of a run (for templates downstream). */
 export async function listTaskOutputs(db: Queryable, runId: string, tasks: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
   const { rows } = await db.query<{ task: string; outputs: Record<string, unknown> | null }>(

@@ -6,13 +6,15 @@ export {
   setWorkflowCurrentVersion, type WorkflowRecord, type WorkflowVersionRecord,
 } from './workflows';
 export { applyWorkflow, type ApplyWorkflowResult } from './apply-workflow';
-export { insertRun, getRun, lockRun, listRuns, markRunRunning, finishRun, type RunRecord, type NewRun, type RunCursor } from './runs';
+export { insertRun, getRun, lockRun, listRuns, setRunReason, type RunRecord, type NewRun, type RunCursor } from './runs';
 export {
-  insertTaskRuns, listTaskRuns, updateTaskRuns, listDueRetries, nextRetryTime, type TaskRunRecord, type NewTaskRun, type TaskRunChange,
+  insertTaskRuns, listTaskRuns, readTaskRuns, listTaskNamesInStates, listDueRetries, nextRetryTime, type TaskRunRecord, type NewTaskRun,
+  type UpstreamCounts,
 } from './task-runs';
+export { writeRunChanges, type RunChanges, type AttemptUpdate, type NewAttemptRow, type TaskRunWrite } from './run-changes';
 export {
-  insertAttempts, getAttempt, listRunAttempts, findTaskAttempt, markAttemptRunning, finishAttempt, listTaskOutputs, listUnfinishedAttempts,
-  type AttemptRecord, type NewAttempt, type AttemptEnd,
+  insertAttempts, getAttempt, listRunAttempts, findTaskAttempt, listTaskOutputs, listUnfinishedAttempts,
+  type AttemptRecord, type NewAttempt,
 } from './attempts';
 export { insertOutbox, deleteOutbox, claimStaleOutbox, type OutboxMessage, type StoredOutboxMessage } from './outbox';
 export {

@@ -15,21 +15,27 @@ export interface RunRecord {
   readonly reason: string;
   /** The creating call's trace context, or ''. */
   readonly traceparent: string;
+  /** Task runs not yet terminal. */
+  readonly unfinishedTasks: number;
+  /** Terminal task runs that failed or are upstream_failed. */
+  readonly failedTasks: number;
+  readonly cancelledTasks: number;
 }
 
 interface RunRow {
   id: string; workflow_id: string; workflow_version: number; state: RunState; trigger: string;
   params: Record<string, string | number | boolean>; logical_date: Date; create_time: Date; start_time: Date | null;
-  end_time: Date | null; reason: string; traceparent: string;
+  end_time: Date | null; reason: string; traceparent: string; unfinished_tasks: number; failed_tasks: number; cancelled_tasks: number;
 }
 
-const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent';
+const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent, unfinished_tasks, failed_tasks, cancelled_tasks';
 
 function toRun(row: RunRow): RunRecord {
   return {
     id: row.id, workflowId: row.workflow_id, workflowVersion: row.workflow_version, state: row.state, trigger: row.trigger,
     params: row.params, logicalDate: row.logical_date, createTime: row.create_time, startTime: row.start_time,
     endTime: row.end_time, reason: row.reason, traceparent: row.traceparent,
+    unfinishedTasks: row.unfinished_tasks, failedTasks: row.failed_tasks, cancelledTasks: row.cancelled_tasks,
   };
 }
 
@@ -43,14 +49,16 @@ export interface NewRun {
   readonly logicalDate: Date;
   readonly startTime: Date | null;
   readonly traceparent?: string;
+  /** Every task run of a new run is unfinished. */
+  readonly taskCount: number;
 }
 
 export async function insertRun(db: Queryable, run: NewRun): Promise<RunRecord> {
   const { rows } = await db.query<RunRow>(
-    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time, traceparent)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${runColumns}`,
+    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time, traceparent, unfinished_tasks)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${runColumns}`,
     [run.id, run.workflowId, run.workflowVersion, run.state, run.trigger, JSON.stringify(run.params), run.logicalDate, run.startTime,
-      run.traceparent ?? '']);
+      run.traceparent ?? '', run.taskCount]);
   return toRun(rows[0] as RunRow);
 }
 
@@ -61,7 +69,7 @@ export async function getRun(db: Queryable, id: string): Promise<RunRecord | und
 
 /** Locks the run row: every change to a run and its tasks happens under this lock. */
 export async function lockRun(db: Queryable, id: string): Promise<RunRecord | undefined> {
-  const { rows } = await db.query<RunRow>(`SELECT ${runColumns} FROM runs WHERE id = $1 FOR UPDATE`, [id]);
+  const { rows } = await db.query<RunRow>({ name: 'skein-lock-run', text: `SELECT ${runColumns} FROM runs WHERE id = $1 FOR UPDATE`, values: [id] });
   return rows[0] && toRun(rows[0]);
 }
 
@@ -86,13 +94,7 @@ export async function listRuns(db: Queryable, page: { workflowId?: string; limit
   return rows.map(toRun);
 }
 
-/** QUEUED → RUNNING when the first attempt of the run starts. */
-export async function markRunRunning(db: Queryable, id: string, startTime: Date): Promise<void> {
-  await db.query(`UPDATE runs SET state = 'running', start_time = coalesce(start_time, $2) WHERE id = $1 AND state = 'queued'`, [id, startTime]);
-}
-
-/** Records a run's terminal state. */
-export async function finishRun(db: Queryable, id: string, state: RunState, endTime: Date, reason: string): Promise<void> {
-  await db.query(`UPDATE runs SET state = $2, end_time = $3, reason = $4, start_time = coalesce(start_time, $3) WHERE id = $1`,
-    [id, state, endTime, reason]);
+/** Sets why a run ended the way it did. */
+export async function setRunReason(db: Queryable, id: string, reason: string): Promise<void> {
+  await db.query(`UPDATE runs SET reason = $2 WHERE id = $1`, [id, reason]);
 }

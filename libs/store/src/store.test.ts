@@ -2,9 +2,9 @@ import type { Pool } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import type { WorkflowSpec } from '@skein/domain';
 import {
-  applyWorkflow, claimStaleOutbox, createPool, deleteOutbox, finishAttempt, getLogStatus, getRun, insertAttempts, insertLogLines,
-  insertOutbox, insertRun, insertTaskRuns, listRuns, listTaskRuns, listWorkflows, loadMigrations, markAttemptRunning, migrate,
-  readLogLines, recordLogProgress, updateTaskRuns, withTransaction,
+  applyWorkflow, claimStaleOutbox, createPool, deleteOutbox, getLogStatus, getRun, insertAttempts, insertLogLines,
+  insertOutbox, insertRun, insertTaskRuns, listRunAttempts, listRuns, listTaskRuns, listWorkflows, loadMigrations, lockRun, migrate,
+  readLogLines, readTaskRuns, recordLogProgress, withTransaction, writeRunChanges, type RunChanges,
 } from './index';
 
 function spec(name: string, command = 'true'): WorkflowSpec {
@@ -66,29 +66,57 @@ describe('store', () => {
     expect(page2.map((w) => w.id)).toEqual(['race']);
   });
 
-  it('stores runs, task runs and attempts, and fences attempt ends', async () => {
+  it('stores runs, task runs and attempts, and writes a transaction\'s changes in one statement', async () => {
     const run = await withTransaction(pool, async (tx) => {
-      const r = await insertRun(tx, { id: 'run1', workflowId: 'etl', workflowVersion: 1, state: 'queued', trigger: 'manual', params: { x: 1 }, logicalDate: new Date(), startTime: null });
-      await insertTaskRuns(tx, r.id, [{ task: 'a', position: 0, state: 'queued', currentAttempt: 1 }, { task: 'b', position: 1, state: 'pending', currentAttempt: 0 }]);
+      const r = await insertRun(tx, { id: 'run1', workflowId: 'etl', workflowVersion: 1, state: 'queued', trigger: 'manual', params: { x: 1 }, logicalDate: new Date(), startTime: null, taskCount: 2 });
+      await insertTaskRuns(tx, r.id, [
+        { task: 'a', position: 0, state: 'queued', currentAttempt: 1, upstreamTotal: 0 },
+        { task: 'b', position: 1, state: 'pending', currentAttempt: 0, upstreamTotal: 1 },
+      ]);
       await insertAttempts(tx, r.id, [{ id: 'att1', task: 'a', number: 1, queueTime: new Date() }]);
       return r;
     });
-    expect(run.params).toEqual({ x: 1 });
-    expect(await markAttemptRunning(pool, 'att1', 'ex1', new Date())).toBe(true);
-    expect(await markAttemptRunning(pool, 'att1', 'ex1', new Date())).toBe(false);
-    const end = { id: 'att1', state: 'succeeded' as const, exitCode: 0, reason: '', message: '', outputs: { rows: 3 }, executor: 'ex1', startTime: null, endTime: new Date() };
-    expect(await finishAttempt(pool, end)).toBe(true);
-    expect(await finishAttempt(pool, { ...end, state: 'failed' })).toBe(false);
-    await updateTaskRuns(pool, 'run1', [{ task: 'a', state: 'succeeded', currentAttempt: 1, retryAt: null, startTime: new Date(), endTime: new Date() }]);
-    const taskRuns = await listTaskRuns(pool, 'run1');
-    expect(taskRuns.map((t) => [t.task, t.state])).toEqual([['a', 'succeeded'], ['b', 'pending']]);
-    expect((await getRun(pool, 'run1'))?.workflowVersion).toBe(1);
+    expect(run).toMatchObject({ params: { x: 1 }, unfinishedTasks: 2, failedTasks: 0 });
+    const zero = { total: 1, succeeded: 0, failed: 0, upstreamFailed: 0, skipped: 0, cancelled: 0 };
+    const now = new Date();
+    const changes: RunChanges = {
+      runId: 'run1',
+      attempts: [{ id: 'att1', state: 'succeeded', exitCode: 0, reason: '', message: '', outputs: { rows: 3 }, executor: 'ex1', startTime: now, endTime: now }],
+      newAttempts: [{ id: 'att2', task: 'b', number: 1, state: 'queued', queueTime: now, reason: '', message: '', endTime: null }],
+      taskRuns: [
+        { task: 'a', state: 'succeeded', currentAttempt: 1, retryAt: null, startTime: now, endTime: now, upstream: { ...zero, total: 0 } },
+        { task: 'b', state: 'queued', currentAttempt: 1, retryAt: null, startTime: null, endTime: null, upstream: { ...zero, succeeded: 1 } },
+      ],
+      outbox: [
+        { subject: 's.1', msgId: 'att2', payload: new Uint8Array([7]), headers: {} },
+        { subject: 's.1', msgId: 'other', payload: new Uint8Array([8]), headers: { h: 'v' } },
+      ],
+      run: { unfinishedDelta: -1, failedDelta: 0, cancelledDelta: 0, startedAt: now, end: null },
+    };
+    const ids = await withTransaction(pool, async (tx) => {
+      await lockRun(tx, 'run1');
+      return writeRunChanges(tx, changes);
+    });
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toBeLessThan(ids[1] as number);
+    // A repeated write changes no attempt that already ended.
+    await writeRunChanges(pool, { ...changes, attempts: [{ ...changes.attempts[0]!, state: 'failed' }], newAttempts: [], outbox: [], taskRuns: [],
+      run: { ...changes.run, unfinishedDelta: 0 } });
+    const attempts = await listRunAttempts(pool, 'run1');
+    expect(attempts.map((a) => [a.id, a.state, a.outputs])).toEqual([['att1', 'succeeded', { rows: 3 }], ['att2', 'queued', null]]);
+    expect((await readTaskRuns(pool, 'run1', ['b']))[0]).toMatchObject({ state: 'queued', currentAttempt: 1, upstream: { total: 1, succeeded: 1 } });
+    expect((await listTaskRuns(pool, 'run1')).map((t) => [t.task, t.state])).toEqual([['a', 'succeeded'], ['b', 'queued']]);
+    expect(await getRun(pool, 'run1')).toMatchObject({ state: 'running', unfinishedTasks: 1 });
+    await writeRunChanges(pool, { ...changes, attempts: [], newAttempts: [], outbox: [], taskRuns: [],
+      run: { unfinishedDelta: -1, failedDelta: 1, cancelledDelta: 0, startedAt: null, end: { state: 'failed', time: now, reason: 'b failed' } } });
+    expect(await getRun(pool, 'run1')).toMatchObject({ state: 'failed', unfinishedTasks: 0, failedTasks: 1, reason: 'b failed' });
+    await deleteOutbox(pool, ids);
   });
 
   it('pages runs created in the same millisecond without skipping any', async () => {
     await withTransaction(pool, async (tx) => {
       for (const id of ['same-a', 'same-b', 'same-c']) {
-        await insertRun(tx, { id, workflowId: 'race', workflowVersion: 1, state: 'queued', trigger: 'api', params: {}, logicalDate: new Date(), startTime: null });
+        await insertRun(tx, { id, workflowId: 'race', workflowVersion: 1, state: 'queued', trigger: 'api', params: {}, logicalDate: new Date(), startTime: null, taskCount: 0 });
       }
     });
     const seen: string[] = [];
@@ -105,7 +133,7 @@ describe('store', () => {
 
   it('pages runs newest first with a cursor', async () => {
     for (const id of ['run2', 'run3']) {
-      await insertRun(pool, { id, workflowId: 'etl', workflowVersion: 2, state: 'queued', trigger: 'api', params: {}, logicalDate: new Date(), startTime: null });
+      await insertRun(pool, { id, workflowId: 'etl', workflowVersion: 2, state: 'queued', trigger: 'api', params: {}, logicalDate: new Date(), startTime: null, taskCount: 0 });
     }
     const first = await listRuns(pool, { workflowId: 'etl', limit: 2 });
     const last = first[first.length - 1];

@@ -1,6 +1,16 @@
 import type { TaskRunState } from '@skein/domain';
 import type { Queryable } from './db';
 
+/** How many of a task's upstream tasks ended each way so far (the rest are not terminal yet). */
+export interface UpstreamCounts {
+  readonly total: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly upstreamFailed: number;
+  readonly skipped: number;
+  readonly cancelled: number;
+}
+
 export interface TaskRunRecord {
   readonly runId: string;
   readonly task: string;
@@ -10,17 +20,26 @@ export interface TaskRunRecord {
   readonly retryAt: Date | null;
   readonly startTime: Date | null;
   readonly endTime: Date | null;
+  readonly upstream: UpstreamCounts;
 }
 
 interface TaskRunRow {
   run_id: string; task: string; position: number; state: TaskRunState; current_attempt: number; retry_at: Date | null;
-  start_time: Date | null; end_time: Date | null;
+  start_time: Date | null; end_time: Date | null; upstream_total: number; upstream_succeeded: number; upstream_failed: number;
+  upstream_upstream_failed: number; upstream_skipped: number; upstream_cancelled: number;
 }
+
+const taskRunColumns = `run_id, task, position, state, current_attempt, retry_at, start_time, end_time, upstream_total,
+  upstream_succeeded, upstream_failed, upstream_upstream_failed, upstream_skipped, upstream_cancelled`;
 
 function toTaskRun(row: TaskRunRow): TaskRunRecord {
   return {
     runId: row.run_id, task: row.task, position: row.position, state: row.state, currentAttempt: row.current_attempt,
     retryAt: row.retry_at, startTime: row.start_time, endTime: row.end_time,
+    upstream: {
+      total: row.upstream_total, succeeded: row.upstream_succeeded, failed: row.upstream_failed,
+      upstreamFailed: row.upstream_upstream_failed, skipped: row.upstream_skipped, cancelled: row.upstream_cancelled,
+    },
   };
 }
 
@@ -29,47 +48,39 @@ export interface NewTaskRun {
   readonly position: number;
   readonly state: TaskRunState;
   readonly currentAttempt: number;
+  readonly upstreamTotal: number;
 }
 
 /** Inserts all of a run's task runs in one statement. */
 export async function insertTaskRuns(db: Queryable, runId: string, taskRuns: readonly NewTaskRun[]): Promise<void> {
   await db.query(
-    `INSERT INTO task_runs (run_id, task, position, state, current_attempt)
-     SELECT $1, t.task, t.position, t.state, t.current_attempt
-       FROM unnest($2::text[], $3::int[], $4::text[], $5::int[]) AS t(task, position, state, current_attempt)`,
-    [runId, taskRuns.map((t) => t.task), taskRuns.map((t) => t.position), taskRuns.map((t) => t.state), taskRuns.map((t) => t.currentAttempt)]);
+    `INSERT INTO task_runs (run_id, task, position, state, current_attempt, upstream_total)
+     SELECT $1, t.task, t.position, t.state, t.current_attempt, t.upstream_total
+       FROM unnest($2::text[], $3::int[], $4::text[], $5::int[], $6::int[]) AS t(task, position, state, current_attempt, upstream_total)`,
+    [runId, taskRuns.map((t) => t.task), taskRuns.map((t) => t.position), taskRuns.map((t) => t.state), taskRuns.map((t) => t.currentAttempt),
+      taskRuns.map((t) => t.upstreamTotal)]);
 }
 
 export async function listTaskRuns(db: Queryable, runId: string): Promise<TaskRunRecord[]> {
-  const { rows } = await db.query<TaskRunRow>(
-    `SELECT run_id, task, position, state, current_attempt, retry_at, start_time, end_time
-       FROM task_runs WHERE run_id = $1 ORDER BY position`, [runId]);
+  const { rows } = await db.query<TaskRunRow>(`SELECT ${taskRunColumns} FROM task_runs WHERE run_id = $1 ORDER BY position`, [runId]);
   return rows.map(toTaskRun);
 }
 
-export interface TaskRunChange {
-  readonly task: string;
-  readonly state: TaskRunState;
-  readonly currentAttempt: number;
-  readonly retryAt: Date | null;
-  /** Set when the task first starts; kept afterwards. */
-  readonly startTime: Date | null;
-  /** Set when the task reaches a terminal state; cleared otherwise. */
-  readonly endTime: Date | null;
+/** Only the named task runs of a run: what one event touches (the hot path never reads the whole run). */
+export async function readTaskRuns(db: Queryable, runId: string, tasks: readonly string[]): Promise<TaskRunRecord[]> {
+  const { rows } = await db.query<TaskRunRow>({
+    name: 'skein-read-task-runs',
+    text: `SELECT ${taskRunColumns} FROM task_runs WHERE run_id = $1 AND task = ANY($2::text[])`,
+    values: [runId, tasks],
+  });
+  return rows.map(toTaskRun);
 }
 
-/** Applies several task-run changes of one run in one statement. */
-export async function updateTaskRuns(db: Queryable, runId: string, changes: readonly TaskRunChange[]): Promise<void> {
-  if (changes.length === 0) return;
-  await db.query(
-    `UPDATE task_runs AS tr
-        SET state = c.state, current_attempt = c.current_attempt, retry_at = c.retry_at,
-            start_time = coalesce(tr.start_time, c.start_time), end_time = c.end_time
-       FROM unnest($2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[])
-            AS c(task, state, current_attempt, retry_at, start_time, end_time)
-      WHERE tr.run_id = $1 AND tr.task = c.task`,
-    [runId, changes.map((c) => c.task), changes.map((c) => c.state), changes.map((c) => c.currentAttempt),
-      changes.map((c) => c.retryAt), changes.map((c) => c.startTime), changes.map((c) => c.endTime)]);
+/** Names of the run's tasks in the given states (e.g. which failed, for the run's reason). */
+export async function listTaskNamesInStates(db: Queryable, runId: string, states: readonly TaskRunState[]): Promise<string[]> {
+  const { rows } = await db.query<{ task: string }>(
+    `SELECT task FROM task_runs WHERE run_id = $1 AND state = ANY($2::text[]) ORDER BY position`, [runId, states]);
+  return rows.map((r) => r.task);
 }
 
 /** Task runs whose retry is due, oldest first (not locked: the caller locks each run). */

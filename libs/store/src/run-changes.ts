@@ -1,0 +1,132 @@
+import type { AttemptState, RunState, TaskRunState } from '@skein/domain';
+import type { Queryable } from './db';
+import type { OutboxMessage } from './outbox';
+import type { UpstreamCounts } from './task-runs';
+
+/** The new values of an existing attempt that is not yet terminal. */
+export interface AttemptUpdate {
+  readonly id: string;
+  readonly state: AttemptState;
+  readonly exitCode: number | null;
+  readonly reason: string;
+  readonly message: string;
+  readonly outputs: Record<string, unknown> | null;
+  /** '' keeps the recorded executor. */
+  readonly executor: string;
+  readonly startTime: Date | null;
+  readonly endTime: Date | null;
+}
+
+/** A new attempt: queued (to dispatch) or already failed (e.g. its templates could not be rendered). */
+export interface NewAttemptRow {
+  readonly id: string;
+  readonly task: string;
+  readonly number: number;
+  readonly state: AttemptState;
+  readonly queueTime: Date;
+  readonly reason: string;
+  readonly message: string;
+  readonly endTime: Date | null;
+}
+
+/** A task run's full new state, counters included. */
+export interface TaskRunWrite {
+  readonly task: string;
+  readonly state: TaskRunState;
+  readonly currentAttempt: number;
+  readonly retryAt: Date | null;
+  readonly startTime: Date | null;
+  readonly endTime: Date | null;
+  readonly upstream: UpstreamCounts;
+}
+
+export interface RunChanges {
+  readonly runId: string;
+  readonly attempts: readonly AttemptUpdate[];
+  readonly newAttempts: readonly NewAttemptRow[];
+  readonly taskRuns: readonly TaskRunWrite[];
+  readonly outbox: readonly OutboxMessage[];
+  readonly run: {
+    readonly unfinishedDelta: number;
+    readonly failedDelta: number;
+    readonly cancelledDelta: number;
+    /** Set when work on the run began: QUEUED → RUNNING. */
+    readonly startedAt: Date | null;
+    /** Set when the run ended. */
+    readonly end: { readonly state: RunState; readonly time: Date; readonly reason: string } | null;
+  };
+}
+
+/**
+ * Writes everything one scheduler transaction decided — attempt updates, new attempts, task-run
+ * states and counters, outbox messages, the run's counters and state — in ONE statement (the hot path
+ * is a handful of round trips). Returns the ids of the outbox rows, in the order given.
+ */
+export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<number[]> {
+  const a = c.attempts;
+  const n = c.newAttempts;
+  const t = c.taskRuns;
+  const o = c.outbox;
+  const { rows } = await db.query<{ id: string }>({
+    name: 'skein-write-run-changes',
+    text: `
+    WITH updated_attempts AS (
+      UPDATE attempts AS x
+         SET state = u.state, exit_code = u.exit_code, reason = u.reason, message = u.message, outputs = u.outputs,
+             executor = CASE WHEN u.executor = '' THEN x.executor ELSE u.executor END,
+             start_time = coalesce(x.start_time, u.start_time, u.end_time), end_time = u.end_time
+        FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+             AS u(id, state, exit_code, reason, message, outputs, executor, start_time, end_time)
+       WHERE x.id = u.id AND x.state IN ('queued', 'running')
+      RETURNING 1
+    ), inserted_attempts AS (
+      INSERT INTO attempts (id, run_id, task, number, state, queue_time, reason, message, end_time)
+      SELECT i.id, $1, i.task, i.number, i.state, i.queue_time, i.reason, i.message, i.end_time
+        FROM unnest($11::text[], $12::text[], $13::int[], $14::text[], $15::timestamptz[], $16::text[], $17::text[], $18::timestamptz[])
+             AS i(id, task, number, state, queue_time, reason, message, end_time)
+      RETURNING 1
+    ), updated_task_runs AS (
+      UPDATE task_runs AS tr
+         SET state = w.state, current_attempt = w.current_attempt, retry_at = w.retry_at,
+             start_time = coalesce(tr.start_time, w.start_time), end_time = w.end_time,
+             upstream_succeeded = w.s, upstream_failed = w.f, upstream_upstream_failed = w.uf, upstream_skipped = w.k, upstream_cancelled = w.c
+        FROM unnest($19::text[], $20::text[], $21::int[], $22::timestamptz[], $23::timestamptz[], $24::timestamptz[],
+                    $25::int[], $26::int[], $27::int[], $28::int[], $29::int[])
+             AS w(task, state, current_attempt, retry_at, start_time, end_time, s, f, uf, k, c)
+       WHERE tr.run_id = $1 AND tr.task = w.task
+      RETURNING 1
+    ), updated_run AS (
+      UPDATE runs
+         SET unfinished_tasks = unfinished_tasks + $33, failed_tasks = failed_tasks + $34, cancelled_tasks = cancelled_tasks + $35,
+             state = CASE WHEN $37::text IS NOT NULL THEN $37::text WHEN $36::timestamptz IS NOT NULL AND state = 'queued' THEN 'running' ELSE state END,
+             start_time = coalesce(start_time, $36::timestamptz, $38::timestamptz),
+             end_time = coalesce($38::timestamptz, end_time),
+             reason = coalesce($39::text, reason)
+       WHERE id = $1
+      RETURNING 1
+    ), inserted_outbox AS (
+      INSERT INTO outbox (subject, msg_id, payload, headers)
+      SELECT m.subject, m.msg_id, m.payload, m.headers
+        FROM unnest($30::text[], $31::text[], $32::bytea[], $40::jsonb[]) WITH ORDINALITY AS m(subject, msg_id, payload, headers, ord)
+       ORDER BY m.ord
+      RETURNING id
+    )
+    -- Every data-modifying CTE runs exactly once whether or not it is read.
+    SELECT id FROM inserted_outbox ORDER BY id`,
+    values: [
+      c.runId,
+      a.map((x) => x.id), a.map((x) => x.state), a.map((x) => x.exitCode), a.map((x) => x.reason), a.map((x) => x.message),
+      a.map((x) => (x.outputs === null ? null : JSON.stringify(x.outputs))), a.map((x) => x.executor), a.map((x) => x.startTime), a.map((x) => x.endTime),
+      n.map((x) => x.id), n.map((x) => x.task), n.map((x) => x.number), n.map((x) => x.state), n.map((x) => x.queueTime), n.map((x) => x.reason),
+      n.map((x) => x.message), n.map((x) => x.endTime),
+      t.map((x) => x.task), t.map((x) => x.state), t.map((x) => x.currentAttempt), t.map((x) => x.retryAt), t.map((x) => x.startTime),
+      t.map((x) => x.endTime), t.map((x) => x.upstream.succeeded), t.map((x) => x.upstream.failed), t.map((x) => x.upstream.upstreamFailed),
+      t.map((x) => x.upstream.skipped), t.map((x) => x.upstream.cancelled),
+      o.map((x) => x.subject), o.map((x) => x.msgId), o.map((x) => Buffer.from(x.payload)),
+      c.run.unfinishedDelta, c.run.failedDelta, c.run.cancelledDelta, c.run.startedAt, c.run.end?.state ?? null, c.run.end?.time ?? null,
+      c.run.end ? c.run.end.reason : null,
+      o.map((x) => JSON.stringify(x.headers)),
+    ],
+  });
+  return rows.map((r) => Number(r.id));
+}
