@@ -5,6 +5,7 @@ import { MemoryMessage } from './memory-message';
 import type { MemoryStream } from './memory-stream';
 import { SequenceQueue } from './sequence-queue';
 import { subjectMatches } from './subject-match';
+import { runHandler } from './run-handler';
 
 /** A delivery waiting for its ack. `token` tells the current delivery from earlier ones. */
 interface Pending {
@@ -227,20 +228,7 @@ export class MemorySubscriber implements Subscription {
 
   run(message: MemoryMessage): void {
     this.active++;
-    let result: Promise<void>;
-    try {
-      result = Promise.resolve(this.handler(message));
-    } catch (err) {
-      result = Promise.reject(err);
-    }
-    result.then(
-      () => this.release(),
-      (err: unknown) => {
-        this.logger.warn({ err, subject: message.subject, sequence: message.sequence }, 'message handler failed; the message will be redelivered');
-        message.nak();
-        this.release();
-      },
-    );
+    runHandler(this.handler, message, this.logger, () => this.release());
   }
 
   drain(): Promise<void> {

@@ -16,6 +16,7 @@ import type { ResolvedConsumeOptions } from './consume-options';
 import { BusError } from './errors';
 import { NatsBusMessage } from './nats-message';
 import { ensureStream, jsApiCode, JsCodes } from './nats-streams';
+import { runHandler } from './run-handler';
 
 /** What a subscription needs from its bus. */
 export interface NatsSubscriptionContext {
@@ -157,21 +158,7 @@ export class NatsSubscription implements Subscription {
 
   private dispatch(msg: JsMsg): void {
     this.active++;
-    const message = new NatsBusMessage(msg);
-    let result: Promise<void>;
-    try {
-      result = Promise.resolve(this.handler(message));
-    } catch (err) {
-      result = Promise.reject(err);
-    }
-    result.then(
-      () => this.release(),
-      (err: unknown) => {
-        this.logger.warn({ err, subject: message.subject, sequence: message.sequence }, 'message handler failed; the message will be redelivered');
-        message.nak();
-        this.release();
-      },
-    );
+    runHandler(this.handler, new NatsBusMessage(msg), this.logger, () => this.release());
   }
 
   private release(): void {

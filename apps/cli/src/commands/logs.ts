@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AttemptState, GetLogsResponse, type LogEntry } from '@skein/proto';
+import { AttemptState, GetLogsResponse, LogStream, type LogEntry } from '@skein/proto';
 import { CliError } from '../cli-io';
 import type { CommandContext } from '../command-context';
 import { json } from '../format';
@@ -32,7 +32,8 @@ export async function logsCommand(ctx: CommandContext, runArg: string, task: str
   const entries: LogEntry[] = [];
   const emit = (lines: readonly LogEntry[]) => {
     if (ctx.output === 'json') entries.push(...lines);
-    else for (const entry of lines) ctx.out(entry.line);
+    // Lines Skein wrote about the attempt (started, exit code, lost, ...) are marked as Skein's.
+    else for (const entry of lines) ctx.out(entry.stream === LogStream.LOG_STREAM_SYSTEM ? `[skein] ${entry.line}` : entry.line);
   };
 
   /** Reads every page after the cursor; returns the updated cursor. */

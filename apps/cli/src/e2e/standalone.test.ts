@@ -89,6 +89,9 @@ spec:
       const logs = await skein('logs', runId, task as string);
       expect(logs.code).toBe(0);
       expect(logs.stdout).toContain(line);
+      // Skein's own lines about the attempt are marked as Skein's.
+      expect(logs.stdout).toMatch(/^\[skein\] attempt 1 started on executor /m);
+      expect(logs.stdout).toMatch(/^\[skein\] exited with code 0/m);
     }
 
     const failing = await skein('trigger', 'nope', '--wait');
