@@ -1,4 +1,4 @@
-import { isTerminalTaskState, type TaskRunState } from './states';
+import type { TaskRunState } from './states';
 
 /** Every trigger rule, in the order the docs list them. */
 export const TRIGGER_RULES = [

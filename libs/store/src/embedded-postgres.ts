@@ -101,7 +101,6 @@ function unreachableAncestor(dir: string): string | undefined {
   let current: string = path.sep;
   for (const part of parts) {
     current = path.join(current, part);
-    // eslint-disable-next-line no-bitwise
     if ((statSync(current).mode & 0o001) === 0) return current;
   }
   return undefined;
