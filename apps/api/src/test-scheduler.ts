@@ -39,7 +39,7 @@ export interface TestSchedulerOptions {
 const NO_UPSTREAM = { total: 0, succeeded: 0, failed: 0, upstreamFailed: 0, skipped: 0, cancelled: 0 };
 
 function taskRun(task: string, state: TaskRunState, currentAttempt: number, times: { start?: Date; end?: Date } = {}): TaskRunWrite {
-  return { task, state, currentAttempt, retryAt: null, startTime: times.start ?? null, endTime: times.end ?? null, upstream: NO_UPSTREAM };
+  return { task, state, currentAttempt, failedAttempts: 0, retryAt: null, startTime: times.start ?? null, endTime: times.end ?? null, upstream: NO_UPSTREAM };
 }
 
 /** One write through the scheduler's own statement, with only the given parts. */

@@ -74,6 +74,9 @@ interface Pending {
   startedAt: Date | null;
 }
 
+/** Losses of never-started attempts re-dispatched for free, per task run, before they count as failures. */
+const MAX_UNSTARTED_LOSSES = 3;
+
 const emptyPending = (): Pending => ({ attempts: new Map(), newAttempts: [], outbox: [], endedAttempts: [], outputs: new Map(), startedAt: null });
 
 /**
@@ -100,7 +103,7 @@ export class RunApplier {
       await insertTaskRuns(tx, run.id, initial.map((t, position) => ({ ...t, position })));
       const transition = new RunTransition(graph, now);
       transition.load(initial.map((t, position) => ({
-        runId: run.id, task: t.task, position, state: t.state, currentAttempt: t.currentAttempt, retryAt: null, startTime: null, endTime: null,
+        runId: run.id, task: t.task, position, state: t.state, currentAttempt: t.currentAttempt, failedAttempts: 0, retryAt: null, startTime: null, endTime: null,
         upstream: { total: t.upstreamTotal, succeeded: 0, failed: 0, upstreamFailed: 0, skipped: 0, cancelled: 0 },
       })));
       const pending = emptyPending();
@@ -184,13 +187,20 @@ export class RunApplier {
       outputs: succeeded ? parseOutputs(kind.succeeded.outputsJson) : null,
     }));
     pending.endedAttempts.push({ attemptId: event.attemptId, task: event.task, number: event.attempt, executor: event.executor, reason, state, startTime, endTime });
+    if (!succeeded && reason === 'LOST' && task.state === 'queued' && task.currentAttempt - 1 - task.failedAttempts < MAX_UNSTARTED_LOSSES) {
+      // The attempt never started (no `started` event): its dispatch was handed back or its executor
+      // died before running it. Dispatch it again without using a retry.
+      transition.queue(event.task);
+      return;
+    }
     pending.startedAt ??= startTime;
     task.startTime ??= startTime;
+    if (!succeeded) task.failedAttempts += 1;
     if (succeeded) {
       pending.outputs.set(event.task, parseOutputs(kind.succeeded.outputsJson) ?? {});
       transition.end(event.task, 'succeeded', endTime);
-    } else if (hasRetriesLeft(spec, event.attempt)) {
-      const delay = retryDelayFor(spec, event.attempt);
+    } else if (hasRetriesLeft(spec, task.failedAttempts)) {
+      const delay = retryDelayFor(spec, task.failedAttempts);
       if (delay <= 0) {
         transition.queue(event.task);
       } else {

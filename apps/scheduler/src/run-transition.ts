@@ -6,6 +6,8 @@ import type { RunGraph } from './run-graph';
 export interface WorkingTask {
   state: TaskRunState;
   currentAttempt: number;
+  /** Attempts that ran and failed: what the retry budget counts. */
+  failedAttempts: number;
   retryAt: Date | null;
   startTime: Date | null;
   endTime: Date | null;
@@ -37,8 +39,8 @@ export class RunTransition {
     for (const r of records) {
       if (this.tasks.has(r.task)) continue;
       this.tasks.set(r.task, {
-        state: r.state, currentAttempt: r.currentAttempt, retryAt: r.retryAt, startTime: r.startTime, endTime: r.endTime,
-        upstream: { ...r.upstream },
+        state: r.state, currentAttempt: r.currentAttempt, failedAttempts: r.failedAttempts, retryAt: r.retryAt, startTime: r.startTime,
+        endTime: r.endTime, upstream: { ...r.upstream },
       });
     }
   }
@@ -129,7 +131,10 @@ export class RunTransition {
   writes(): TaskRunWrite[] {
     return [...this.changed].map((task) => {
       const t = this.tasks.get(task) as WorkingTask;
-      return { task, state: t.state, currentAttempt: t.currentAttempt, retryAt: t.retryAt, startTime: t.startTime, endTime: t.endTime, upstream: t.upstream };
+      return {
+        task, state: t.state, currentAttempt: t.currentAttempt, failedAttempts: t.failedAttempts, retryAt: t.retryAt, startTime: t.startTime,
+        endTime: t.endTime, upstream: t.upstream,
+      };
     });
   }
 }

@@ -168,6 +168,38 @@ describe('Scheduler', () => {
     expect((await getRun(pool, runId))?.state).toBe('succeeded');
   });
 
+  it('re-dispatches an attempt lost before it started without using a retry, but counts one lost while running', async () => {
+    await apply(workflowYaml('unstarted', `    - {name: a, command: ["true"]}\n    - {name: b, command: ["true"]}\n`));
+    const held: TaskDispatch[] = [];
+    executor = new ScriptedExecutor(bus, (d) => { held.push(d); return 'hold'; });
+    await executor.start();
+    const { runId } = await scheduler.createRun({ workflowId: 'unstarted', params: {}, trigger: 'manual' });
+    const done = new Promise<void>((resolve) => ended.set(runId, resolve));
+    const waitFor = async (n: number) => {
+      for (let i = 0; i < 500 && held.length < n; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      return held;
+    };
+    await waitFor(2);
+    const a1 = held.find((d) => d.task === 'a') as TaskDispatch;
+    const b1 = held.find((d) => d.task === 'b') as TaskDispatch;
+    // a: handed back and reported LOST by another executor before anyone started it.
+    await executor.finish(a1, { ok: false, reason: 'LOST' });
+    // b: started, then its executor died.
+    await bus.publish(subjects.event(b1.runId), TaskEvent.encode(TaskEvent.fromPartial({
+      attemptId: b1.attemptId, runId: b1.runId, task: 'b', attempt: 1, executor: 'x', time: new Date(),
+      kind: { $case: 'started', started: { startTime: new Date() } },
+    })).finish());
+    await executor.finish(b1, { ok: false, reason: 'LOST' });
+    await waitFor(3);
+    const a2 = held[2] as TaskDispatch;
+    expect([a2.task, a2.attempt]).toEqual(['a', 2]);
+    await executor.finish(a2, { ok: true });
+    await done;
+    expect(await taskStates(runId)).toEqual({ a: 'succeeded', b: 'failed' });
+    const attempts = await listRunAttempts(pool, runId);
+    expect(attempts.map((x) => [x.task, x.number, x.state])).toEqual([['a', 1, 'lost'], ['a', 2, 'succeeded'], ['b', 1, 'lost']]);
+  });
+
   it('ignores repeated and stale events', async () => {
     await apply(workflowYaml('fenced', `    - {name: a, command: ["true"], retries: 1, retryDelay: 0s}\n    - {name: b, command: ["true"], dependsOn: [a]}\n`));
     const held: TaskDispatch[] = [];

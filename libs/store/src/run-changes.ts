@@ -34,6 +34,7 @@ export interface TaskRunWrite {
   readonly task: string;
   readonly state: TaskRunState;
   readonly currentAttempt: number;
+  readonly failedAttempts: number;
   readonly retryAt: Date | null;
   readonly startTime: Date | null;
   readonly endTime: Date | null;
@@ -87,12 +88,12 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
       RETURNING 1
     ), updated_task_runs AS (
       UPDATE task_runs AS tr
-         SET state = w.state, current_attempt = w.current_attempt, retry_at = w.retry_at,
+         SET state = w.state, current_attempt = w.current_attempt, failed_attempts = w.failed_attempts, retry_at = w.retry_at,
              start_time = coalesce(tr.start_time, w.start_time), end_time = w.end_time,
              upstream_succeeded = w.s, upstream_failed = w.f, upstream_upstream_failed = w.uf, upstream_skipped = w.k, upstream_cancelled = w.c
         FROM unnest($19::text[], $20::text[], $21::int[], $22::timestamptz[], $23::timestamptz[], $24::timestamptz[],
-                    $25::int[], $26::int[], $27::int[], $28::int[], $29::int[])
-             AS w(task, state, current_attempt, retry_at, start_time, end_time, s, f, uf, k, c)
+                    $25::int[], $26::int[], $27::int[], $28::int[], $29::int[], $41::int[])
+             AS w(task, state, current_attempt, retry_at, start_time, end_time, s, f, uf, k, c, failed_attempts)
        WHERE tr.run_id = $1 AND tr.task = w.task
       RETURNING 1
     ), updated_run AS (
@@ -126,6 +127,7 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
       c.run.unfinishedDelta, c.run.failedDelta, c.run.cancelledDelta, c.run.startedAt, c.run.end?.state ?? null, c.run.end?.time ?? null,
       c.run.end ? c.run.end.reason : null,
       o.map((x) => JSON.stringify(x.headers)),
+      t.map((x) => x.failedAttempts),
     ],
   });
   return rows.map((r) => Number(r.id));

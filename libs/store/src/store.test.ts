@@ -84,8 +84,8 @@ describe('store', () => {
       attempts: [{ id: 'att1', state: 'succeeded', exitCode: 0, reason: '', message: '', outputs: { rows: 3 }, executor: 'ex1', startTime: now, endTime: now }],
       newAttempts: [{ id: 'att2', task: 'b', number: 1, state: 'queued', queueTime: now, reason: '', message: '', endTime: null }],
       taskRuns: [
-        { task: 'a', state: 'succeeded', currentAttempt: 1, retryAt: null, startTime: now, endTime: now, upstream: { ...zero, total: 0 } },
-        { task: 'b', state: 'queued', currentAttempt: 1, retryAt: null, startTime: null, endTime: null, upstream: { ...zero, succeeded: 1 } },
+        { task: 'a', state: 'succeeded', currentAttempt: 1, failedAttempts: 0, retryAt: null, startTime: now, endTime: now, upstream: { ...zero, total: 0 } },
+        { task: 'b', state: 'queued', currentAttempt: 1, failedAttempts: 0, retryAt: null, startTime: null, endTime: null, upstream: { ...zero, succeeded: 1 } },
       ],
       outbox: [
         { subject: 's.1', msgId: 'att2', payload: new Uint8Array([7]), headers: {} },

@@ -17,6 +17,8 @@ export interface TaskRunRecord {
   readonly position: number;
   readonly state: TaskRunState;
   readonly currentAttempt: number;
+  /** Attempts that ran and failed (what the retry budget counts). */
+  readonly failedAttempts: number;
   readonly retryAt: Date | null;
   readonly startTime: Date | null;
   readonly endTime: Date | null;
@@ -24,18 +26,18 @@ export interface TaskRunRecord {
 }
 
 interface TaskRunRow {
-  run_id: string; task: string; position: number; state: TaskRunState; current_attempt: number; retry_at: Date | null;
+  run_id: string; task: string; position: number; state: TaskRunState; current_attempt: number; failed_attempts: number; retry_at: Date | null;
   start_time: Date | null; end_time: Date | null; upstream_total: number; upstream_succeeded: number; upstream_failed: number;
   upstream_upstream_failed: number; upstream_skipped: number; upstream_cancelled: number;
 }
 
-const taskRunColumns = `run_id, task, position, state, current_attempt, retry_at, start_time, end_time, upstream_total,
+const taskRunColumns = `run_id, task, position, state, current_attempt, failed_attempts, retry_at, start_time, end_time, upstream_total,
   upstream_succeeded, upstream_failed, upstream_upstream_failed, upstream_skipped, upstream_cancelled`;
 
 function toTaskRun(row: TaskRunRow): TaskRunRecord {
   return {
     runId: row.run_id, task: row.task, position: row.position, state: row.state, currentAttempt: row.current_attempt,
-    retryAt: row.retry_at, startTime: row.start_time, endTime: row.end_time,
+    failedAttempts: row.failed_attempts, retryAt: row.retry_at, startTime: row.start_time, endTime: row.end_time,
     upstream: {
       total: row.upstream_total, succeeded: row.upstream_succeeded, failed: row.upstream_failed,
       upstreamFailed: row.upstream_upstream_failed, skipped: row.upstream_skipped, cancelled: row.upstream_cancelled,

@@ -53,6 +53,9 @@ CREATE TABLE task_runs (
   state           text NOT NULL CHECK (state IN ('pending', 'queued', 'running', 'succeeded', 'failed',
                     'up_for_retry', 'skipped', 'upstream_failed', 'cancelled')),
   current_attempt integer NOT NULL DEFAULT 0,
+  -- Attempts that ran and failed: the retry budget counts these. An attempt lost before it ever
+  -- started (its dispatch was handed back, or its executor died first) does not count.
+  failed_attempts integer NOT NULL DEFAULT 0,
   retry_at        timestamptz,
   -- Outcomes of this task's upstream tasks so far: its trigger rule is evaluated from these counts
   -- when an upstream ends, without reading the upstream rows (a fan-in of 1,000 costs O(1) per event).
