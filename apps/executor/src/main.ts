@@ -2,13 +2,19 @@ import pino from 'pino';
 import { z } from 'zod';
 import { createNatsBus } from '@skein/bus';
 import { fields, loadConfig, Shutdown } from '@skein/config';
-import { createLocalRuntime, createNoopRuntime } from '@skein/runtime';
+import { createHttpKubeClient, createKubernetesRuntime, createLocalRuntime, createNoopRuntime, inClusterConnection, kubeconfigConnection, type Runtime } from '@skein/runtime';
 import { startTelemetry } from '@skein/telemetry';
 import { Executor } from './executor';
 
 const schema = z.object({
   NATS_URL: fields.natsUrl,
-  EXECUTOR_RUNTIME: z.enum(['local', 'noop']).default('local'),
+  EXECUTOR_RUNTIME: z.enum(['local', 'noop', 'kubernetes']).default('local'),
+  KUBECONFIG: z.string().optional(),
+  KUBERNETES_SERVICE_HOST: z.string().optional(),
+  KUBERNETES_SERVICE_PORT: z.string().default('443'),
+  EXECUTOR_K8S_NAMESPACE: z.string().default('default'),
+  EXECUTOR_K8S_QPS: fields.positiveInt(20),
+  EXECUTOR_K8S_PENDING_TIMEOUT_MS: fields.positiveInt(300_000),
   EXECUTOR_CAPACITY: fields.positiveInt(16),
   EXECUTOR_QUEUES: z.string().default('default'),
   EXECUTOR_ACK_WAIT_MS: fields.positiveInt(30_000),
@@ -27,9 +33,18 @@ async function main(): Promise<number> {
   const local = createLocalRuntime();
   // A task must not outlive an executor that dies without draining (its attempt is reported LOST).
   process.on('exit', () => local.killAll());
+  // The kubernetes runtime only when asked for: in-cluster credentials when running in a pod, else KUBECONFIG.
+  const kubernetes: Record<string, Runtime> = {};
+  if (config.EXECUTOR_RUNTIME === 'kubernetes') {
+    const connection = config.KUBERNETES_SERVICE_HOST
+      ? inClusterConnection(config.KUBERNETES_SERVICE_HOST, config.KUBERNETES_SERVICE_PORT)
+      : kubeconfigConnection(config.KUBECONFIG ?? `${process.env['HOME'] ?? ''}/.kube/config`);
+    const client = createHttpKubeClient({ connection, qps: config.EXECUTOR_K8S_QPS, burst: config.EXECUTOR_K8S_QPS * 2 });
+    kubernetes['kubernetes'] = createKubernetesRuntime({ client, logger, namespace: config.EXECUTOR_K8S_NAMESPACE, pendingTimeoutMs: config.EXECUTOR_K8S_PENDING_TIMEOUT_MS });
+  }
   const executor = new Executor({
     bus, logger,
-    runtimes: { local, noop: createNoopRuntime() },
+    runtimes: { local, noop: createNoopRuntime(), ...kubernetes },
     defaultRuntime: config.EXECUTOR_RUNTIME,
     capacity: config.EXECUTOR_CAPACITY,
     queues: config.EXECUTOR_QUEUES.split(',').map((q) => q.trim()).filter(Boolean),
@@ -39,6 +54,7 @@ async function main(): Promise<number> {
   await executor.start();
   const shutdown = new Shutdown({ logger, timeoutMs: config.EXECUTOR_DRAIN_MS + 10_000 })
     .add('executor', () => executor.stop({ graceMs: config.EXECUTOR_DRAIN_MS }))
+    .add('kubernetes', async () => (kubernetes['kubernetes'] as { stop?: () => void } | undefined)?.stop?.())
     .add('nats', () => bus.close())
     .add('telemetry', () => telemetry.shutdown())
     .listen();

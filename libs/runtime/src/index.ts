@@ -15,3 +15,22 @@ export { LineSplitter, MAX_LINE_BYTES } from './line-splitter';
 export { readOutputs, MAX_OUTPUTS_BYTES } from './read-outputs';
 export { buildTaskEnv, pickInheritedEnv, INHERITED_ENV_NAMES } from './task-env';
 export { formatDuration } from './format-duration';
+export { createKubernetesRuntime, type KubernetesRuntime } from './kubernetes/kubernetes-runtime';
+export type { KubernetesRuntimeOptions } from './kubernetes/kubernetes-options';
+export {
+  buildJobManifest,
+  attemptLabels,
+  DEFAULT_OUTPUT_PATH,
+  MANAGED_BY_SELECTOR,
+  TASK_CONTAINER,
+  TRACEPARENT_ANNOTATION,
+  type JobManifestSettings,
+  type KubernetesTaskLaunch,
+} from './kubernetes/job-manifest';
+export { jobNameFor, MAX_JOB_NAME } from './kubernetes/job-name';
+export { mergePodTemplate } from './kubernetes/merge-pod-template';
+export { createHttpKubeClient, type HttpKubeClientOptions } from './kubernetes/http-kube-client';
+export { inClusterConnection, kubeconfigConnection, IN_CLUSTER_DIR, type KubeConnection, type KubeconfigConnection } from './kubernetes/kube-config';
+export type { KubeClient, KubeStream, PodLogOptions } from './kubernetes/kube-client';
+export type { Job, Pod, KubeList, KubeStatus, WatchEvent } from './kubernetes/kube-objects';
+export { KubeApiError, KubeConfigError, isKubeStatus, isRetryableKubeError } from './kubernetes/errors';

@@ -48,7 +48,10 @@ export interface TaskOutput {
  * `LOST` is never produced by a runtime: the executor reports it for a task whose process died with
  * a previous executor.
  */
-export type FailureReason = 'EXIT_CODE' | 'TIMEOUT' | 'SPAWN_FAILED' | 'OUTPUT_INVALID' | 'CANCELLED' | 'SIGNAL' | 'LOST';
+export type FailureReason =
+  | 'EXIT_CODE' | 'TIMEOUT' | 'SPAWN_FAILED' | 'OUTPUT_INVALID' | 'CANCELLED' | 'SIGNAL' | 'LOST'
+  // Kubernetes only: the container was killed for exceeding its memory limit, or its pod was evicted.
+  | 'OOM_KILLED' | 'EVICTED';
 
 /** How an attempt ended. */
 export interface TaskResult {
