@@ -7,6 +7,7 @@ import {
 } from '@skein/proto';
 import { callContextOf, TRACEPARENT_HEADER, TRIGGER_HEADER, type CallContext } from './api-context';
 import type { ApiMethods } from './api-methods';
+import { tailLogsGrpcHandler } from './log-tail-transport';
 import { createReflectionService } from './reflection';
 import { toApiError, toGrpcError } from './status';
 
@@ -42,15 +43,20 @@ export function createGrpcServer(methods: ApiMethods, logger: Logger, options: {
     validateWorkflow: unary('ValidateWorkflow', logger, (r) => methods.validateWorkflow(r)),
     getWorkflow: unary('GetWorkflow', logger, (r) => methods.getWorkflow(r)),
     listWorkflows: unary('ListWorkflows', logger, (r) => methods.listWorkflows(r)),
+    pauseWorkflow: unary('PauseWorkflow', logger, (r) => methods.pauseWorkflow(r)),
+    resumeWorkflow: unary('ResumeWorkflow', logger, (r) => methods.resumeWorkflow(r)),
   };
   const runs: RunServiceServer = {
     triggerRun: unary('TriggerRun', logger, (r, call) => methods.triggerRun(r, call)),
     getRun: unary('GetRun', logger, (r) => methods.getRun(r)),
     listRuns: unary('ListRuns', logger, (r) => methods.listRuns(r)),
     listTaskRuns: unary('ListTaskRuns', logger, (r) => methods.listTaskRuns(r)),
+    cancelRun: unary('CancelRun', logger, (r) => methods.cancelRun(r)),
+    backfillRuns: unary('BackfillRuns', logger, (r) => methods.backfillRuns(r)),
   };
   const logs: LogServiceServer = {
     getLogs: unary('GetLogs', logger, (r) => methods.getLogs(r)),
+    tailLogs: tailLogsGrpcHandler(methods, logger),
   };
   server.addService(WorkflowServiceService, workflows);
   server.addService(RunServiceService, runs);

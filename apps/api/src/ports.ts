@@ -22,6 +22,17 @@ export interface CreateRunCommand {
 export interface RunCommands {
   /** Creates a run of the workflow's current version and dispatches its root tasks. */
   createRun(command: CreateRunCommand): Promise<{ runId: string }>;
+  /**
+   * Cancels a run: its running attempts are stopped and every task not yet ended is CANCELLED.
+   * `cancelled` is false when the run had already ended.
+   */
+  cancelRun(runId: string, reason: string): Promise<{ cancelled: boolean }>;
+  /**
+   * Creates backfill runs for these logical dates (already validated against the workflow's schedule).
+   * Dates with a queued, running or (unless `rerunSucceeded`) succeeded run are skipped.
+   */
+  backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, string | number | boolean>,
+    rerunSucceeded: boolean): Promise<{ runIds: string[]; skipped: Date[] }>;
 }
 
 export interface LogPage {
@@ -30,7 +41,21 @@ export interface LogPage {
   readonly complete: boolean;
 }
 
+/** One step of a live tail: consecutive lines following the previous step's, or the end. */
+export interface LogTailChunk {
+  readonly lines: LogLineRecord[];
+  /** On the last chunk: `complete` is false when the tail ended with lines flagged missing. */
+  readonly end?: { readonly complete: boolean };
+}
+
 /** The log store's reads (served by the log-collector). */
 export interface LogReader {
   readLogs(attemptId: string, afterSequence: number, limit: number): Promise<LogPage>;
+  /**
+   * Optional: an attempt's lines after `afterSequence`, then its lines as they are stored, until its
+   * log is complete; ends early when `signal` aborts. Throws a SlowReaderError (or, over gRPC, a
+   * RESOURCE_EXHAUSTED ServiceError) when the consumer falls too far behind. Without it, TailLogs is
+   * UNIMPLEMENTED.
+   */
+  tailLogs?(attemptId: string, afterSequence: number, options?: { signal?: AbortSignal }): AsyncIterable<LogTailChunk>;
 }

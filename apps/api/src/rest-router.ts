@@ -4,10 +4,11 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import {
   ApplyWorkflowResponse, GetLogsResponse, GetRunResponse, GetWorkflowResponse, ListRunsResponse, ListTaskRunsResponse,
-  ListWorkflowsResponse, TriggerRunResponse, ValidateWorkflowResponse,
+  ListWorkflowsResponse, TriggerRunResponse, ValidateWorkflowResponse, BackfillRunsResponse, CancelRunResponse, PauseWorkflowResponse, ResumeWorkflowResponse,
 } from '@skein/proto';
 import { callContextOf, TRACEPARENT_HEADER, TRIGGER_HEADER } from './api-context';
 import type { ApiMethods } from './api-methods';
+import { followLogsSse } from './log-tail-transport';
 import { ApiError, invalidArgument } from './errors';
 import { httpStatusOf, toApiError, toJsonStatus } from './status';
 
@@ -62,6 +63,14 @@ function stringField(body: Record<string, unknown>, jsonName: string, protoName:
   return value;
 }
 
+/** The `Last-Event-ID` header of a reconnecting SSE client: the sequence of the last line it got. */
+function lastEventId(req: Request): number | undefined {
+  const value = req.get('Last-Event-ID');
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw invalidArgument('Last-Event-ID', `must be a line sequence, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
 async function databaseReachable(pool: Pool): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS); });
@@ -107,6 +116,10 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
   app.get('/v1/workflows', route('ListWorkflows', async (req) => ListWorkflowsResponse.toJSON(await methods.listWorkflows({
     pageSize: intQuery(req.query, 'pageSize', 'page_size'), pageToken: stringQuery(req.query, 'pageToken', 'page_token'),
   }))));
+  app.post('/v1/workflows/:w\\:pause', route('PauseWorkflow', async (req) =>
+    PauseWorkflowResponse.toJSON(await methods.pauseWorkflow({ name: `workflows/${param(req, 'w')}` }))));
+  app.post('/v1/workflows/:w\\:resume', route('ResumeWorkflow', async (req) =>
+    ResumeWorkflowResponse.toJSON(await methods.resumeWorkflow({ name: `workflows/${param(req, 'w')}` }))));
   app.get('/v1/workflows/:w', route('GetWorkflow', async (req) =>
     GetWorkflowResponse.toJSON(await methods.getWorkflow({ name: `workflows/${param(req, 'w')}` }))));
 
@@ -124,12 +137,49 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
     parent: `workflows/${param(req, 'w')}`,
     pageSize: intQuery(req.query, 'pageSize', 'page_size'), pageToken: stringQuery(req.query, 'pageToken', 'page_token'),
   }))));
+  app.post('/v1/workflows/:w/runs\\:backfill', route('BackfillRuns', async (req) => {
+    const body = bodyObject(req);
+    const time = (field: string) => {
+      const value = body[field];
+      if (value === undefined) return undefined;
+      const parsed = typeof value === 'string' ? new Date(value) : undefined;
+      if (!parsed || Number.isNaN(parsed.getTime())) throw invalidArgument(field, 'must be an RFC 3339 timestamp');
+      return parsed;
+    };
+    const params = body['params'];
+    if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) {
+      throw invalidArgument('params', 'must be a JSON object of param names to values');
+    }
+    return BackfillRunsResponse.toJSON(await methods.backfillRuns({
+      parent: `workflows/${param(req, 'w')}`, startTime: time('startTime'), endTime: time('endTime'),
+      rerunSucceeded: body['rerunSucceeded'] === true, params: params as Record<string, unknown> | undefined,
+    }));
+  }));
+  app.post('/v1/workflows/:w/runs/:r\\:cancel', route('CancelRun', async (req) => {
+    const reason = bodyObject(req)['reason'];
+    if (reason !== undefined && typeof reason !== 'string') throw invalidArgument('reason', 'must be a string');
+    return CancelRunResponse.toJSON(await methods.cancelRun({ name: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}`, reason: reason ?? '' }));
+  }));
   app.get('/v1/workflows/:w/runs/:r', route('GetRun', async (req) =>
     GetRunResponse.toJSON(await methods.getRun({ name: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}` }))));
   app.get('/v1/workflows/:w/runs/:r/tasks', route('ListTaskRuns', async (req) => ListTaskRunsResponse.toJSON(await methods.listTaskRuns({
     parent: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}`,
     pageSize: intQuery(req.query, 'pageSize', 'page_size'), pageToken: stringQuery(req.query, 'pageToken', 'page_token'),
   }))));
+  // Registered before `.../logs` so `logs:follow` is not read as a `logs` route.
+  const followLogs = followLogsSse(methods, logger, {
+    request: (req) => ({
+      parent: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}/tasks/${param(req, 't')}`,
+      attempt: intQuery(req.query, 'attempt', 'attempt'),
+      afterSequence: lastEventId(req) ?? intQuery(req.query, 'afterSequence', 'after_sequence'),
+    }),
+  });
+  app.get('/v1/workflows/:w/runs/:r/tasks/:t/logs\\:follow', followLogs);
+  // `?follow=true` is the same stream, for clients that cannot put a colon in a path.
+  app.get('/v1/workflows/:w/runs/:r/tasks/:t/logs', (req, res, next) => {
+    if (req.query['follow'] === 'true') void followLogs(req, res);
+    else next();
+  });
   app.get('/v1/workflows/:w/runs/:r/tasks/:t/logs', route('GetLogs', async (req) => GetLogsResponse.toJSON(await methods.getLogs({
     parent: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}/tasks/${param(req, 't')}`,
     attempt: intQuery(req.query, 'attempt', 'attempt'),

@@ -1,7 +1,7 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { resolveParams } from '@skein/domain';
+import { intervalsBetween, resolveParams } from '@skein/domain';
 import type {
-  GetRunRequest, GetRunResponse, ListRunsRequest, ListRunsResponse, ListTaskRunsRequest, ListTaskRunsResponse,
+  BackfillRunsRequest, BackfillRunsResponse, CancelRunRequest, CancelRunResponse, GetRunRequest, GetRunResponse, ListRunsRequest, ListRunsResponse, ListTaskRunsRequest, ListTaskRunsResponse,
   TriggerRunRequest, TriggerRunResponse,
 } from '@skein/proto';
 import { getRun, getWorkflow, listRunAttempts, listRuns, listTaskRuns, type AttemptRecord } from '@skein/store';
@@ -17,7 +17,15 @@ export interface RunMethods {
   getRun(request: GetRunRequest): Promise<GetRunResponse>;
   listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
   listTaskRuns(request: ListTaskRunsRequest): Promise<ListTaskRunsResponse>;
+  cancelRun(request: CancelRunRequest): Promise<CancelRunResponse>;
+  backfillRuns(request: BackfillRunsRequest): Promise<BackfillRunsResponse>;
 }
+
+/** Most intervals one backfill request may create. */
+export const MAX_BACKFILL_INTERVALS = 1000;
+
+/** Longest reason a cancellation may record. */
+const MAX_REASON_LENGTH = 1024;
 
 function paramsInvalid(workflow: string, issues: readonly { param: string; message: string }[]): ApiError {
   return new ApiError(GrpcStatus.INVALID_ARGUMENT, 'PARAMS_INVALID',
@@ -40,6 +48,48 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       if (!run) throw new Error(`run ${runId} was created but cannot be read`);
       ctx.logger.info({ workflow: workflowId, runId, trigger: call.trigger }, 'run triggered');
       return { run: toRun(run) };
+    },
+
+    async backfillRuns(request) {
+      const { workflowId } = parseWorkflowName(request.parent, 'parent');
+      const workflow = await getWorkflow(ctx.pool, workflowId);
+      if (!workflow) throw notFound('workflow', request.parent);
+      const { schedule, timezone } = workflow.spec.spec;
+      const invalid = (field: string, description: string) =>
+        new ApiError(GrpcStatus.INVALID_ARGUMENT, 'BACKFILL_INVALID', `${field}: ${description}`, { fieldViolations: [{ field, description }] });
+      if (!schedule) throw invalid('parent', `workflow ${workflowId} has no schedule, so it has no data intervals to backfill`);
+      if (!request.startTime) throw invalid('start_time', 'is required');
+      if (!request.endTime) throw invalid('end_time', 'is required');
+      if (request.endTime <= request.startTime) throw invalid('end_time', 'must be after start_time');
+      const intervals = intervalsBetween({ schedule, timezone }, request.startTime, request.endTime, new Date(), MAX_BACKFILL_INTERVALS + 1);
+      if (intervals.length === 0) {
+        throw invalid('start_time', `no data interval of "${schedule}" (${timezone}) starts in [${request.startTime.toISOString()}, ${request.endTime.toISOString()}) and is over`);
+      }
+      if (intervals.length > MAX_BACKFILL_INTERVALS) throw invalid('end_time', `the range has more than ${MAX_BACKFILL_INTERVALS} intervals: split it`);
+      const resolved = resolveParams(workflow.spec.spec.params, request.params ?? {});
+      if (resolved.errors.length > 0) throw paramsInvalid(request.parent, resolved.errors);
+      const { runIds, skipped } = await ctx.runs.backfill(workflowId, intervals.map((i) => i.start), resolved.values, request.rerunSucceeded);
+      const runs = [];
+      for (const id of runIds) {
+        const run = await getRun(ctx.pool, id);
+        if (run) runs.push(toRun(run));
+      }
+      ctx.logger.info({ workflow: workflowId, created: runs.length, skipped: skipped.length }, 'backfill requested');
+      return { runs, skipped };
+    },
+
+    async cancelRun(request) {
+      const found = await resolveRun(ctx, parseRunName(request.name, 'name'));
+      if (request.reason.length > MAX_REASON_LENGTH) {
+        throw new ApiError(GrpcStatus.INVALID_ARGUMENT, 'INVALID_ARGUMENT', `reason is longer than ${MAX_REASON_LENGTH} characters`, {
+          fieldViolations: [{ field: 'reason', description: `at most ${MAX_REASON_LENGTH} characters` }],
+        });
+      }
+      const { cancelled } = await ctx.runs.cancelRun(found.id, request.reason || 'cancelled by request');
+      const run = await getRun(ctx.pool, found.id);
+      if (!run) throw new Error(`run ${found.id} vanished`);
+      if (cancelled) ctx.logger.info({ runId: run.id, workflow: run.workflowId }, 'run cancelled');
+      return { run: toRun(run), cancelled };
     },
 
     async getRun(request) {

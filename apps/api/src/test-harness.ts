@@ -36,6 +36,8 @@ export async function startTestApi(options: TestSchedulerOptions = {}): Promise<
   const scheduler = createTestScheduler(pool, options);
   let nextFailure: Error | undefined;
   const runs: RunCommands = {
+    cancelRun: (runId, reason) => scheduler.runs.cancelRun(runId, reason),
+    backfill: (...args) => scheduler.runs.backfill(...args),
     createRun(command) {
       const failure = nextFailure;
       nextFailure = undefined;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import {
   getLogStatus, getWorkflow, insertAttempts, insertLogLines, insertRun, insertTaskRuns, readLogLines, recordLogProgress, withTransaction,
-  findTaskAttempt, writeRunChanges, type AttemptUpdate, type LogStreamCode, type Queryable, type RunChanges, type TaskRunWrite,
+  findTaskAttempt, getRun, NotFoundError, writeRunChanges, type AttemptUpdate, type LogStreamCode, type Queryable, type RunChanges, type TaskRunWrite,
 } from '@skein/store';
 import type { TaskRunState } from '@skein/domain';
 import type { LogReader, RunCommands } from './ports';
@@ -111,6 +111,20 @@ export function createTestScheduler(pool: Pool, options: TestSchedulerOptions = 
           void tracked.then(() => inFlight.delete(tracked));
         }
         return { runId };
+      },
+
+      async backfill(workflowId, logicalDates, params) {
+        const runIds: string[] = [];
+        for (const logicalDate of logicalDates) runIds.push((await scheduler.runs.createRun({ workflowId, params, trigger: 'backfill', logicalDate })).runId);
+        return { runIds, skipped: [] };
+      },
+
+      async cancelRun(runId, reason) {
+        const run = await getRun(pool, runId);
+        if (!run) throw new NotFoundError('run', runId);
+        if (run.state === 'succeeded' || run.state === 'failed' || run.state === 'cancelled') return { cancelled: false };
+        await write(pool, runId, { run: { unfinishedDelta: 0, failedDelta: 0, cancelledDelta: 0, startedAt: null, end: { state: 'cancelled', time: new Date(), reason } } });
+        return { cancelled: true };
       },
     },
 

@@ -3,8 +3,9 @@ import { formatIssue, parseWorkflowFile, type ValidationIssue } from '@skein/dom
 import {
   type ApplyWorkflowRequest, type ApplyWorkflowResponse, type GetWorkflowRequest, type GetWorkflowResponse,
   type ListWorkflowsRequest, type ListWorkflowsResponse, type ValidateWorkflowRequest, type ValidateWorkflowResponse,
+  type PauseWorkflowRequest, type PauseWorkflowResponse, type ResumeWorkflowRequest, type ResumeWorkflowResponse,
 } from '@skein/proto';
-import { applyWorkflow, getWorkflow, listWorkflows } from '@skein/store';
+import { applyWorkflow, getWorkflow, listWorkflows, setWorkflowPaused } from '@skein/store';
 import type { ApiContext } from './api-context';
 import { ApiError, invalidArgument, notFound } from './errors';
 import { toWorkflow, toWorkflowVersion } from './mappers';
@@ -23,6 +24,8 @@ export interface WorkflowMethods {
   validateWorkflow(request: ValidateWorkflowRequest): Promise<ValidateWorkflowResponse>;
   getWorkflow(request: GetWorkflowRequest): Promise<GetWorkflowResponse>;
   listWorkflows(request: ListWorkflowsRequest): Promise<ListWorkflowsResponse>;
+  pauseWorkflow(request: PauseWorkflowRequest): Promise<PauseWorkflowResponse>;
+  resumeWorkflow(request: ResumeWorkflowRequest): Promise<ResumeWorkflowResponse>;
 }
 
 /** Every issue becomes one BadRequest field violation; the message lists them all, one per line. */
@@ -56,6 +59,16 @@ function parseOne(source: string, requestFileName: string) {
 }
 
 export function createWorkflowMethods(ctx: ApiContext): WorkflowMethods {
+  /** Pausing stops the schedule only: runs already created go on, and manual triggers still work. */
+  async function setPaused(name: string, paused: boolean) {
+    const { workflowId } = parseWorkflowName(name, 'name');
+    if (!(await setWorkflowPaused(ctx.pool, workflowId, paused))) throw notFound('workflow', name);
+    const workflow = await getWorkflow(ctx.pool, workflowId);
+    if (!workflow) throw notFound('workflow', name);
+    ctx.logger.info({ workflow: workflowId, paused }, paused ? 'workflow paused' : 'workflow resumed');
+    return toWorkflow(workflow);
+  }
+
   return {
     async applyWorkflow(request) {
       const { spec, digest } = parseOne(request.source, request.fileName);
@@ -67,6 +80,14 @@ export function createWorkflowMethods(ctx: ApiContext): WorkflowMethods {
     async validateWorkflow(request) {
       const { spec } = parseOne(request.source, request.fileName);
       return { workflowId: spec.metadata.name, taskCount: spec.spec.tasks.length };
+    },
+
+    async pauseWorkflow(request) {
+      return { workflow: await setPaused(request.name, true) };
+    },
+
+    async resumeWorkflow(request) {
+      return { workflow: await setPaused(request.name, false) };
     },
 
     async getWorkflow(request) {

@@ -52,6 +52,8 @@ describe('skein CLI', () => {
     failing = createTestScheduler(pool, { autoFinish: 'failed' });
     const runs: RunCommands = {
       createRun: (command) => ({ manual, succeed: succeeding, fail: failing })[mode].runs.createRun(command),
+      cancelRun: (runId, reason) => manual.runs.cancelRun(runId, reason),
+      backfill: (...args) => manual.runs.backfill(...args),
     };
     const logs: LogReader = {
       async readLogs(attemptId, afterSequence, limit) {

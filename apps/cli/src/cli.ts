@@ -3,10 +3,12 @@ import packageJson from '../package.json';
 import { CliError, println, type CliIo } from './cli-io';
 import { createCommandContext, OUTPUT_FORMATS, type CommandContext, type GlobalOptions } from './command-context';
 import { applyCommand, validateCommand } from './commands/apply';
-import { logsCommand } from './commands/logs';
+import { logsCommand, type LogsOptions } from './commands/logs';
 import { getRunCommand, listRunsCommand, tasksCommand } from './commands/runs';
 import { collectParam, triggerCommand } from './commands/trigger';
-import { getWorkflowCommand, listWorkflowsCommand } from './commands/workflows';
+import { getWorkflowCommand, listWorkflowsCommand, pauseWorkflowCommand } from './commands/workflows';
+import { cancelCommand } from './commands/cancel';
+import { backfillCommand, parseTime, type BackfillOptions } from './commands/backfill';
 import { runStandalone } from './standalone/standalone';
 
 export type { CliIo } from './cli-io';
@@ -79,6 +81,15 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .description('show a workflow and its tasks')
     .argument('<workflow>', 'workflow name')
     .action((workflow: string, _opts, command: Command) => act(command, (ctx) => getWorkflowCommand(ctx, workflow)));
+  workflows.command('pause')
+    .description('stop creating scheduled runs of a workflow (runs already created go on)')
+    .argument('<workflow>', 'workflow name')
+    .action((workflow: string, _opts, command: Command) => act(command, (ctx) => pauseWorkflowCommand(ctx, workflow, true)));
+  workflows.command('unpause')
+    .alias('resume')
+    .description("resume a workflow's schedule")
+    .argument('<workflow>', 'workflow name')
+    .action((workflow: string, _opts, command: Command) => act(command, (ctx) => pauseWorkflowCommand(ctx, workflow, false)));
 
   program.command('trigger')
     .description('start a run of a workflow and print its id')
@@ -87,6 +98,15 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .option('-w, --wait', 'wait for the run to end; exit 0 only if it succeeded')
     .action((workflow: string, opts: { param?: Record<string, string>; wait?: boolean }, command: Command) =>
       act(command, (ctx) => triggerCommand(ctx, workflow, opts)));
+
+  program.command('backfill')
+    .description("create a run for every data interval of a workflow's schedule in a time range")
+    .argument('<workflow>', 'workflow name')
+    .requiredOption('--from <time>', 'first logical date (RFC 3339 or YYYY-MM-DD, inclusive)', parseTime)
+    .requiredOption('--to <time>', 'end of the range (exclusive)', parseTime)
+    .option('--rerun-succeeded', 'run intervals whose run succeeded again')
+    .option('-p, --param <name=value>', 'a param value for every run (repeatable)', collectParam)
+    .action((workflow: string, opts: BackfillOptions, command: Command) => act(command, (ctx) => backfillCommand(ctx, workflow, opts)));
 
   const runs = program.command('runs').description('list and show runs');
   runs.command('list')
@@ -99,6 +119,12 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .argument('<run>', 'run id, or workflows/WORKFLOW/runs/RUN')
     .action((run: string, _opts, command: Command) => act(command, (ctx) => getRunCommand(ctx, run)));
 
+  program.command('cancel')
+    .description('cancel a run: stop its running tasks and mark the rest cancelled')
+    .argument('<run>', 'run id, or workflows/WORKFLOW/runs/RUN')
+    .option('--reason <text>', 'why (recorded as the run\'s reason)')
+    .action((run: string, opts: { reason?: string }, command: Command) => act(command, (ctx) => cancelCommand(ctx, run, opts)));
+
   program.command('tasks')
     .description("show a run's tasks with their states and attempts")
     .argument('<run>', 'run id, or workflows/WORKFLOW/runs/RUN')
@@ -109,7 +135,9 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .argument('<run>', 'run id, or workflows/WORKFLOW/runs/RUN')
     .argument('<task>', 'task name')
     .option('-a, --attempt <n>', 'attempt number (default: the latest)', integer(0, 1_000_000), 0)
-    .action((run: string, task: string, opts: { attempt: number }, command: Command) => act(command, (ctx) => logsCommand(ctx, run, task, opts)));
+    .option('-f, --follow', 'print lines as they are written until the task ends (exit 1 if the attempt did not succeed)')
+    .option('--since-seq <n>', 'only lines after this sequence number', integer(0, Number.MAX_SAFE_INTEGER), 0)
+    .action((run: string, task: string, opts: LogsOptions, command: Command) => act(command, (ctx) => logsCommand(ctx, run, task, opts)));
 
   program.command('standalone')
     .description('run all of Skein in this process: embedded PostgreSQL, scheduler, executor, log collector and API')

@@ -5,8 +5,9 @@ import {
   type ApplyWorkflowRequest, type ApplyWorkflowResponse, type GetLogsRequest, type GetLogsResponse, type GetRunRequest,
   type GetRunResponse, type GetWorkflowRequest, type GetWorkflowResponse, type ListRunsRequest, type ListRunsResponse,
   type ListTaskRunsRequest, type ListTaskRunsResponse, type ListWorkflowsRequest, type ListWorkflowsResponse,
-  type TriggerRunRequest, type TriggerRunResponse,
+  type TriggerRunRequest, type TriggerRunResponse, BackfillRunsRequest, BackfillRunsResponse, CancelRunRequest, CancelRunResponse, PauseWorkflowRequest, PauseWorkflowResponse, ResumeWorkflowRequest, ResumeWorkflowResponse
 } from '@skein/proto';
+import type { TailLogsRequest, TailLogsResponse } from '@skein/proto';
 import { CliError } from './cli-io';
 
 /** The public API, as the CLI calls it: promises, a deadline on every call, errors as CliError. */
@@ -15,11 +16,17 @@ export interface SkeinClient {
   applyWorkflow(request: ApplyWorkflowRequest): Promise<ApplyWorkflowResponse>;
   getWorkflow(request: GetWorkflowRequest): Promise<GetWorkflowResponse>;
   listWorkflows(request: ListWorkflowsRequest): Promise<ListWorkflowsResponse>;
+  pauseWorkflow(request: PauseWorkflowRequest): Promise<PauseWorkflowResponse>;
+  resumeWorkflow(request: ResumeWorkflowRequest): Promise<ResumeWorkflowResponse>;
   triggerRun(request: TriggerRunRequest): Promise<TriggerRunResponse>;
   getRun(request: GetRunRequest): Promise<GetRunResponse>;
   listRuns(request: ListRunsRequest): Promise<ListRunsResponse>;
   listTaskRuns(request: ListTaskRunsRequest): Promise<ListTaskRunsResponse>;
+  cancelRun(request: CancelRunRequest): Promise<CancelRunResponse>;
+  backfillRuns(request: BackfillRunsRequest): Promise<BackfillRunsResponse>;
   getLogs(request: GetLogsRequest): Promise<GetLogsResponse>;
+  /** TailLogs: no deadline (it lasts as long as the task); ends when `signal` aborts. Errors are CliErrors. */
+  tailLogs(request: TailLogsRequest, options?: { signal?: AbortSignal }): AsyncIterable<TailLogsResponse>;
   close(): void;
 }
 
@@ -89,6 +96,8 @@ export function createSkeinClient(options: SkeinClientOptions): SkeinClient {
     applyWorkflow: (r) => call(workflows.applyWorkflow.bind(workflows), r),
     getWorkflow: (r) => call(workflows.getWorkflow.bind(workflows), r),
     listWorkflows: (r) => call(workflows.listWorkflows.bind(workflows), r),
+    pauseWorkflow: (r) => call(workflows.pauseWorkflow.bind(workflows), r),
+    resumeWorkflow: (r) => call(workflows.resumeWorkflow.bind(workflows), r),
     triggerRun: (r) => {
       // A run started from the CLI was asked for by a person.
       const metadata = new Metadata();
@@ -98,7 +107,23 @@ export function createSkeinClient(options: SkeinClientOptions): SkeinClient {
     getRun: (r) => call(runs.getRun.bind(runs), r),
     listRuns: (r) => call(runs.listRuns.bind(runs), r),
     listTaskRuns: (r) => call(runs.listTaskRuns.bind(runs), r),
+    cancelRun: (r) => call(runs.cancelRun.bind(runs), r),
+    backfillRuns: (r) => call(runs.backfillRuns.bind(runs), r),
     getLogs: (r) => call(logs.getLogs.bind(logs), r),
+    async *tailLogs(request, tailOptions = {}) {
+      const stream = logs.tailLogs(request);
+      const cancel = () => stream.cancel();
+      tailOptions.signal?.addEventListener('abort', cancel);
+      try {
+        for await (const response of stream as AsyncIterable<TailLogsResponse>) yield response;
+      } catch (err) {
+        if (tailOptions.signal?.aborted) return;
+        throw callError(err as ServiceError, options.server, deadlineMs);
+      } finally {
+        tailOptions.signal?.removeEventListener('abort', cancel);
+        stream.cancel();
+      }
+    },
     close() {
       runs.close();
       logs.close();

@@ -1,2 +1,10 @@
 export { LogCollector, type LogCollectorOptions, type StoredLogPage } from './log-collector';
-export { addLogCollectorService, logCollectorGrpcImplementation, createLogCollectorClient } from './internal-grpc';
+export {
+  addLogCollectorService, logCollectorGrpcImplementation, createLogCollectorClient, type LogCollectorGrpcOptions,
+} from './internal-grpc';
+export { LogFeed, type StoredLinesListener } from './log-feed';
+export { tailLog, type LogTailChunk, type TailOptions } from './log-tail';
+export { BatchWriter, type BatchWriterOptions } from './batch-writer';
+export { LogMaintenance, type LogMaintenanceOptions } from './log-maintenance';
+export { LogCollectorError, SlowReaderError, isSlowReader } from './errors';
+export { writeWithBackpressure } from './stream-writer';

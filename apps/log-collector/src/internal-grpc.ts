@@ -1,14 +1,35 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  LogCollectorServiceClient, LogCollectorServiceService, ReadLogsRequest, ReadLogsResponse, type LogCollectorServiceServer,
+  LogCollectorServiceClient, LogCollectorServiceService, ReadLogsRequest, ReadLogsResponse, TailStoredLogsRequest, TailStoredLogsResponse,
+  type LogCollectorServiceServer,
 } from '@skein/proto';
-import type { LogStreamCode } from '@skein/store';
+import type { LogLineRecord, LogStreamCode } from '@skein/store';
+import { isSlowReader, SlowReaderError } from './errors';
 import type { LogCollector, StoredLogPage } from './log-collector';
+import type { LogTailChunk } from './log-tail';
+import { writeWithBackpressure } from './stream-writer';
 
-const MAX_READ = 10_000;
+// The api's largest page is 10,000 lines and it asks for one more, to learn whether another page exists.
+const MAX_READ = 10_001;
+
+export interface LogCollectorGrpcOptions {
+  /** A tail whose reader has not taken a message for this long is ended with RESOURCE_EXHAUSTED. @default 30000 */
+  readonly tailStallTimeoutMs?: number;
+}
+
+type ServedCollector = Pick<LogCollector, 'readLogs' | 'tailLogs'>;
+
+function toWireLine(l: LogLineRecord) {
+  return { sequence: l.sequence, stream: l.stream, time: l.time, text: l.text };
+}
+
+function fromWireLine(l: { sequence: number; stream: number; time?: Date | undefined; text: string }): LogLineRecord {
+  return { sequence: l.sequence, stream: l.stream as LogStreamCode, time: l.time ?? new Date(0), text: l.text };
+}
 
 /** The internal LogCollectorService (read by the api service) backed by a LogCollector. */
-export function logCollectorGrpcImplementation(collector: Pick<LogCollector, 'readLogs'>): LogCollectorServiceServer {
+export function logCollectorGrpcImplementation(collector: ServedCollector, options: LogCollectorGrpcOptions = {}): LogCollectorServiceServer {
+  const stallTimeoutMs = options.tailStallTimeoutMs ?? 30_000;
   return {
     readLogs(call, callback) {
       const { attemptId, afterSequence, limit } = call.request;
@@ -17,20 +38,44 @@ export function logCollectorGrpcImplementation(collector: Pick<LogCollector, 're
         return;
       }
       collector.readLogs(attemptId, Math.max(0, afterSequence), Math.min(Math.max(1, limit || 1000), MAX_READ))
-        .then((page) => callback(null, ReadLogsResponse.fromPartial({
-          lines: page.lines.map((l) => ({ sequence: l.sequence, stream: l.stream, time: l.time, text: l.text })),
-          complete: page.complete,
-        })))
+        .then((page) => callback(null, ReadLogsResponse.fromPartial({ lines: page.lines.map(toWireLine), complete: page.complete })))
         .catch(() => callback({ code: grpc.status.UNAVAILABLE, details: 'the log store is unavailable' }));
+    },
+    tailStoredLogs(call) {
+      const { attemptId, afterSequence } = call.request;
+      if (!attemptId) {
+        call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'attempt_id is required' });
+        return;
+      }
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      call.on('close', () => abort.abort());
+      let last = Math.max(0, afterSequence);
+      void (async () => {
+        try {
+          for await (const chunk of collector.tailLogs(attemptId, last, { signal: abort.signal })) {
+            if (chunk.lines.length > 0) last = chunk.lines[chunk.lines.length - 1]!.sequence;
+            const message = TailStoredLogsResponse.fromPartial({ lines: chunk.lines.map(toWireLine), complete: chunk.end?.complete ?? false });
+            await writeWithBackpressure(call, message, stallTimeoutMs, () => new SlowReaderError(last, `no message taken for ${stallTimeoutMs} ms`));
+            if (chunk.end) break;
+          }
+          if (!abort.signal.aborted) call.end();
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          call.emit('error', isSlowReader(err)
+            ? { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message }
+            : { code: grpc.status.UNAVAILABLE, details: 'the log store is unavailable' });
+        }
+      })();
     },
   };
 }
 
-export function addLogCollectorService(server: grpc.Server, collector: Pick<LogCollector, 'readLogs'>): void {
-  server.addService(LogCollectorServiceService, logCollectorGrpcImplementation(collector));
+export function addLogCollectorService(server: grpc.Server, collector: ServedCollector, options: LogCollectorGrpcOptions = {}): void {
+  server.addService(LogCollectorServiceService, logCollectorGrpcImplementation(collector, options));
 }
 
-/** Log reads over internal gRPC (the api service's LogReader when distributed). */
+/** Log reads and tails over internal gRPC (the api service's LogReader when distributed). */
 export function createLogCollectorClient(options: { address: string; deadlineMs?: number }) {
   const client = new LogCollectorServiceClient(options.address, grpc.credentials.createInsecure());
   return {
@@ -38,11 +83,36 @@ export function createLogCollectorClient(options: { address: string; deadlineMs?
       return new Promise((resolve, reject) => {
         client.readLogs(ReadLogsRequest.fromPartial({ attemptId, afterSequence, limit }), new grpc.Metadata(),
           { deadline: new Date(Date.now() + (options.deadlineMs ?? 10_000)) },
-          (err, res) => (err ? reject(err) : resolve({
-            lines: res.lines.map((l) => ({ sequence: l.sequence, stream: l.stream as LogStreamCode, time: l.time ?? new Date(0), text: l.text })),
-            complete: res.complete,
-          })));
+          (err, res) => (err ? reject(err) : resolve({ lines: res.lines.map(fromWireLine), complete: res.complete })));
       });
+    },
+    /**
+     * A live tail. It has no deadline — it lasts as long as the attempt writes — and ends when the
+     * signal aborts (which cancels the call). A failed call throws its grpc-js ServiceError
+     * (RESOURCE_EXHAUSTED for a reader that fell behind).
+     */
+    async *tailLogs(attemptId: string, afterSequence: number, tailOptions: { signal?: AbortSignal } = {}): AsyncGenerator<LogTailChunk> {
+      const call = client.tailStoredLogs(TailStoredLogsRequest.fromPartial({ attemptId, afterSequence }));
+      const cancel = () => call.cancel();
+      tailOptions.signal?.addEventListener('abort', cancel);
+      try {
+        for await (const message of call as AsyncIterable<TailStoredLogsResponse>) {
+          const lines = message.lines.map(fromWireLine);
+          if (message.complete) {
+            yield { lines, end: { complete: true } };
+            return;
+          }
+          yield { lines };
+        }
+        // A stream that ended without `complete`: the store flagged missing lines.
+        yield { lines: [], end: { complete: false } };
+      } catch (err) {
+        if ((err as { code?: unknown }).code === grpc.status.CANCELLED && tailOptions.signal?.aborted) return;
+        throw err;
+      } finally {
+        tailOptions.signal?.removeEventListener('abort', cancel);
+        call.cancel();
+      }
     },
     close(): void {
       client.close();

@@ -2,16 +2,29 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Bus, BusMessage, Subscription } from '@skein/bus';
 import { LogBatch } from '@skein/proto';
-import { getLogStatus, insertLogLines, readLogLines, recordLogProgress, withTransaction, type LogLineRecord, type LogStreamCode } from '@skein/store';
+import { createPgLogStore, type LogBatchRecord, type LogLineRecord, type LogStore, type LogStreamCode } from '@skein/store';
+import { BatchWriter } from './batch-writer';
+import { LogFeed } from './log-feed';
+import { LogMaintenance, type LogMaintenanceOptions } from './log-maintenance';
+import { tailLog, type LogTailChunk, type TailOptions } from './log-tail';
 
 export interface LogCollectorOptions {
   readonly pool: Pool;
   readonly bus: Bus;
   readonly logger: Logger;
-  /** Batches stored concurrently. @default 8 */
+  /** Where lines are kept. @default the PostgreSQL store on `pool` */
+  readonly store?: LogStore;
+  /**
+   * Batches delivered and not yet acked at once. Batches that arrive while a transaction runs are
+   * stored together by the next one, so this bounds how many one transaction can group. @default 64
+   */
   readonly maxInFlight?: number;
   /** @default 30000 */
   readonly ackWaitMs?: number;
+  /** How long a batch waits before it is redelivered after the store failed to take it. @default 1000 */
+  readonly storeRetryDelayMs?: number;
+  /** Retention and the gap check. */
+  readonly maintenance?: LogMaintenanceOptions;
 }
 
 /** A page of an attempt's stored log. */
@@ -20,25 +33,55 @@ export interface StoredLogPage {
   readonly complete: boolean;
 }
 
+function toBatchRecord(batch: LogBatch): LogBatchRecord {
+  return {
+    attemptId: batch.attemptId,
+    finalCount: batch.finalCount ?? null,
+    lines: batch.lines.map((l) => ({
+      sequence: l.sequence, stream: (l.stream >= 1 && l.stream <= 3 ? l.stream : 1) as LogStreamCode, time: l.time ?? new Date(), text: l.text,
+    })),
+  };
+}
+
 /**
  * The log store's only writer: stores every batch of log lines executors publish, idempotently on
- * (attempt, sequence), and acks a batch only after its transaction committed — a batch that is not
- * stored is redelivered, so no line is lost and none is stored twice.
+ * (attempt, sequence), and acks a batch only after the transaction holding it committed — a batch
+ * that is not stored is redelivered, so no line is lost and none is stored twice. Batches that queue
+ * up are stored several per transaction. After each commit the lines go to live tails
+ * ({@link LogCollector.tailLogs}) through the in-process {@link LogFeed}.
  */
 export class LogCollector {
+  /** Lines as they are committed, per attempt: what live tails listen to. */
+  readonly feed = new LogFeed();
+  readonly store: LogStore;
+  private readonly writer: BatchWriter;
+  private readonly maintenance: LogMaintenance;
   private subscription: Subscription | undefined;
+  private failing = false;
 
-  constructor(private readonly options: LogCollectorOptions) {}
+  constructor(private readonly options: LogCollectorOptions) {
+    this.store = options.store ?? createPgLogStore(options.pool);
+    this.writer = new BatchWriter(this.store, {
+      onStored: (batches, statuses) => {
+        for (const batch of batches) {
+          const status = statuses.get(batch.attemptId);
+          if (status) this.feed.publish(batch.attemptId, batch.lines, status);
+        }
+      },
+    });
+    this.maintenance = new LogMaintenance(this.store, options.logger, options.maintenance);
+  }
 
   async start(): Promise<void> {
     this.subscription = await this.options.bus.consume(
-      { stream: 'logs', durable: 'log-collector', ackWaitMs: this.options.ackWaitMs ?? 30_000, maxInFlight: this.options.maxInFlight ?? 8 },
-      (message) => this.store(message),
+      { stream: 'logs', durable: 'log-collector', ackWaitMs: this.options.ackWaitMs ?? 30_000, maxInFlight: this.options.maxInFlight ?? 64 },
+      (message) => this.handle(message),
     );
+    this.maintenance.start();
     this.options.logger.info('log-collector started');
   }
 
-  private async store(message: BusMessage): Promise<void> {
+  private async handle(message: BusMessage): Promise<void> {
     let batch: LogBatch;
     try {
       batch = LogBatch.decode(message.data);
@@ -47,26 +90,44 @@ export class LogCollector {
       message.term();
       return;
     }
-    const lines: LogLineRecord[] = batch.lines.map((l) => ({
-      sequence: l.sequence, stream: (l.stream >= 1 && l.stream <= 3 ? l.stream : 1) as LogStreamCode, time: l.time ?? new Date(), text: l.text,
-    }));
-    await withTransaction(this.options.pool, async (tx) => {
-      const added = await insertLogLines(tx, batch.attemptId, lines);
-      await recordLogProgress(tx, batch.attemptId, added, batch.finalCount ?? null);
-    });
+    try {
+      await this.writer.write(toBatchRecord(batch));
+    } catch (err) {
+      // The store is down (or refused the batch): no ack, so the batch comes back after a pause and
+      // every batch behind it waits too — the collector catches up when the store is back.
+      if (!this.failing) this.options.logger.warn({ err }, 'the log store failed to store a batch; it will be redelivered');
+      this.failing = true;
+      message.nak(this.options.storeRetryDelayMs ?? 1000);
+      return;
+    }
+    if (this.failing) {
+      this.failing = false;
+      this.options.logger.info('the log store is storing batches again');
+    }
     await message.ack();
   }
 
   /** Reads stored lines after `afterSequence`, in order. */
   async readLogs(attemptId: string, afterSequence: number, limit: number): Promise<StoredLogPage> {
     const [lines, status] = await Promise.all([
-      readLogLines(this.options.pool, attemptId, afterSequence, limit),
-      getLogStatus(this.options.pool, attemptId),
+      this.store.readLines(attemptId, afterSequence, limit),
+      this.store.status(attemptId),
     ]);
     return { lines, complete: status.complete };
   }
 
+  /** The attempt's stored lines after `afterSequence`, then its lines as they are stored (see {@link tailLog}). */
+  tailLogs(attemptId: string, afterSequence: number, options: Omit<TailOptions, 'afterSequence'> = {}): AsyncGenerator<LogTailChunk> {
+    return tailLog(this.store, this.feed, attemptId, { ...options, afterSequence });
+  }
+
+  /** Runs retention and the gap check once, now (the periodic job does the same). */
+  runMaintenance(): Promise<void> {
+    return this.maintenance.runOnce();
+  }
+
   async stop(): Promise<void> {
+    await this.maintenance.stop();
     await this.subscription?.drain();
     this.subscription = undefined;
     this.options.logger.info('log-collector stopped');

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { z } from 'zod';
 import { createNatsBus } from '@skein/bus';
 import { fields, listenGrpc, loadConfig, Shutdown, stopGrpc } from '@skein/config';
-import { createPool, migrate } from '@skein/store';
+import { createFsLogStore, createPool, migrate } from '@skein/store';
 import { startTelemetry } from '@skein/telemetry';
 import { addLogCollectorService } from './internal-grpc';
 import { LogCollector } from './log-collector';
@@ -14,6 +14,10 @@ const schema = z.object({
   LOG_COLLECTOR_GRPC_HOST: fields.host,
   LOG_COLLECTOR_GRPC_PORT: fields.port(7072),
   LOG_LEVEL: fields.logLevel,
+  /** Logs unchanged for this many days are deleted; 0 keeps them forever. */
+  LOG_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  /** Keep lines in this directory (a shared volume) instead of PostgreSQL. */
+  LOG_STORE_DIR: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });
 
@@ -25,7 +29,8 @@ async function main(): Promise<number> {
   await migrate(pool);
   const bus = await createNatsBus({ servers: config.NATS_URL.split(','), name: 'skein-log-collector', logger });
   await bus.ensureStreams();
-  const collector = new LogCollector({ pool, bus, logger });
+  const store = config.LOG_STORE_DIR ? createFsLogStore(config.LOG_STORE_DIR) : undefined;
+  const collector = new LogCollector({ pool, bus, logger, store, maintenance: { retentionDays: config.LOG_RETENTION_DAYS } });
   await collector.start();
   const server = new grpc.Server();
   addLogCollectorService(server, collector);

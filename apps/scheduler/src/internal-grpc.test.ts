@@ -1,13 +1,21 @@
 import * as grpc from '@grpc/grpc-js';
 import { listenGrpc, stopGrpc } from '@skein/config';
 import { addSchedulerService, createSchedulerClient } from './internal-grpc';
+import { NotFoundError } from '@skein/store';
 import type { CreateRunInput } from './run-applier';
 
 describe('internal SchedulerService', () => {
   it('creates runs over gRPC, carrying the trace context in metadata', async () => {
     const seen: CreateRunInput[] = [];
+    const stopped: string[] = [];
     const server = new grpc.Server();
     addSchedulerService(server, {
+      backfill: async (workflowId, dates, params, rerun) => ({ runIds: dates.map((d) => `${workflowId}@${d.toISOString()}:${JSON.stringify(params)}:${rerun}`), skipped: [] }),
+      cancelRun: async (runId, reason) => {
+        stopped.push(`${runId}:${reason}`);
+        if (runId === 'gone') throw new NotFoundError('run', runId);
+        return { cancelled: runId === 'live' };
+      },
       createRun: async (input) => {
         seen.push(input);
         if (input.workflowId === 'missing') throw Object.assign(new Error('workflow "missing" not found'), { name: 'NotFoundError' });
@@ -23,6 +31,14 @@ describe('internal SchedulerService', () => {
       expect(seen[0]).toMatchObject({ workflowId: 'etl', params: { n: 3, ok: true }, trigger: 'manual', traceparent });
       await client.createRun({ workflowId: 'etl', params: {}, trigger: 'api', traceparent: 'garbage' });
       expect(seen[1]?.traceparent).toBeUndefined();
+      expect(await client.cancelRun('live', 'stop it')).toEqual({ cancelled: true });
+      expect(await client.cancelRun('ended', 'again')).toEqual({ cancelled: false });
+      await expect(client.cancelRun('gone', 'x')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+      expect(stopped).toEqual(['live:stop it', 'ended:again', 'gone:x']);
+      const dates = [new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T01:00:00Z')];
+      expect(await client.backfill('etl', dates, { n: 1 }, true)).toEqual({
+        runIds: ['etl@2026-01-01T00:00:00.000Z:{"n":1}:true', 'etl@2026-01-01T01:00:00.000Z:{"n":1}:true'], skipped: [],
+      });
     } finally {
       client.close();
       await stopGrpc(server);

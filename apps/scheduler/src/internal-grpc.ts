@@ -1,20 +1,35 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  CreateRunRequest, CreateRunResponse, SchedulerServiceClient, SchedulerServiceService, type SchedulerServiceServer,
+  BackfillRequest, BackfillResponse, CreateRunRequest, CreateRunResponse, SchedulerServiceClient, SchedulerServiceService, StopRunRequest, StopRunResponse,
+  type SchedulerServiceServer,
 } from '@skein/proto';
 import { isNotFound } from '@skein/store';
 import { parseTraceparent } from '@skein/telemetry';
 import type { Scheduler } from './scheduler';
 
 /** The internal SchedulerService (called by the api service) backed by a Scheduler. */
-export function schedulerGrpcImplementation(scheduler: Pick<Scheduler, 'createRun'>): SchedulerServiceServer {
+export function schedulerGrpcImplementation(scheduler: Pick<Scheduler, 'createRun' | 'cancelRun' | 'backfill'>): SchedulerServiceServer {
   return {
+    backfill(call, callback) {
+      const req = call.request;
+      scheduler.backfill(req.workflowId, req.logicalDates, scalarParams(req.params), req.rerunSucceeded)
+        .then((r) => callback(null, BackfillResponse.fromPartial({ runIds: r.runIds, skipped: r.skipped })))
+        .catch((err: unknown) => callback({
+          code: isNotFound(err) ? grpc.status.NOT_FOUND : grpc.status.INTERNAL,
+          details: isNotFound(err) ? (err as Error).message : 'the scheduler could not create the backfill',
+        }));
+    },
+    stopRun(call, callback) {
+      scheduler.cancelRun(call.request.runId, call.request.reason)
+        .then((r) => callback(null, StopRunResponse.fromPartial({ stopped: r.cancelled })))
+        .catch((err: unknown) => callback({
+          code: isNotFound(err) ? grpc.status.NOT_FOUND : grpc.status.INTERNAL,
+          details: isNotFound(err) ? (err as Error).message : 'the scheduler could not cancel the run',
+        }));
+    },
     createRun(call, callback) {
       const req = call.request;
-      const params: Record<string, string | number | boolean> = {};
-      for (const [k, v] of Object.entries(req.params ?? {})) {
-        if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') params[k] = v;
-      }
+      const params = scalarParams(req.params);
       const traceparent = call.metadata.get('traceparent')[0];
       scheduler.createRun({
         workflowId: req.workflowId, params, trigger: req.trigger || 'api', logicalDate: req.logicalDate,
@@ -29,7 +44,7 @@ export function schedulerGrpcImplementation(scheduler: Pick<Scheduler, 'createRu
   };
 }
 
-export function addSchedulerService(server: grpc.Server, scheduler: Pick<Scheduler, 'createRun'>): void {
+export function addSchedulerService(server: grpc.Server, scheduler: Pick<Scheduler, 'createRun' | 'cancelRun' | 'backfill'>): void {
   server.addService(SchedulerServiceService, schedulerGrpcImplementation(scheduler));
 }
 
@@ -54,8 +69,30 @@ export function createSchedulerClient(options: SchedulerClientOptions) {
         client.createRun(request, metadata, { deadline: deadline() }, (err, res) => (err ? reject(err) : resolve({ runId: res.runId })));
       });
     },
+    cancelRun(runId: string, reason: string): Promise<{ cancelled: boolean }> {
+      return new Promise((resolve, reject) => {
+        client.stopRun(StopRunRequest.fromPartial({ runId, reason }), new grpc.Metadata(), { deadline: deadline() },
+          (err, res) => (err ? reject(err) : resolve({ cancelled: res.stopped })));
+      });
+    },
+    backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, string | number | boolean>, rerunSucceeded: boolean):
+      Promise<{ runIds: string[]; skipped: Date[] }> {
+      return new Promise((resolve, reject) => {
+        client.backfill(BackfillRequest.fromPartial({ workflowId, logicalDates: [...logicalDates], params, rerunSucceeded }), new grpc.Metadata(),
+          { deadline: new Date(Date.now() + 60_000) }, (err, res) => (err ? reject(err) : resolve({ runIds: res.runIds, skipped: res.skipped })));
+      });
+    },
     close(): void {
       client.close();
     },
   };
+}
+
+/** Params arrive as a Struct; Skein's param values are strings, numbers and booleans. */
+function scalarParams(struct: Record<string, unknown> | undefined): Record<string, string | number | boolean> {
+  const params: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(struct ?? {})) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') params[k] = v;
+  }
+  return params;
 }

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError, type RunState } from '@skein/domain';
 import type { TaskEvent } from '@skein/proto';
 import {
-  getWorkflow, insertRun, insertTaskRuns, listTaskNamesInStates, listTaskOutputs, lockRun, NotFoundError, readTaskRuns, setRunReason,
+  admitRun, countActiveRuns, getWorkflow, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun,
+  NotFoundError, readTaskRuns, setRunReason,
   withTransaction, writeRunChanges, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type RunRecord, type StoredOutboxMessage,
 } from '@skein/store';
 import { buildDispatch, outputsNeeded, type DispatchRun } from './dispatch';
@@ -41,6 +42,8 @@ export interface Applied {
   readonly endedAttempts?: EndedAttempt[];
   /** Set when the run ended in this transaction. */
   readonly endedRun?: EndedRun;
+  /** The run was created waiting for a slot under maxActiveRuns. */
+  readonly waiting?: boolean;
 }
 
 export interface EndedAttempt {
@@ -88,19 +91,34 @@ const emptyPending = (): Pending => ({ attempts: new Map(), newAttempts: [], out
 export class RunApplier {
   constructor(private readonly options: RunApplierOptions) {}
 
-  /** Creates a run of the workflow's current version and queues its first tasks. */
-  async createRun(input: CreateRunInput): Promise<{ run: RunRecord } & Applied> {
+  /**
+   * Creates a run of the workflow's current version and queues its first tasks. A `schedule` run is
+   * created once per (workflow, logical date): `run` is undefined when it already existed.
+   */
+  async createRun(input: CreateRunInput): Promise<{ run: RunRecord | undefined } & Applied> {
     const workflow = await getWorkflow(this.options.pool, input.workflowId);
     if (!workflow) throw new NotFoundError('workflow', input.workflowId);
     const graph = await this.options.graphs.get(workflow.id, workflow.currentVersion);
     const now = new Date();
-    const initial = initialTaskRuns(graph);
+    const limit = graph.spec.spec.maxActiveRuns;
     return withTransaction(this.options.pool, async (tx) => {
-      const run = await insertRun(tx, {
-        id: newId(), workflowId: workflow.id, workflowVersion: workflow.currentVersion, state: 'queued', trigger: input.trigger,
+      // Under maxActiveRuns, a run beyond the limit waits (QUEUED, nothing dispatched) for a slot; so does
+      // every run while others wait, so that runs start in logical-date order, not creation order.
+      let admitted = true;
+      if (limit !== undefined) {
+        await lockWorkflowAdmission(tx, workflow.id);
+        admitted = (await countActiveRuns(tx, workflow.id)) < limit && (await listWaitingRuns(tx, workflow.id, 1)).length === 0;
+      }
+      const initial = initialTaskRuns(graph).map((t) => (admitted ? t : { ...t, state: 'pending' as const, currentAttempt: 0 }));
+      const newRun = {
+        id: newId(), workflowId: workflow.id, workflowVersion: workflow.currentVersion, state: 'queued' as const, trigger: input.trigger,
         params: input.params, logicalDate: input.logicalDate ?? now, startTime: null, traceparent: input.traceparent, taskCount: initial.length,
-      });
+        admitted,
+      };
+      const run = input.trigger === 'schedule' ? await insertScheduledRunIfAbsent(tx, newRun) : await insertRun(tx, newRun);
+      if (!run) return { workflowId: workflow.id, run: undefined, outbox: [], runEnded: false };
       await insertTaskRuns(tx, run.id, initial.map((t, position) => ({ ...t, position })));
+      if (!admitted) return { workflowId: workflow.id, run, outbox: [], runEnded: false, waiting: true };
       const transition = new RunTransition(graph, now);
       transition.load(initial.map((t, position) => ({
         runId: run.id, task: t.task, position, state: t.state, currentAttempt: t.currentAttempt, failedAttempts: 0, retryAt: null, startTime: null, endTime: null,
@@ -154,6 +172,67 @@ export class RunApplier {
       await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
       const { outbox, endedRun } = await this.write(tx, run, transition, pending, now);
       return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedRun };
+    });
+  }
+
+  /**
+   * Admits runs waiting under the workflow's maxActiveRuns into the free slots, in logical-date order,
+   * dispatching their first tasks. Safe on any replica: admission is serialised per workflow.
+   */
+  async admitWaiting(workflowId: string): Promise<{ runId: string; applied: Applied }[]> {
+    return withTransaction(this.options.pool, async (tx) => {
+      const workflow = await getWorkflow(tx, workflowId);
+      if (!workflow) return [];
+      await lockWorkflowAdmission(tx, workflowId);
+      const limit = workflow.spec.spec.maxActiveRuns ?? Number.POSITIVE_INFINITY;
+      const free = limit - (await countActiveRuns(tx, workflowId));
+      if (free <= 0) return [];
+      const admitted: { runId: string; applied: Applied }[] = [];
+      for (const id of await listWaitingRuns(tx, workflowId, Math.min(free, 100))) {
+        const run = await lockRun(tx, id);
+        if (!run || run.admitted || run.state !== 'queued') continue;
+        const graph = await this.options.graphs.get(run.workflowId, run.workflowVersion);
+        const now = new Date();
+        const first = initialTaskRuns(graph).filter((t) => t.state === 'queued').map((t) => t.task);
+        const transition = new RunTransition(graph, now);
+        transition.load(await readTaskRuns(tx, run.id, first));
+        for (const task of first) transition.queue(task);
+        const pending = emptyPending();
+        await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
+        await admitRun(tx, run.id);
+        const { outbox, endedRun } = await this.write(tx, run, transition, pending, now);
+        admitted.push({ runId: run.id, applied: { workflowId, outbox, runEnded: endedRun !== undefined, endedRun } });
+      }
+      return admitted;
+    });
+  }
+
+  /**
+   * Cancels a run: every task not yet ended becomes CANCELLED (nothing downstream is evaluated), every
+   * queued or running attempt CANCELLED, and the run CANCELLED. Returns the attempts whose executors must
+   * stop them; nothing when the run had already ended.
+   */
+  async cancelRun(runId: string, reason: string): Promise<Applied & { stopAttempts: { attemptId: string; task: string }[] }> {
+    return withTransaction(this.options.pool, async (tx) => {
+      const run = await lockRun(tx, runId);
+      if (!run) throw new NotFoundError('run', runId);
+      if (isTerminalRunState(run.state)) return { workflowId: run.workflowId, outbox: [], runEnded: false, stopAttempts: [] };
+      const graph = await this.options.graphs.get(run.workflowId, run.workflowVersion);
+      const now = new Date();
+      const transition = new RunTransition(graph, now);
+      transition.load(await listTaskRuns(tx, run.id));
+      for (const task of graph.order) transition.cancel(task, now);
+      const unfinished = await listUnfinishedRunAttempts(tx, run.id);
+      const pending = emptyPending();
+      for (const a of unfinished) {
+        pending.attempts.set(a.id, attemptUpdate(a.id, { state: 'cancelled', reason: 'CANCELLED', message: reason, startTime: a.startTime, endTime: now }));
+        pending.endedAttempts.push({ attemptId: a.id, task: a.task, number: a.number, state: 'cancelled', reason: 'CANCELLED', executor: a.executor, startTime: a.startTime ?? now, endTime: now });
+      }
+      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, { state: 'cancelled', reason });
+      return {
+        workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedAttempts: pending.endedAttempts, endedRun,
+        stopAttempts: unfinished.map((a) => ({ attemptId: a.id, task: a.task })),
+      };
     });
   }
 
@@ -262,11 +341,13 @@ export class RunApplier {
   }
 
   /** The one write of the transaction; ends the run when no task is left unfinished. */
-  private async write(tx: PoolClient, run: RunRecord, transition: RunTransition, pending: Pending, now: Date): Promise<{ outbox: StoredOutboxMessage[]; endedRun?: EndedRun }> {
+  private async write(tx: PoolClient, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
+    forcedEnd?: { state: RunState; reason: string }): Promise<{ outbox: StoredOutboxMessage[]; endedRun?: EndedRun }> {
     const unfinished = run.unfinishedTasks + transition.unfinishedDelta;
     const failed = run.failedTasks + transition.failedDelta;
     const cancelled = run.cancelledTasks + transition.cancelledDelta;
-    const endState: RunState | undefined = unfinished > 0 ? undefined : failed > 0 ? 'failed' : cancelled > 0 ? 'cancelled' : 'succeeded';
+    const endState: RunState | undefined = forcedEnd?.state
+      ?? (unfinished > 0 ? undefined : failed > 0 ? 'failed' : cancelled > 0 ? 'cancelled' : 'succeeded');
     const ids = await writeRunChanges(tx, {
       runId: run.id,
       attempts: [...pending.attempts.values()],
@@ -275,10 +356,10 @@ export class RunApplier {
       outbox: pending.outbox,
       run: {
         unfinishedDelta: transition.unfinishedDelta, failedDelta: transition.failedDelta, cancelledDelta: transition.cancelledDelta,
-        startedAt: pending.startedAt, end: endState ? { state: endState, time: now, reason: '' } : null,
+        startedAt: pending.startedAt, end: endState ? { state: endState, time: now, reason: forcedEnd?.reason ?? '' } : null,
       },
     });
-    if (endState === 'failed') {
+    if (endState === 'failed' && !forcedEnd) {
       // Rare path: name the failed tasks (this transaction's writes are visible to it).
       const names = await listTaskNamesInStates(tx, run.id, ['failed']);
       await setRunReason(tx, run.id, names.length > 0 ? `failed tasks: ${names.join(', ')}` : 'upstream tasks failed');

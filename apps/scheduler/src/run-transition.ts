@@ -69,6 +69,19 @@ export class RunTransition {
     for (const down of this.graph.downstream.get(task) ?? []) this.pending.push({ task: down, outcome: state });
   }
 
+  /** The run is cancelled: the task ends CANCELLED without evaluating anything downstream. */
+  cancel(task: string, endTime: Date): boolean {
+    const t = this.tasks.get(task);
+    if (!t || isTerminalTaskState(t.state)) return false;
+    t.state = 'cancelled';
+    t.endTime = endTime;
+    t.retryAt = null;
+    this.changed.add(task);
+    this.unfinishedDelta -= 1;
+    this.cancelledDelta += 1;
+    return true;
+  }
+
   /** The task is to be dispatched again (a retry without delay) or for the first time. */
   queue(task: string): void {
     const t = this.tasks.get(task);

@@ -200,6 +200,31 @@ describe('Scheduler', () => {
     expect(attempts.map((x) => [x.task, x.number, x.state])).toEqual([['a', 1, 'lost'], ['a', 2, 'succeeded'], ['b', 1, 'lost']]);
   });
 
+  it('cancels a run: running and pending tasks end CANCELLED, executors are told, later events change nothing', async () => {
+    await apply(workflowYaml('cancellable', `    - {name: a, command: ["sleep", "60"]}\n    - {name: b, command: ["true"], dependsOn: [a]}\n    - {name: c, command: ["true"]}\n`));
+    const held: TaskDispatch[] = [];
+    executor = new ScriptedExecutor(bus, (d) => (d.task === 'c' ? { ok: true } : (held.push(d), 'hold')));
+    await executor.start();
+    const stops: string[] = [];
+    const stopSubscription = bus.subscribeCore('skein.cancel.*', (subject) => stops.push(subject));
+    const { runId } = await scheduler.createRun({ workflowId: 'cancellable', params: {}, trigger: 'manual' });
+    for (let i = 0; i < 500 && (held.length < 1 || (await taskStates(runId))['c'] !== 'succeeded'); i++) await new Promise((r) => setTimeout(r, 10));
+    const a1 = held[0] as TaskDispatch;
+    expect(await scheduler.cancelRun(runId, 'changed my mind')).toEqual({ cancelled: true });
+    expect(await taskStates(runId)).toEqual({ a: 'cancelled', b: 'cancelled', c: 'succeeded' });
+    expect(await getRun(pool, runId)).toMatchObject({ state: 'cancelled', reason: 'changed my mind', unfinishedTasks: 0 });
+    const attempts = await listRunAttempts(pool, runId);
+    expect(attempts.find((x) => x.task === 'a')).toMatchObject({ state: 'cancelled', reason: 'CANCELLED' });
+    for (let i = 0; i < 100 && stops.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(stops).toEqual([`skein.cancel.${a1.attemptId}`]);
+    // The executor reports the kill; the run stays cancelled.
+    await executor.finish(a1, { ok: false, reason: 'CANCELLED' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await getRun(pool, runId))?.state).toBe('cancelled');
+    expect(await scheduler.cancelRun(runId, 'again')).toEqual({ cancelled: false });
+    await stopSubscription.drain();
+  });
+
   it('ignores repeated and stale events', async () => {
     await apply(workflowYaml('fenced', `    - {name: a, command: ["true"], retries: 1, retryDelay: 0s}\n    - {name: b, command: ["true"], dependsOn: [a]}\n`));
     const held: TaskDispatch[] = [];
@@ -294,6 +319,68 @@ spec:
     const runId = await runToEnd('cascade');
     expect(await taskStates(runId)).toEqual({ a: 'failed', b: 'upstream_failed', c: 'upstream_failed', d: 'succeeded', e: 'skipped', f: 'skipped' });
     expect(await getRun(pool, runId)).toMatchObject({ state: 'failed', unfinishedTasks: 0 });
+  });
+
+  it('holds runs beyond maxActiveRuns in QUEUED and starts them in logical-date order as slots free', async () => {
+    await apply(`apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: limited}
+spec:
+  maxActiveRuns: 1
+  tasks:
+    - {name: a, command: ["true"]}
+`);
+    const held: TaskDispatch[] = [];
+    executor = new ScriptedExecutor(bus, (d) => { held.push(d); return 'hold'; });
+    await executor.start();
+    const create = (iso: string) => scheduler.createRun({ workflowId: 'limited', params: {}, trigger: 'api', logicalDate: new Date(iso) });
+    const first = await create('2026-01-03T00:00:00Z');
+    const late = await create('2026-01-02T00:00:00Z');
+    const early = await create('2026-01-01T00:00:00Z');
+    const waitForHeld = async (n: number) => {
+      for (let i = 0; i < 500 && held.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(held).toHaveLength(n);
+      return held[n - 1] as TaskDispatch;
+    };
+    expect((await waitForHeld(1)).runId).toBe(first.runId);
+    expect(await getRun(pool, early.runId)).toMatchObject({ state: 'queued', admitted: false });
+    expect(await listRunAttempts(pool, early.runId)).toEqual([]);
+    await executor.finish(held[0] as TaskDispatch, { ok: true });
+    // The earliest logical date goes first, not the first created.
+    const second = await waitForHeld(2);
+    expect(second.runId).toBe(early.runId);
+    expect(await getRun(pool, late.runId)).toMatchObject({ state: 'queued', admitted: false });
+    await executor.finish(second, { ok: true });
+    const third = await waitForHeld(3);
+    expect(third.runId).toBe(late.runId);
+    await executor.finish(third, { ok: true });
+    for (let i = 0; i < 200 && (await getRun(pool, late.runId))?.state !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await getRun(pool, late.runId))?.state).toBe('succeeded');
+  });
+
+  it('admits a waiting run in the periodic sweep when the scheduler that ended the last one died first', async () => {
+    await apply(`apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: orphaned}
+spec:
+  maxActiveRuns: 1
+  tasks:
+    - {name: a, command: ["true"]}
+`);
+    const held: TaskDispatch[] = [];
+    executor = new ScriptedExecutor(bus, (d) => { held.push(d); return 'hold'; });
+    await executor.start();
+    const holder = await scheduler.createRun({ workflowId: 'orphaned', params: {}, trigger: 'api' });
+    const waiting = await scheduler.createRun({ workflowId: 'orphaned', params: {}, trigger: 'api' });
+    expect(await getRun(pool, waiting.runId)).toMatchObject({ state: 'queued', admitted: false });
+    // The holder ended, but its scheduler died before admitting the next run.
+    await pool.query(`UPDATE runs SET state = 'succeeded', end_time = now() WHERE id = $1`, [holder.runId]);
+    await scheduler.stop();
+    scheduler = new Scheduler({ pool, bus, logger, admissionSweepIntervalMs: 100 });
+    await scheduler.start();
+    for (let i = 0; i < 300 && !held.some((d) => d.runId === waiting.runId); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await getRun(pool, waiting.runId)).toMatchObject({ state: 'queued', admitted: true });
+    expect(held.filter((d) => d.runId === waiting.runId).map((d) => d.task)).toEqual(['a']);
   });
 
   it('pins a run to the version it started with', async () => {

@@ -1,9 +1,10 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { Bus, BusMessage, Subscription } from '@skein/bus';
-import { TaskEvent } from '@skein/proto';
-import { getWorkflowVersion, NotFoundError } from '@skein/store';
+import { subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
+import { CancelAttempt, TaskEvent } from '@skein/proto';
+import { getWorkflowVersion, listRunStatesAtLogicalDates, listWorkflowsWithWaitingRuns, NotFoundError } from '@skein/store';
 import { attemptTraceparent } from '@skein/telemetry';
+import { CronScheduler } from './cron-scheduler';
 import { OutboxPublisher } from './outbox-publisher';
 import { RetryTimer } from './retry-timer';
 import { RunApplier, type Applied, type AttemptTraceContext, type CreateRunInput } from './run-applier';
@@ -25,6 +26,14 @@ export interface SchedulerOptions {
   readonly traceContext?: AttemptTraceContext;
   /** Called after a run reaches a terminal state (telemetry, tests). */
   readonly onRunEnded?: (runId: string) => void;
+  /** Create the runs of scheduled workflows. @default true */
+  readonly schedules?: boolean;
+  /** Look for new or changed schedules this often. @default 5000 */
+  readonly schedulePollIntervalMs?: number;
+  /** The schedules' clock (tests). @default () => new Date() */
+  readonly now?: () => Date;
+  /** Look for runs waiting under maxActiveRuns with a free slot this often. @default 5000 */
+  readonly admissionSweepIntervalMs?: number;
 }
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
@@ -45,6 +54,9 @@ export class Scheduler {
   private readonly applier: RunApplier;
   private readonly outbox: OutboxPublisher;
   private readonly retries: RetryTimer;
+  private readonly cron: CronScheduler | undefined;
+  private admissionSweep: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> = Promise.resolve();
   private subscription: Subscription | undefined;
   /** Events waiting per run while a transaction of that run is in progress. */
   private readonly waiting = new Map<string, QueuedEvent[]>();
@@ -63,6 +75,10 @@ export class Scheduler {
       pool: options.pool, logger: options.logger,
       fire: async (runId, tasks) => this.afterCommit(runId, await this.applier.fireRetries(runId, tasks)),
     });
+    this.cron = options.schedules === false ? undefined : new CronScheduler({
+      pool: options.pool, logger: options.logger, pollIntervalMs: options.schedulePollIntervalMs, now: options.now,
+      createRun: (workflowId, params, logicalDate) => this.createScheduledRun(workflowId, params, logicalDate),
+    });
     this.applier = new RunApplier({
       pool: options.pool, graphs: this.graphs, logger: options.logger,
       traceContext: options.traceContext ?? ((run, _task, _attempt, attemptId) => attemptTraceparent(run.id, attemptId)),
@@ -79,6 +95,11 @@ export class Scheduler {
     );
     this.outbox.start();
     this.retries.start();
+    this.cron?.start();
+    this.admissionSweep = setInterval(() => {
+      this.sweeping = this.sweeping.then(() => this.sweepAdmissions()).catch((err) => this.options.logger.warn({ err }, 'admission sweep failed'));
+    }, this.options.admissionSweepIntervalMs ?? 5000);
+    this.admissionSweep.unref();
     // Anything a previous incarnation committed but did not publish goes out now.
     await this.outbox.sweep().catch((err) => this.options.logger.warn({ err }, 'initial outbox sweep failed'));
     this.options.logger.info('scheduler started');
@@ -87,9 +108,58 @@ export class Scheduler {
   /** Creates a run and publishes its first dispatches. */
   async createRun(input: CreateRunInput): Promise<{ runId: string }> {
     const created = await this.applier.createRun(input);
+    if (!created.run) throw new Error(`a ${input.trigger} run of ${input.workflowId} for ${input.logicalDate?.toISOString()} exists already`);
     this.options.logger.info({ runId: created.run.id, workflow: input.workflowId, trigger: input.trigger }, 'run created');
     await this.afterCommit(created.run.id, created);
+    // Waiting behind earlier runs: admission takes them in logical-date order if a slot is free.
+    if (created.waiting) await this.admit(input.workflowId);
     return { runId: created.run.id };
+  }
+
+  /** Creates the scheduled run of one data interval, unless it exists; true when this call created it. */
+  async createScheduledRun(workflowId: string, params: Record<string, string | number | boolean>, logicalDate: Date): Promise<boolean> {
+    const created = await this.applier.createRun({ workflowId, params, trigger: 'schedule', logicalDate });
+    if (!created.run) return false;
+    this.options.logger.info({ runId: created.run.id, workflow: workflowId, logicalDate }, 'scheduled run created');
+    await this.afterCommit(created.run.id, created);
+    if (created.waiting) await this.admit(workflowId);
+    return true;
+  }
+
+  /**
+   * Creates backfill runs for these logical dates, oldest first (they start as maxActiveRuns allows).
+   * A date that already has a queued, running or (unless `rerunSucceeded`) succeeded run is skipped.
+   */
+  async backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, string | number | boolean>,
+    rerunSucceeded: boolean): Promise<{ runIds: string[]; skipped: Date[] }> {
+    const sorted = [...logicalDates].sort((a, b) => a.getTime() - b.getTime());
+    const existing = await listRunStatesAtLogicalDates(this.options.pool, workflowId, sorted);
+    const runIds: string[] = [];
+    const skipped: Date[] = [];
+    for (const logicalDate of sorted) {
+      const states = existing.get(logicalDate.getTime()) ?? [];
+      if (states.some((s) => s === 'queued' || s === 'running' || (s === 'succeeded' && !rerunSucceeded))) {
+        skipped.push(logicalDate);
+        continue;
+      }
+      runIds.push((await this.createRun({ workflowId, params, trigger: 'backfill', logicalDate })).runId);
+    }
+    this.options.logger.info({ workflow: workflowId, created: runIds.length, skipped: skipped.length }, 'backfill');
+    return { runIds, skipped };
+  }
+
+  /**
+   * Cancels a run and tells every executor to stop its attempts (core NATS `skein.cancel.<attempt>`;
+   * an executor that gets the dispatch later remembers the cancel and stops it at once).
+   */
+  async cancelRun(runId: string, reason: string): Promise<{ cancelled: boolean }> {
+    const result = await this.applier.cancelRun(runId, reason || 'cancelled');
+    for (const { attemptId } of result.stopAttempts) {
+      this.options.bus.publishCore(subjects.cancel(attemptId), CancelAttempt.encode(CancelAttempt.fromPartial({ attemptId, reason: reason || 'cancelled' })).finish());
+    }
+    await this.afterCommit(runId, result);
+    if (result.runEnded) this.options.logger.info({ runId, stopped: result.stopAttempts.length }, 'run cancelled');
+    return { cancelled: result.runEnded };
   }
 
   private onEvent(message: BusMessage): Promise<void> {
@@ -141,13 +211,35 @@ export class Scheduler {
     if (applied.runEnded) {
       this.options.logger.info({ runId }, 'run ended');
       this.options.onRunEnded?.(runId);
+      // A slot may have freed under maxActiveRuns.
+      await this.admit(applied.workflowId);
     }
+  }
+
+  /** Admits runs waiting for a slot of this workflow (after a run ended, and in the periodic sweep). */
+  private async admit(workflowId: string): Promise<void> {
+    try {
+      for (const { runId, applied } of await this.applier.admitWaiting(workflowId)) {
+        this.options.logger.info({ workflow: workflowId, runId }, 'waiting run admitted');
+        await this.afterCommit(runId, applied);
+      }
+    } catch (err) {
+      this.options.logger.warn({ err, workflow: workflowId }, 'admitting waiting runs failed; the sweep will retry');
+    }
+  }
+
+  /** Backstop for a scheduler that died between a run's end and the admission of the next one. */
+  private async sweepAdmissions(): Promise<void> {
+    for (const workflowId of await listWorkflowsWithWaitingRuns(this.options.pool)) await this.admit(workflowId);
   }
 
   /** Stops taking events, finishes the transactions in flight, and flushes the outbox. */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
+    await this.cron?.stop();
+    if (this.admissionSweep) clearInterval(this.admissionSweep);
+    await this.sweeping;
     await this.subscription?.drain();
     await this.retries.stop();
     await this.outbox.stop();

@@ -5,6 +5,17 @@
 
 // The normalised workflow
 export type { EnvVar, ParamSpec, ParamType, TaskSpec, WorkflowSpec } from './workflow';
+export { CLEANUP_POLICIES } from './kubernetes-spec';
+export type {
+  CleanupPolicy,
+  JsonObject,
+  KubernetesEnvFrom,
+  KubernetesEnvSource,
+  KubernetesResources,
+  KubernetesSpec,
+  KubernetesToleration,
+  KubernetesVolumeMount,
+} from './kubernetes-spec';
 
 // Parsing and validating workflow files
 export { parseWorkflowFile, workflowDigest, MAX_WORKFLOW_FILE_BYTES } from './parse-workflow';
@@ -70,3 +81,4 @@ export { createIdGenerator, idTime, isId, newId } from './ids';
 export type { IdGenerator } from './ids';
 export { isDnsLabel } from './names';
 export { closestMatch, didYouMean } from './suggest';
+export { dueIntervals, intervalsBetween, type DataInterval, type DueIntervalsInput, type ScheduleSpec } from './data-intervals';

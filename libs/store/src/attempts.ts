@@ -84,3 +84,10 @@ export async function listUnfinishedAttempts(db: Queryable, limit: number): Prom
     `SELECT ${attemptColumns} FROM attempts WHERE state IN ('queued', 'running') ORDER BY queue_time LIMIT $1`, [limit]);
   return rows.map(toAttempt);
 }
+
+/** A run's attempts that have not ended (queued or running). */
+export async function listUnfinishedRunAttempts(db: Queryable, runId: string): Promise<AttemptRecord[]> {
+  const { rows } = await db.query<AttemptRow>(
+    `SELECT ${attemptColumns} FROM attempts WHERE run_id = $1 AND state IN ('queued', 'running') ORDER BY task, number`, [runId]);
+  return rows.map(toAttempt);
+}

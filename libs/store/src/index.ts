@@ -3,21 +3,25 @@ export { migrate, loadMigrations, type Migration } from './migrate';
 export { StoreError, NotFoundError, MigrationError, isNotFound } from './errors';
 export {
   getWorkflow, listWorkflows, getWorkflowVersion, insertWorkflowIfAbsent, lockWorkflow, insertWorkflowVersion,
-  setWorkflowCurrentVersion, type WorkflowRecord, type WorkflowVersionRecord,
+  setWorkflowCurrentVersion, listScheduledWorkflows, setWorkflowPaused, type WorkflowRecord, type WorkflowVersionRecord,
 } from './workflows';
 export { applyWorkflow, type ApplyWorkflowResult } from './apply-workflow';
-export { insertRun, getRun, lockRun, listRuns, setRunReason, type RunRecord, type NewRun, type RunCursor } from './runs';
+export { admitRun, countActiveRuns, listWaitingRuns, listWorkflowsWithWaitingRuns, lockWorkflowAdmission } from './runs';
+export { listRunStatesAtLogicalDates, insertRun, insertScheduledRunIfAbsent, latestScheduledLogicalDate, getRun, lockRun, listRuns, setRunReason, type RunRecord, type NewRun, type RunCursor } from './runs';
 export {
   insertTaskRuns, listTaskRuns, readTaskRuns, listTaskNamesInStates, listDueRetries, nextRetryTime, type TaskRunRecord, type NewTaskRun,
   type UpstreamCounts,
 } from './task-runs';
 export { writeRunChanges, type RunChanges, type AttemptUpdate, type NewAttemptRow, type TaskRunWrite } from './run-changes';
 export {
-  insertAttempts, getAttempt, listRunAttempts, findTaskAttempt, listTaskOutputs, listUnfinishedAttempts,
+  insertAttempts, getAttempt, listRunAttempts, findTaskAttempt, listTaskOutputs, listUnfinishedAttempts, listUnfinishedRunAttempts,
   type AttemptRecord, type NewAttempt,
 } from './attempts';
 export { insertOutbox, deleteOutbox, claimStaleOutbox, type OutboxMessage, type StoredOutboxMessage } from './outbox';
 export {
-  insertLogLines, recordLogProgress, readLogLines, getLogStatus, type LogLineRecord, type LogStatus, type LogStreamCode,
+  insertLogLines, recordLogProgress, readLogLines, getLogStatus, flagLogGaps, listExpiredLogAttempts, deleteLogLinesBatch, deleteLogAttempt,
+  type LogLineRecord, type LogStatus, type LogStreamCode,
 } from './logs';
+export { createPgLogStore, type LogStore, type LogBatchRecord, type LogRetentionResult } from './log-store';
+export { createFsLogStore } from './fs-log-store';
 export { startEmbeddedPostgres, ensureDatabase, type EmbeddedPostgresServer, type StartEmbeddedPostgresOptions } from './embedded-postgres';

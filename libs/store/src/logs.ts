@@ -13,31 +13,39 @@ export interface LogLineRecord {
 /** Stores lines idempotently on (attempt, sequence); returns how many were new. */
 export async function insertLogLines(db: Queryable, attemptId: string, lines: readonly LogLineRecord[]): Promise<number> {
   if (lines.length === 0) return 0;
-  const result = await db.query(
-    `INSERT INTO log_lines (attempt_id, seq, stream, time, text)
+  const result = await db.query({
+    name: 'skein_insert_log_lines',
+    text: `INSERT INTO log_lines (attempt_id, seq, stream, time, text)
      SELECT $1, l.seq, l.stream, l.time, l.text
        FROM unnest($2::bigint[], $3::smallint[], $4::timestamptz[], $5::text[]) AS l(seq, stream, time, text)
      ON CONFLICT (attempt_id, seq) DO NOTHING`,
-    [attemptId, lines.map((l) => l.sequence), lines.map((l) => l.stream), lines.map((l) => l.time),
+    values: [attemptId, lines.map((l) => l.sequence), lines.map((l) => l.stream), lines.map((l) => l.time),
       // PostgreSQL text cannot hold NUL; everything else is kept as is.
-      lines.map((l) => l.text.replace(/\u0000/g, '\uFFFD'))]);
+      lines.map((l) => l.text.replace(/\u0000/g, '\uFFFD'))],
+  });
   return result.rowCount ?? 0;
 }
 
 /** Adds newly stored lines to the attempt's count and records its final count when known. */
-export async function recordLogProgress(db: Queryable, attemptId: string, added: number, finalCount: number | null): Promise<void> {
-  await db.query(
-    `INSERT INTO log_attempts (attempt_id, stored_count, final_count) VALUES ($1, $2, $3)
+export async function recordLogProgress(db: Queryable, attemptId: string, added: number, finalCount: number | null): Promise<LogStatus> {
+  const { rows } = await db.query<{ stored_count: string; final_count: string | null; gap_detect_time: Date | null }>({
+    name: 'skein_record_log_progress',
+    text: `INSERT INTO log_attempts (attempt_id, stored_count, final_count) VALUES ($1, $2, $3)
      ON CONFLICT (attempt_id) DO UPDATE
        SET stored_count = log_attempts.stored_count + $2,
-           final_count = coalesce($3, log_attempts.final_count), update_time = now()`,
-    [attemptId, added, finalCount]);
+           final_count = coalesce($3, log_attempts.final_count), update_time = now()
+     RETURNING stored_count, final_count, gap_detect_time`,
+    values: [attemptId, added, finalCount],
+  });
+  return toLogStatus(rows[0]);
 }
 
 export async function readLogLines(db: Queryable, attemptId: string, afterSequence: number, limit: number): Promise<LogLineRecord[]> {
-  const { rows } = await db.query<{ seq: string; stream: number; time: Date; text: string }>(
-    `SELECT seq, stream, time, text FROM log_lines WHERE attempt_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-    [attemptId, afterSequence, limit]);
+  const { rows } = await db.query<{ seq: string; stream: number; time: Date; text: string }>({
+    name: 'skein_read_log_lines',
+    text: `SELECT seq, stream, time, text FROM log_lines WHERE attempt_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    values: [attemptId, afterSequence, limit],
+  });
   return rows.map((r) => ({ sequence: Number(r.seq), stream: r.stream as LogStreamCode, time: r.time, text: r.text }));
 }
 
@@ -46,14 +54,62 @@ export interface LogStatus {
   readonly finalCount: number | null;
   /** The executor reported the final count and every line up to it is stored. */
   readonly complete: boolean;
+  /**
+   * The final count has been known for a while and lines are still missing: the gap check flagged it
+   * (see {@link flagLogGaps}). Lines arriving later still complete the log.
+   */
+  readonly gap?: boolean;
 }
 
-export async function getLogStatus(db: Queryable, attemptId: string): Promise<LogStatus> {
-  const { rows } = await db.query<{ stored_count: string; final_count: string | null }>(
-    `SELECT stored_count, final_count FROM log_attempts WHERE attempt_id = $1`, [attemptId]);
-  const row = rows[0];
+function toLogStatus(row: { stored_count: string; final_count: string | null; gap_detect_time?: Date | null } | undefined): LogStatus {
   if (!row) return { storedCount: 0, finalCount: null, complete: false };
   const stored = Number(row.stored_count);
   const final = row.final_count === null ? null : Number(row.final_count);
-  return { storedCount: stored, finalCount: final, complete: final !== null && stored >= final };
+  const complete = final !== null && stored >= final;
+  return { storedCount: stored, finalCount: final, complete, ...(row.gap_detect_time && !complete ? { gap: true } : {}) };
+}
+
+export async function getLogStatus(db: Queryable, attemptId: string): Promise<LogStatus> {
+  const { rows } = await db.query<{ stored_count: string; final_count: string | null; gap_detect_time: Date | null }>(
+    `SELECT stored_count, final_count, gap_detect_time FROM log_attempts WHERE attempt_id = $1`, [attemptId]);
+  return toLogStatus(rows[0]);
+}
+
+/**
+ * Flags attempts whose final count is known but whose lines have been missing for longer than
+ * `graceMs` (a batch that will never come: an executor that lost it). Returns the attempts flagged.
+ */
+export async function flagLogGaps(db: Queryable, graceMs: number): Promise<{ attemptId: string; missing: number }[]> {
+  const { rows } = await db.query<{ attempt_id: string; missing: string }>(
+    `UPDATE log_attempts SET gap_detect_time = now()
+      WHERE final_count IS NOT NULL AND stored_count < final_count AND gap_detect_time IS NULL
+        AND update_time < now() - make_interval(secs => $1::double precision / 1000)
+      RETURNING attempt_id, final_count - stored_count AS missing`, [graceMs]);
+  return rows.map((r) => ({ attemptId: r.attempt_id, missing: Number(r.missing) }));
+}
+
+/** Attempts whose log has not changed since `before` (oldest first): what retention deletes. */
+export async function listExpiredLogAttempts(db: Queryable, before: Date, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ attempt_id: string }>(
+    `SELECT attempt_id FROM log_attempts WHERE update_time < $1 ORDER BY update_time LIMIT $2`, [before, limit]);
+  return rows.map((r) => r.attempt_id);
+}
+
+/** Deletes up to `limit` lines of an attempt (small batches keep locks and WAL bursts short). */
+export async function deleteLogLinesBatch(db: Queryable, attemptId: string, limit: number): Promise<number> {
+  const result = await db.query(
+    `DELETE FROM log_lines WHERE attempt_id = $1 AND seq IN (
+       SELECT seq FROM log_lines WHERE attempt_id = $1 ORDER BY seq LIMIT $2)`, [attemptId, limit]);
+  return result.rowCount ?? 0;
+}
+
+/**
+ * Deletes an attempt's log record once its lines are gone — unless it changed since `before` (a late
+ * batch arrived during the deletion: it is kept, and the next retention pass takes it).
+ */
+export async function deleteLogAttempt(db: Queryable, attemptId: string, before: Date): Promise<boolean> {
+  const result = await db.query(
+    `DELETE FROM log_attempts a WHERE a.attempt_id = $1 AND a.update_time < $2
+        AND NOT EXISTS (SELECT 1 FROM log_lines l WHERE l.attempt_id = a.attempt_id)`, [attemptId, before]);
+  return (result.rowCount ?? 0) > 0;
 }

@@ -20,22 +20,24 @@ export interface RunRecord {
   /** Terminal task runs that failed or are upstream_failed. */
   readonly failedTasks: number;
   readonly cancelledTasks: number;
+  /** False while the run waits for a slot under maxActiveRuns. */
+  readonly admitted: boolean;
 }
 
 interface RunRow {
   id: string; workflow_id: string; workflow_version: number; state: RunState; trigger: string;
   params: Record<string, string | number | boolean>; logical_date: Date; create_time: Date; start_time: Date | null;
-  end_time: Date | null; reason: string; traceparent: string; unfinished_tasks: number; failed_tasks: number; cancelled_tasks: number;
+  end_time: Date | null; reason: string; traceparent: string; unfinished_tasks: number; failed_tasks: number; cancelled_tasks: number; admitted: boolean;
 }
 
-const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent, unfinished_tasks, failed_tasks, cancelled_tasks';
+const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent, unfinished_tasks, failed_tasks, cancelled_tasks, admitted';
 
 function toRun(row: RunRow): RunRecord {
   return {
     id: row.id, workflowId: row.workflow_id, workflowVersion: row.workflow_version, state: row.state, trigger: row.trigger,
     params: row.params, logicalDate: row.logical_date, createTime: row.create_time, startTime: row.start_time,
     endTime: row.end_time, reason: row.reason, traceparent: row.traceparent,
-    unfinishedTasks: row.unfinished_tasks, failedTasks: row.failed_tasks, cancelledTasks: row.cancelled_tasks,
+    unfinishedTasks: row.unfinished_tasks, failedTasks: row.failed_tasks, cancelledTasks: row.cancelled_tasks, admitted: row.admitted,
   };
 }
 
@@ -51,14 +53,16 @@ export interface NewRun {
   readonly traceparent?: string;
   /** Every task run of a new run is unfinished. */
   readonly taskCount: number;
+  /** False: the run waits for a slot under maxActiveRuns. @default true */
+  readonly admitted?: boolean;
 }
 
 export async function insertRun(db: Queryable, run: NewRun): Promise<RunRecord> {
   const { rows } = await db.query<RunRow>(
-    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time, traceparent, unfinished_tasks)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${runColumns}`,
+    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time, traceparent, unfinished_tasks, admitted)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${runColumns}`,
     [run.id, run.workflowId, run.workflowVersion, run.state, run.trigger, JSON.stringify(run.params), run.logicalDate, run.startTime,
-      run.traceparent ?? '', run.taskCount]);
+      run.traceparent ?? '', run.taskCount, run.admitted ?? true]);
   return toRun(rows[0] as RunRow);
 }
 
@@ -97,4 +101,70 @@ export async function listRuns(db: Queryable, page: { workflowId?: string; limit
 /** Sets why a run ended the way it did. */
 export async function setRunReason(db: Queryable, id: string, reason: string): Promise<void> {
   await db.query(`UPDATE runs SET reason = $2 WHERE id = $1`, [id, reason]);
+}
+
+/**
+ * Inserts a scheduled run unless one exists for its (workflow, logical date); returns undefined when
+ * it did (another replica, or an earlier tick, made it).
+ */
+export async function insertScheduledRunIfAbsent(db: Queryable, run: NewRun): Promise<RunRecord | undefined> {
+  const { rows } = await db.query<RunRow>(
+    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time, traceparent, unfinished_tasks, admitted)
+     VALUES ($1, $2, $3, $4, 'schedule', $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (workflow_id, logical_date) WHERE trigger = 'schedule' DO NOTHING
+     RETURNING ${runColumns}`,
+    [run.id, run.workflowId, run.workflowVersion, run.state, JSON.stringify(run.params), run.logicalDate, run.startTime,
+      run.traceparent ?? '', run.taskCount, run.admitted ?? true]);
+  return rows[0] && toRun(rows[0]);
+}
+
+/** Logical date of the workflow's latest scheduled run (where its schedule continues from). */
+export async function latestScheduledLogicalDate(db: Queryable, workflowId: string): Promise<Date | null> {
+  const { rows } = await db.query<{ latest: Date | null }>(
+    `SELECT max(logical_date) AS latest FROM runs WHERE workflow_id = $1 AND trigger = 'schedule'`, [workflowId]);
+  return rows[0]?.latest ?? null;
+}
+
+/**
+ * Serialises admission decisions of one workflow (run creation and admission under maxActiveRuns)
+ * across scheduler replicas, until the transaction ends.
+ */
+export async function lockWorkflowAdmission(db: Queryable, workflowId: string): Promise<void> {
+  await db.query(`SELECT pg_advisory_xact_lock(736100241, hashtext($1))`, [workflowId]);
+}
+
+/** Runs of the workflow that hold a slot: admitted and not ended. */
+export async function countActiveRuns(db: Queryable, workflowId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM runs WHERE workflow_id = $1 AND admitted AND state IN ('queued', 'running')`, [workflowId]);
+  return rows[0]?.n ?? 0;
+}
+
+/** Runs waiting for a slot, in logical-date order. */
+export async function listWaitingRuns(db: Queryable, workflowId: string, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM runs WHERE workflow_id = $1 AND NOT admitted AND state = 'queued' ORDER BY logical_date, create_time, id LIMIT $2`,
+    [workflowId, limit]);
+  return rows.map((r) => r.id);
+}
+
+/** Workflows that have runs waiting for a slot (the admission sweep's work list). */
+export async function listWorkflowsWithWaitingRuns(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ workflow_id: string }>(
+    `SELECT DISTINCT workflow_id FROM runs WHERE NOT admitted AND state = 'queued'`);
+  return rows.map((r) => r.workflow_id);
+}
+
+/** Marks a waiting run admitted (its first tasks are dispatched in the same transaction). */
+export async function admitRun(db: Queryable, id: string): Promise<void> {
+  await db.query(`UPDATE runs SET admitted = true WHERE id = $1`, [id]);
+}
+
+/** The states of the workflow's runs at each of these logical dates (what a backfill skips). */
+export async function listRunStatesAtLogicalDates(db: Queryable, workflowId: string, dates: readonly Date[]): Promise<Map<number, RunState[]>> {
+  const { rows } = await db.query<{ logical_date: Date; state: RunState }>(
+    `SELECT logical_date, state FROM runs WHERE workflow_id = $1 AND logical_date = ANY($2::timestamptz[])`, [workflowId, dates]);
+  const states = new Map<number, RunState[]>();
+  for (const r of rows) states.set(r.logical_date.getTime(), [...(states.get(r.logical_date.getTime()) ?? []), r.state]);
+  return states;
 }

@@ -87,3 +87,19 @@ export async function setWorkflowCurrentVersion(db: Queryable, w: { id: string; 
   await db.query(`UPDATE workflows SET current_version = $2, labels = $3, schedule = $4, update_time = now() WHERE id = $1`,
     [w.id, w.version, JSON.stringify(w.labels), w.schedule]);
 }
+
+/** Workflows with a schedule that are not paused (with their current spec). */
+export async function listScheduledWorkflows(db: Queryable): Promise<WorkflowRecord[]> {
+  const { rows } = await db.query<WorkflowRow>(
+    `SELECT ${workflowColumns} FROM workflows w
+       JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
+      WHERE w.schedule IS NOT NULL AND NOT w.paused
+      ORDER BY w.id`);
+  return rows.map(toWorkflow);
+}
+
+/** Pauses or unpauses a workflow's schedule; false when the workflow does not exist. */
+export async function setWorkflowPaused(db: Queryable, id: string, paused: boolean): Promise<boolean> {
+  const result = await db.query(`UPDATE workflows SET paused = $2, update_time = now() WHERE id = $1`, [id, paused]);
+  return result.rowCount === 1;
+}

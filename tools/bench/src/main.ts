@@ -4,8 +4,10 @@
 //
 //   npm run bench -- chain --tasks 200 [--runs 3]
 //   npm run bench -- fanout --width 1000 [--runs 3]
+//   npm run bench -- logs --lines 100000 [--tail-lines 2000]
 import path from 'node:path';
 import { chainWorkload, fanoutWorkload, type Workload } from './workloads';
+import { logsBench } from './logs-bench';
 import { hops, median, quantile, readTimings } from './measure';
 import { startEmbeddedPostgres } from '@skein/store';
 import { startServiceStack, type ServiceStack } from '@skein/testing';
@@ -58,6 +60,10 @@ async function runOnce(stack: ServiceStack, workflow: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'logs') {
+    process.stdout.write(`${JSON.stringify(await logsBench(process.argv.slice(3), log))}\n`);
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   const workload: Workload = args.workload === 'chain' ? chainWorkload(args.tasks) : fanoutWorkload(args.width);
   const repoRoot = path.resolve(__dirname, '..', '..', '..');

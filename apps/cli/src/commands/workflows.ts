@@ -52,3 +52,14 @@ export async function getWorkflowCommand(ctx: CommandContext, workflow: string):
   }
   return 0;
 }
+
+/** `skein workflows pause|unpause WORKFLOW`: stop or resume its schedule (runs already created go on). */
+export async function pauseWorkflowCommand(ctx: CommandContext, workflow: string, paused: boolean): Promise<number> {
+  const name = workflowNameOf(workflow);
+  const res = paused ? await ctx.client().pauseWorkflow({ name }) : await ctx.client().resumeWorkflow({ name });
+  const w = res.workflow;
+  if (!w) return 1;
+  if (ctx.output === 'json') ctx.out(json(Workflow.toJSON(w)));
+  else ctx.out(`workflow ${w.workflowId}: ${w.paused ? 'paused' : 'unpaused'}${w.schedule ? ` (schedule ${w.schedule})` : ' (it has no schedule)'}`);
+  return 0;
+}

@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '@skein/testing';
@@ -94,9 +94,47 @@ spec:
       expect(logs.stdout).toMatch(/^\[skein\] exited with code 0/m);
     }
 
+    const paused = await skein('workflows', 'pause', 'mine');
+    expect(paused).toMatchObject({ code: 0, stdout: 'workflow mine: paused (it has no schedule)\n' });
+    expect(JSON.parse((await skein('workflows', 'get', 'mine', '-o', 'json')).stdout)).toMatchObject({ paused: true });
+    const resumed = await fetch(`http://127.0.0.1:${httpPort}/v1/workflows/mine:resume`, { method: 'POST' });
+    expect(resumed.status).toBe(200);
+    expect(((await resumed.json()) as { workflow: { paused?: boolean } }).workflow.paused ?? false).toBe(false);
+    const missing = await fetch(`http://127.0.0.1:${httpPort}/v1/workflows/nope:pause`, { method: 'POST' });
+    expect(missing.status).toBe(404);
+
     const failing = await skein('trigger', 'nope', '--wait');
     expect(failing.code).toBe(1);
     expect(failing.stderr).toMatch(/nope/);
+
+    // Cancel a running task: the run is CANCELLED and the task's process is really gone.
+    writeFileSync(path.join(workDir, 'sleepy.yaml'), `apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: sleepy}
+spec:
+  tasks:
+    - {name: nap, command: ["sh", "-c", "echo $$ > ${path.join(workDir, 'nap.pid')}; exec sleep 60"]}
+`);
+    expect((await skein('apply', '-f', 'sleepy.yaml')).code).toBe(0);
+    const sleepy = (await skein('trigger', 'sleepy')).stdout.trim();
+    let pid = 0;
+    for (let i = 0; i < 200 && !pid; i++) {
+      try {
+        pid = Number(readFileSync(path.join(workDir, 'nap.pid'), 'utf8').trim());
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    expect(pid).toBeGreaterThan(0);
+    const cancelled = await skein('cancel', sleepy, '--reason', 'testing cancel');
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toMatch(/State:\s+cancelled/);
+    const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alive()).toBe(false);
+    const again = await skein('cancel', sleepy);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('had already ended');
 
     expect(await stop()).toBe(0);
     await start();
@@ -104,4 +142,56 @@ spec:
     expect(runs.code).toBe(0);
     expect(JSON.parse(runs.stdout)).toMatchObject({ runId, state: 'RUN_STATE_SUCCEEDED' });
   }, 120_000);
+
+  it('backfills a scheduled workflow interval by interval, one at a time under maxActiveRuns, skipping what already ran', async () => {
+    writeFileSync(path.join(workDir, 'daily.yaml'), `apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: daily}
+spec:
+  schedule: "@daily"
+  startDate: "2030-01-01T00:00:00Z"
+  maxActiveRuns: 1
+  tasks:
+    - {name: load, command: ["sh", "-c", "echo loading {{ run.logicalDate }}"]}
+`);
+    expect((await skein('apply', '-f', 'daily.yaml')).code).toBe(0);
+    const created = await skein('backfill', 'daily', '--from', '2026-01-01', '--to', '2026-01-04');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('3 run(s) created');
+    const listRuns = async () => (JSON.parse((await skein('runs', 'list', '--workflow', 'daily', '-o', 'json')).stdout) as {
+      runs: { state: string; logicalDate: string; trigger: string; startTime?: string }[] }).runs;
+    let runs = await listRuns();
+    for (let i = 0; i < 200 && runs.some((r) => r.state !== 'RUN_STATE_SUCCEEDED'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      runs = await listRuns();
+    }
+    const byDate = [...runs].sort((a, b) => a.logicalDate.localeCompare(b.logicalDate));
+    expect(byDate.map((r) => [r.logicalDate, r.trigger, r.state])).toEqual([
+      ['2026-01-01T00:00:00.000Z', 'backfill', 'RUN_STATE_SUCCEEDED'],
+      ['2026-01-02T00:00:00.000Z', 'backfill', 'RUN_STATE_SUCCEEDED'],
+      ['2026-01-03T00:00:00.000Z', 'backfill', 'RUN_STATE_SUCCEEDED'],
+    ]);
+    // maxActiveRuns: 1 — each run started after the previous one (in logical-date order).
+    const starts = byDate.map((r) => Date.parse(r.startTime ?? ''));
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+
+    const again = await skein('backfill', 'daily', '--from', '2026-01-01', '--to', '2026-01-04');
+    expect(again.stdout).toContain('0 run(s) created, 3 interval(s) skipped');
+    const rerun = await skein('backfill', 'daily', '--from', '2026-01-02', '--to', '2026-01-03', '--rerun-succeeded', '-o', 'json');
+    expect(JSON.parse(rerun.stdout).runs).toHaveLength(1);
+
+    const empty = await skein('backfill', 'daily', '--from', '2026-01-01T01:00:00Z', '--to', '2026-01-01T02:00:00Z');
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/no data interval of "@daily"/);
+    const reversed = await skein('backfill', 'daily', '--from', '2026-01-04', '--to', '2026-01-01');
+    expect(reversed.code).toBe(1);
+    expect(reversed.stderr).toMatch(/end_time: must be after start_time/);
+    writeFileSync(path.join(workDir, 'manual.yaml'), 'apiVersion: skein.dev/v1\nkind: Workflow\nmetadata: {name: manual}\nspec:\n  tasks: [{name: t, command: ["true"]}]\n');
+    expect((await skein('apply', '-f', 'manual.yaml')).code).toBe(0);
+    const unscheduled = await skein('backfill', 'manual', '--from', '2026-01-01', '--to', '2026-01-04');
+    expect(unscheduled.stderr).toMatch(/has no schedule/);
+    const garbage = await skein('backfill', 'daily', '--from', 'yesterday', '--to', '2026-01-04');
+    expect(garbage.code).not.toBe(0);
+    expect(garbage.stderr).toMatch(/not a time/);
+  }, 60_000);
 });

@@ -40,11 +40,16 @@ CREATE TABLE runs (
   unfinished_tasks integer NOT NULL DEFAULT 0,
   failed_tasks     integer NOT NULL DEFAULT 0,
   cancelled_tasks  integer NOT NULL DEFAULT 0,
+  -- False while the run waits for a slot under its workflow's maxActiveRuns (state stays 'queued').
+  admitted         boolean NOT NULL DEFAULT true,
   FOREIGN KEY (workflow_id, workflow_version) REFERENCES workflow_versions (workflow_id, version)
 );
 CREATE INDEX runs_by_time ON runs (create_time DESC, id DESC);
 CREATE INDEX runs_by_workflow_time ON runs (workflow_id, create_time DESC, id DESC);
 CREATE INDEX runs_active ON runs (workflow_id) WHERE state IN ('queued', 'running');
+CREATE INDEX runs_waiting ON runs (workflow_id, logical_date) WHERE NOT admitted AND state = 'queued';
+-- A schedule creates one run per (workflow, logical date), whichever scheduler replica gets there first.
+CREATE UNIQUE INDEX runs_scheduled_once ON runs (workflow_id, logical_date) WHERE trigger = 'schedule';
 
 CREATE TABLE task_runs (
   run_id          text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

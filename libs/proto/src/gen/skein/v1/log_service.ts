@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -38,6 +40,24 @@ export interface GetLogsResponse {
   /** The attempt these lines belong to. */
   attempt: number;
   /** True when the executor has reported the attempt's log complete and every line is stored. */
+  complete: boolean;
+}
+
+export interface TailLogsRequest {
+  /** The task run: `workflows/{workflow}/runs/{run}/tasks/{task}`. */
+  parent: string;
+  /** The attempt number; 0 means the latest attempt (NOT_FOUND when the task has none yet). */
+  attempt: number;
+  /** Stream lines with a sequence greater than this (resume after the last line received). */
+  afterSequence: number;
+}
+
+export interface TailLogsResponse {
+  /** Consecutive lines, in sequence order. */
+  entries: LogEntry[];
+  /** The attempt these lines belong to. */
+  attempt: number;
+  /** True on the last message: every line of the attempt's log has been sent. */
   complete: boolean;
 }
 
@@ -307,6 +327,212 @@ export const GetLogsResponse: MessageFns<GetLogsResponse> = {
   },
 };
 
+function createBaseTailLogsRequest(): TailLogsRequest {
+  return { parent: "", attempt: 0, afterSequence: 0 };
+}
+
+export const TailLogsRequest: MessageFns<TailLogsRequest> = {
+  encode(message: TailLogsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.parent !== "") {
+      writer.uint32(10).string(message.parent);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(16).int32(message.attempt);
+    }
+    if (message.afterSequence !== 0) {
+      writer.uint32(24).int64(message.afterSequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TailLogsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTailLogsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.parent = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.afterSequence = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TailLogsRequest {
+    return {
+      parent: isSet(object.parent) ? globalThis.String(object.parent) : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      afterSequence: isSet(object.afterSequence)
+        ? globalThis.Number(object.afterSequence)
+        : isSet(object.after_sequence)
+        ? globalThis.Number(object.after_sequence)
+        : 0,
+    };
+  },
+
+  toJSON(message: TailLogsRequest): unknown {
+    const obj: any = {};
+    if (message.parent !== "") {
+      obj.parent = message.parent;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.afterSequence !== 0) {
+      obj.afterSequence = Math.round(message.afterSequence);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TailLogsRequest>): TailLogsRequest {
+    return TailLogsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TailLogsRequest>): TailLogsRequest {
+    const message = createBaseTailLogsRequest();
+    message.parent = object.parent ?? "";
+    message.attempt = object.attempt ?? 0;
+    message.afterSequence = object.afterSequence ?? 0;
+    return message;
+  },
+};
+
+function createBaseTailLogsResponse(): TailLogsResponse {
+  return { entries: [], attempt: 0, complete: false };
+}
+
+export const TailLogsResponse: MessageFns<TailLogsResponse> = {
+  encode(message: TailLogsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      LogEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(16).int32(message.attempt);
+    }
+    if (message.complete !== false) {
+      writer.uint32(24).bool(message.complete);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TailLogsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTailLogsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(LogEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TailLogsResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => LogEntry.fromJSON(e)) : [],
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+    };
+  },
+
+  toJSON(message: TailLogsResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => LogEntry.toJSON(e));
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TailLogsResponse>): TailLogsResponse {
+    return TailLogsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TailLogsResponse>): TailLogsResponse {
+    const message = createBaseTailLogsResponse();
+    message.entries = object.entries?.map((e) => LogEntry.fromPartial(e)) || [];
+    message.attempt = object.attempt ?? 0;
+    message.complete = object.complete ?? false;
+    return message;
+  },
+};
+
 /** Task logs, kept after the task's process or pod is gone. */
 export type LogServiceService = typeof LogServiceService;
 export const LogServiceService = {
@@ -320,11 +546,31 @@ export const LogServiceService = {
     responseSerialize: (value: GetLogsResponse): Buffer => Buffer.from(GetLogsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetLogsResponse => GetLogsResponse.decode(value),
   },
+  /**
+   * Streams an attempt's log: the lines already stored after `after_sequence`, then each line as it is
+   * stored, in sequence order, ending (status OK) once the attempt's log is complete. NOT_FOUND for an
+   * unknown run, task or attempt; RESOURCE_EXHAUSTED when the client reads too slowly to keep up.
+   */
+  tailLogs: {
+    path: "/skein.v1.LogService/TailLogs" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: TailLogsRequest): Buffer => Buffer.from(TailLogsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TailLogsRequest => TailLogsRequest.decode(value),
+    responseSerialize: (value: TailLogsResponse): Buffer => Buffer.from(TailLogsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TailLogsResponse => TailLogsResponse.decode(value),
+  },
 } as const;
 
 export interface LogServiceServer extends UntypedServiceImplementation {
   /** Reads an attempt's log in pages, in sequence order. */
   getLogs: handleUnaryCall<GetLogsRequest, GetLogsResponse>;
+  /**
+   * Streams an attempt's log: the lines already stored after `after_sequence`, then each line as it is
+   * stored, in sequence order, ending (status OK) once the attempt's log is complete. NOT_FOUND for an
+   * unknown run, task or attempt; RESOURCE_EXHAUSTED when the client reads too slowly to keep up.
+   */
+  tailLogs: handleServerStreamingCall<TailLogsRequest, TailLogsResponse>;
 }
 
 export interface LogServiceClient extends Client {
@@ -344,6 +590,17 @@ export interface LogServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetLogsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Streams an attempt's log: the lines already stored after `after_sequence`, then each line as it is
+   * stored, in sequence order, ending (status OK) once the attempt's log is complete. NOT_FOUND for an
+   * unknown run, task or attempt; RESOURCE_EXHAUSTED when the client reads too slowly to keep up.
+   */
+  tailLogs(request: TailLogsRequest, options?: Partial<CallOptions>): ClientReadableStream<TailLogsResponse>;
+  tailLogs(
+    request: TailLogsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<TailLogsResponse>;
 }
 
 export const LogServiceClient = makeGenericClientConstructor(LogServiceService, "skein.v1.LogService") as unknown as {

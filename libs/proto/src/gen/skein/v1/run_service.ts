@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Struct } from "../../google/protobuf/struct";
+import { Timestamp } from "../../google/protobuf/timestamp";
 import { Run, TaskRun } from "./run";
 
 export interface TriggerRunRequest {
@@ -64,6 +65,46 @@ export interface ListTaskRunsRequest {
 export interface ListTaskRunsResponse {
   taskRuns: TaskRun[];
   nextPageToken: string;
+}
+
+export interface CancelRunRequest {
+  /** `workflows/{workflow}/runs/{run}` (or `workflows/-/runs/{run}`). */
+  name: string;
+  /** Why, recorded as the run's reason. */
+  reason: string;
+}
+
+export interface CancelRunResponse {
+  /** The run after the cancellation. */
+  run:
+    | Run
+    | undefined;
+  /** False when the run had already ended. */
+  cancelled: boolean;
+}
+
+export interface BackfillRunsRequest {
+  /** `workflows/{workflow}`: a workflow with a schedule. */
+  parent: string;
+  /** Logical dates (interval starts) from this time on... */
+  startTime:
+    | Date
+    | undefined;
+  /** ...and before this time. */
+  endTime:
+    | Date
+    | undefined;
+  /** Run intervals whose run succeeded again. */
+  rerunSucceeded: boolean;
+  /** Values of the workflow's params for every run (defaults apply). */
+  params: { [key: string]: any } | undefined;
+}
+
+export interface BackfillRunsResponse {
+  /** The runs created, oldest logical date first. */
+  runs: Run[];
+  /** Logical dates skipped because a run for them is queued, running or succeeded. */
+  skipped: Date[];
 }
 
 function createBaseTriggerRunRequest(): TriggerRunRequest {
@@ -752,6 +793,406 @@ export const ListTaskRunsResponse: MessageFns<ListTaskRunsResponse> = {
   },
 };
 
+function createBaseCancelRunRequest(): CancelRunRequest {
+  return { name: "", reason: "" };
+}
+
+export const CancelRunRequest: MessageFns<CancelRunRequest> = {
+  encode(message: CancelRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelRunRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CancelRunRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelRunRequest>): CancelRunRequest {
+    return CancelRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelRunRequest>): CancelRunRequest {
+    const message = createBaseCancelRunRequest();
+    message.name = object.name ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelRunResponse(): CancelRunResponse {
+  return { run: undefined, cancelled: false };
+}
+
+export const CancelRunResponse: MessageFns<CancelRunResponse> = {
+  encode(message: CancelRunResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.run !== undefined) {
+      Run.encode(message.run, writer.uint32(10).fork()).join();
+    }
+    if (message.cancelled !== false) {
+      writer.uint32(16).bool(message.cancelled);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelRunResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelRunResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.run = Run.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cancelled = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelRunResponse {
+    return {
+      run: isSet(object.run) ? Run.fromJSON(object.run) : undefined,
+      cancelled: isSet(object.cancelled) ? globalThis.Boolean(object.cancelled) : false,
+    };
+  },
+
+  toJSON(message: CancelRunResponse): unknown {
+    const obj: any = {};
+    if (message.run !== undefined) {
+      obj.run = Run.toJSON(message.run);
+    }
+    if (message.cancelled !== false) {
+      obj.cancelled = message.cancelled;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelRunResponse>): CancelRunResponse {
+    return CancelRunResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelRunResponse>): CancelRunResponse {
+    const message = createBaseCancelRunResponse();
+    message.run = (object.run !== undefined && object.run !== null) ? Run.fromPartial(object.run) : undefined;
+    message.cancelled = object.cancelled ?? false;
+    return message;
+  },
+};
+
+function createBaseBackfillRunsRequest(): BackfillRunsRequest {
+  return { parent: "", startTime: undefined, endTime: undefined, rerunSucceeded: false, params: undefined };
+}
+
+export const BackfillRunsRequest: MessageFns<BackfillRunsRequest> = {
+  encode(message: BackfillRunsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.parent !== "") {
+      writer.uint32(10).string(message.parent);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(18).fork()).join();
+    }
+    if (message.endTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.endTime), writer.uint32(26).fork()).join();
+    }
+    if (message.rerunSucceeded !== false) {
+      writer.uint32(32).bool(message.rerunSucceeded);
+    }
+    if (message.params !== undefined) {
+      Struct.encode(Struct.wrap(message.params), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackfillRunsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackfillRunsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.parent = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.endTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rerunSucceeded = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.params = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BackfillRunsRequest {
+    return {
+      parent: isSet(object.parent) ? globalThis.String(object.parent) : "",
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
+      endTime: isSet(object.endTime)
+        ? fromJsonTimestamp(object.endTime)
+        : isSet(object.end_time)
+        ? fromJsonTimestamp(object.end_time)
+        : undefined,
+      rerunSucceeded: isSet(object.rerunSucceeded)
+        ? globalThis.Boolean(object.rerunSucceeded)
+        : isSet(object.rerun_succeeded)
+        ? globalThis.Boolean(object.rerun_succeeded)
+        : false,
+      params: isObject(object.params) ? object.params : undefined,
+    };
+  },
+
+  toJSON(message: BackfillRunsRequest): unknown {
+    const obj: any = {};
+    if (message.parent !== "") {
+      obj.parent = message.parent;
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
+    if (message.endTime !== undefined) {
+      obj.endTime = message.endTime.toISOString();
+    }
+    if (message.rerunSucceeded !== false) {
+      obj.rerunSucceeded = message.rerunSucceeded;
+    }
+    if (message.params !== undefined) {
+      obj.params = message.params;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BackfillRunsRequest>): BackfillRunsRequest {
+    return BackfillRunsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackfillRunsRequest>): BackfillRunsRequest {
+    const message = createBaseBackfillRunsRequest();
+    message.parent = object.parent ?? "";
+    message.startTime = object.startTime ?? undefined;
+    message.endTime = object.endTime ?? undefined;
+    message.rerunSucceeded = object.rerunSucceeded ?? false;
+    message.params = object.params ?? undefined;
+    return message;
+  },
+};
+
+function createBaseBackfillRunsResponse(): BackfillRunsResponse {
+  return { runs: [], skipped: [] };
+}
+
+export const BackfillRunsResponse: MessageFns<BackfillRunsResponse> = {
+  encode(message: BackfillRunsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.runs) {
+      Run.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.skipped) {
+      Timestamp.encode(toTimestamp(v!), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackfillRunsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackfillRunsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runs.push(Run.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.skipped.push(fromTimestamp(Timestamp.decode(reader, reader.uint32())));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BackfillRunsResponse {
+    return {
+      runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => Run.fromJSON(e)) : [],
+      skipped: globalThis.Array.isArray(object?.skipped) ? object.skipped.map((e: any) => fromJsonTimestamp(e)) : [],
+    };
+  },
+
+  toJSON(message: BackfillRunsResponse): unknown {
+    const obj: any = {};
+    if (message.runs?.length) {
+      obj.runs = message.runs.map((e) => Run.toJSON(e));
+    }
+    if (message.skipped?.length) {
+      obj.skipped = message.skipped.map((e) => e.toISOString());
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BackfillRunsResponse>): BackfillRunsResponse {
+    return BackfillRunsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackfillRunsResponse>): BackfillRunsResponse {
+    const message = createBaseBackfillRunsResponse();
+    message.runs = object.runs?.map((e) => Run.fromPartial(e)) || [];
+    message.skipped = object.skipped?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** Runs of workflows and their tasks. */
 export type RunServiceService = typeof RunServiceService;
 export const RunServiceService = {
@@ -794,6 +1235,34 @@ export const RunServiceService = {
       Buffer.from(ListTaskRunsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListTaskRunsResponse => ListTaskRunsResponse.decode(value),
   },
+  /**
+   * Cancels a run: running attempts are stopped (their processes or pods killed), every task not yet
+   * ended becomes CANCELLED, and the run CANCELLED. Cancelling a run that already ended changes nothing.
+   */
+  cancelRun: {
+    path: "/skein.v1.RunService/CancelRun" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelRunRequest): Buffer => Buffer.from(CancelRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelRunRequest => CancelRunRequest.decode(value),
+    responseSerialize: (value: CancelRunResponse): Buffer => Buffer.from(CancelRunResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelRunResponse => CancelRunResponse.decode(value),
+  },
+  /**
+   * Creates a run for every data interval of the workflow's schedule whose start is in [start_time, end_time),
+   * oldest first; they start as maxActiveRuns allows. Intervals that already have a queued, running or
+   * succeeded run are skipped (succeeded ones are run again with rerun_succeeded).
+   */
+  backfillRuns: {
+    path: "/skein.v1.RunService/BackfillRuns" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BackfillRunsRequest): Buffer => Buffer.from(BackfillRunsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BackfillRunsRequest => BackfillRunsRequest.decode(value),
+    responseSerialize: (value: BackfillRunsResponse): Buffer =>
+      Buffer.from(BackfillRunsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BackfillRunsResponse => BackfillRunsResponse.decode(value),
+  },
 } as const;
 
 export interface RunServiceServer extends UntypedServiceImplementation {
@@ -803,6 +1272,17 @@ export interface RunServiceServer extends UntypedServiceImplementation {
   listRuns: handleUnaryCall<ListRunsRequest, ListRunsResponse>;
   /** Lists a run's task runs, each with all of its attempts. */
   listTaskRuns: handleUnaryCall<ListTaskRunsRequest, ListTaskRunsResponse>;
+  /**
+   * Cancels a run: running attempts are stopped (their processes or pods killed), every task not yet
+   * ended becomes CANCELLED, and the run CANCELLED. Cancelling a run that already ended changes nothing.
+   */
+  cancelRun: handleUnaryCall<CancelRunRequest, CancelRunResponse>;
+  /**
+   * Creates a run for every data interval of the workflow's schedule whose start is in [start_time, end_time),
+   * oldest first; they start as maxActiveRuns allows. Intervals that already have a queued, running or
+   * succeeded run are skipped (succeeded ones are run again with rerun_succeeded).
+   */
+  backfillRuns: handleUnaryCall<BackfillRunsRequest, BackfillRunsResponse>;
 }
 
 export interface RunServiceClient extends Client {
@@ -868,6 +1348,45 @@ export interface RunServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListTaskRunsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Cancels a run: running attempts are stopped (their processes or pods killed), every task not yet
+   * ended becomes CANCELLED, and the run CANCELLED. Cancelling a run that already ended changes nothing.
+   */
+  cancelRun(
+    request: CancelRunRequest,
+    callback: (error: ServiceError | null, response: CancelRunResponse) => void,
+  ): ClientUnaryCall;
+  cancelRun(
+    request: CancelRunRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelRunResponse) => void,
+  ): ClientUnaryCall;
+  cancelRun(
+    request: CancelRunRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelRunResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Creates a run for every data interval of the workflow's schedule whose start is in [start_time, end_time),
+   * oldest first; they start as maxActiveRuns allows. Intervals that already have a queued, running or
+   * succeeded run are skipped (succeeded ones are run again with rerun_succeeded).
+   */
+  backfillRuns(
+    request: BackfillRunsRequest,
+    callback: (error: ServiceError | null, response: BackfillRunsResponse) => void,
+  ): ClientUnaryCall;
+  backfillRuns(
+    request: BackfillRunsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BackfillRunsResponse) => void,
+  ): ClientUnaryCall;
+  backfillRuns(
+    request: BackfillRunsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BackfillRunsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const RunServiceClient = makeGenericClientConstructor(RunServiceService, "skein.v1.RunService") as unknown as {
@@ -884,6 +1403,28 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

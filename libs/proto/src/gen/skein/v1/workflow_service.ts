@@ -67,6 +67,24 @@ export interface ListWorkflowsResponse {
   nextPageToken: string;
 }
 
+export interface PauseWorkflowRequest {
+  /** `workflows/{workflow}`. */
+  name: string;
+}
+
+export interface PauseWorkflowResponse {
+  workflow: Workflow | undefined;
+}
+
+export interface ResumeWorkflowRequest {
+  /** `workflows/{workflow}`. */
+  name: string;
+}
+
+export interface ResumeWorkflowResponse {
+  workflow: Workflow | undefined;
+}
+
 function createBaseApplyWorkflowRequest(): ApplyWorkflowRequest {
   return { source: "", fileName: "" };
 }
@@ -763,6 +781,278 @@ export const ListWorkflowsResponse: MessageFns<ListWorkflowsResponse> = {
   },
 };
 
+function createBasePauseWorkflowRequest(): PauseWorkflowRequest {
+  return { name: "" };
+}
+
+export const PauseWorkflowRequest: MessageFns<PauseWorkflowRequest> = {
+  encode(message: PauseWorkflowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseWorkflowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseWorkflowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseWorkflowRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: PauseWorkflowRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PauseWorkflowRequest>): PauseWorkflowRequest {
+    return PauseWorkflowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PauseWorkflowRequest>): PauseWorkflowRequest {
+    const message = createBasePauseWorkflowRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBasePauseWorkflowResponse(): PauseWorkflowResponse {
+  return { workflow: undefined };
+}
+
+export const PauseWorkflowResponse: MessageFns<PauseWorkflowResponse> = {
+  encode(message: PauseWorkflowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflow !== undefined) {
+      Workflow.encode(message.workflow, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseWorkflowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseWorkflowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflow = Workflow.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseWorkflowResponse {
+    return { workflow: isSet(object.workflow) ? Workflow.fromJSON(object.workflow) : undefined };
+  },
+
+  toJSON(message: PauseWorkflowResponse): unknown {
+    const obj: any = {};
+    if (message.workflow !== undefined) {
+      obj.workflow = Workflow.toJSON(message.workflow);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PauseWorkflowResponse>): PauseWorkflowResponse {
+    return PauseWorkflowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PauseWorkflowResponse>): PauseWorkflowResponse {
+    const message = createBasePauseWorkflowResponse();
+    message.workflow = (object.workflow !== undefined && object.workflow !== null)
+      ? Workflow.fromPartial(object.workflow)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseResumeWorkflowRequest(): ResumeWorkflowRequest {
+  return { name: "" };
+}
+
+export const ResumeWorkflowRequest: MessageFns<ResumeWorkflowRequest> = {
+  encode(message: ResumeWorkflowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeWorkflowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeWorkflowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeWorkflowRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: ResumeWorkflowRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResumeWorkflowRequest>): ResumeWorkflowRequest {
+    return ResumeWorkflowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResumeWorkflowRequest>): ResumeWorkflowRequest {
+    const message = createBaseResumeWorkflowRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseResumeWorkflowResponse(): ResumeWorkflowResponse {
+  return { workflow: undefined };
+}
+
+export const ResumeWorkflowResponse: MessageFns<ResumeWorkflowResponse> = {
+  encode(message: ResumeWorkflowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflow !== undefined) {
+      Workflow.encode(message.workflow, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeWorkflowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeWorkflowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflow = Workflow.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeWorkflowResponse {
+    return { workflow: isSet(object.workflow) ? Workflow.fromJSON(object.workflow) : undefined };
+  },
+
+  toJSON(message: ResumeWorkflowResponse): unknown {
+    const obj: any = {};
+    if (message.workflow !== undefined) {
+      obj.workflow = Workflow.toJSON(message.workflow);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResumeWorkflowResponse>): ResumeWorkflowResponse {
+    return ResumeWorkflowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResumeWorkflowResponse>): ResumeWorkflowResponse {
+    const message = createBaseResumeWorkflowResponse();
+    message.workflow = (object.workflow !== undefined && object.workflow !== null)
+      ? Workflow.fromPartial(object.workflow)
+      : undefined;
+    return message;
+  },
+};
+
 /** Workflow definitions. */
 export type WorkflowServiceService = typeof WorkflowServiceService;
 export const WorkflowServiceService = {
@@ -808,6 +1098,29 @@ export const WorkflowServiceService = {
       Buffer.from(ListWorkflowsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListWorkflowsResponse => ListWorkflowsResponse.decode(value),
   },
+  /** Stops creating scheduled runs of the workflow (runs already created go on; manual triggers still work). */
+  pauseWorkflow: {
+    path: "/skein.v1.WorkflowService/PauseWorkflow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PauseWorkflowRequest): Buffer => Buffer.from(PauseWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PauseWorkflowRequest => PauseWorkflowRequest.decode(value),
+    responseSerialize: (value: PauseWorkflowResponse): Buffer =>
+      Buffer.from(PauseWorkflowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PauseWorkflowResponse => PauseWorkflowResponse.decode(value),
+  },
+  /** Resumes the schedule: without catch-up, only the latest missed interval gets a run. */
+  resumeWorkflow: {
+    path: "/skein.v1.WorkflowService/ResumeWorkflow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResumeWorkflowRequest): Buffer =>
+      Buffer.from(ResumeWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResumeWorkflowRequest => ResumeWorkflowRequest.decode(value),
+    responseSerialize: (value: ResumeWorkflowResponse): Buffer =>
+      Buffer.from(ResumeWorkflowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResumeWorkflowResponse => ResumeWorkflowResponse.decode(value),
+  },
 } as const;
 
 export interface WorkflowServiceServer extends UntypedServiceImplementation {
@@ -817,6 +1130,10 @@ export interface WorkflowServiceServer extends UntypedServiceImplementation {
   validateWorkflow: handleUnaryCall<ValidateWorkflowRequest, ValidateWorkflowResponse>;
   getWorkflow: handleUnaryCall<GetWorkflowRequest, GetWorkflowResponse>;
   listWorkflows: handleUnaryCall<ListWorkflowsRequest, ListWorkflowsResponse>;
+  /** Stops creating scheduled runs of the workflow (runs already created go on; manual triggers still work). */
+  pauseWorkflow: handleUnaryCall<PauseWorkflowRequest, PauseWorkflowResponse>;
+  /** Resumes the schedule: without catch-up, only the latest missed interval gets a run. */
+  resumeWorkflow: handleUnaryCall<ResumeWorkflowRequest, ResumeWorkflowResponse>;
 }
 
 export interface WorkflowServiceClient extends Client {
@@ -881,6 +1198,38 @@ export interface WorkflowServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListWorkflowsResponse) => void,
+  ): ClientUnaryCall;
+  /** Stops creating scheduled runs of the workflow (runs already created go on; manual triggers still work). */
+  pauseWorkflow(
+    request: PauseWorkflowRequest,
+    callback: (error: ServiceError | null, response: PauseWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  pauseWorkflow(
+    request: PauseWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PauseWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  pauseWorkflow(
+    request: PauseWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PauseWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  /** Resumes the schedule: without catch-up, only the latest missed interval gets a run. */
+  resumeWorkflow(
+    request: ResumeWorkflowRequest,
+    callback: (error: ServiceError | null, response: ResumeWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  resumeWorkflow(
+    request: ResumeWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResumeWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  resumeWorkflow(
+    request: ResumeWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResumeWorkflowResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -20,6 +22,29 @@ import {
 } from "@grpc/grpc-js";
 import { Struct } from "../../../google/protobuf/struct";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+
+export interface BackfillRequest {
+  workflowId: string;
+  /** The logical dates to create runs for, oldest first. */
+  logicalDates: Date[];
+  params: { [key: string]: any } | undefined;
+  rerunSucceeded: boolean;
+}
+
+export interface BackfillResponse {
+  runIds: string[];
+  skipped: Date[];
+}
+
+export interface StopRunRequest {
+  runId: string;
+  reason: string;
+}
+
+export interface StopRunResponse {
+  /** False when the run had already ended. */
+  stopped: boolean;
+}
 
 export interface CreateRunRequest {
   workflowId: string;
@@ -33,6 +58,17 @@ export interface CreateRunRequest {
 
 export interface CreateRunResponse {
   runId: string;
+}
+
+export interface TailStoredLogsRequest {
+  attemptId: string;
+  afterSequence: number;
+}
+
+export interface TailStoredLogsResponse {
+  lines: StoredLogLine[];
+  /** True on the last message. */
+  complete: boolean;
 }
 
 export interface ReadLogsRequest {
@@ -54,6 +90,380 @@ export interface StoredLogLine {
   time: Date | undefined;
   text: string;
 }
+
+function createBaseBackfillRequest(): BackfillRequest {
+  return { workflowId: "", logicalDates: [], params: undefined, rerunSucceeded: false };
+}
+
+export const BackfillRequest: MessageFns<BackfillRequest> = {
+  encode(message: BackfillRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    for (const v of message.logicalDates) {
+      Timestamp.encode(toTimestamp(v!), writer.uint32(18).fork()).join();
+    }
+    if (message.params !== undefined) {
+      Struct.encode(Struct.wrap(message.params), writer.uint32(26).fork()).join();
+    }
+    if (message.rerunSucceeded !== false) {
+      writer.uint32(32).bool(message.rerunSucceeded);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackfillRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackfillRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.logicalDates.push(fromTimestamp(Timestamp.decode(reader, reader.uint32())));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.params = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rerunSucceeded = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BackfillRequest {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      logicalDates: globalThis.Array.isArray(object?.logicalDates)
+        ? object.logicalDates.map((e: any) => fromJsonTimestamp(e))
+        : globalThis.Array.isArray(object?.logical_dates)
+        ? object.logical_dates.map((e: any) => fromJsonTimestamp(e))
+        : [],
+      params: isObject(object.params) ? object.params : undefined,
+      rerunSucceeded: isSet(object.rerunSucceeded)
+        ? globalThis.Boolean(object.rerunSucceeded)
+        : isSet(object.rerun_succeeded)
+        ? globalThis.Boolean(object.rerun_succeeded)
+        : false,
+    };
+  },
+
+  toJSON(message: BackfillRequest): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.logicalDates?.length) {
+      obj.logicalDates = message.logicalDates.map((e) => e.toISOString());
+    }
+    if (message.params !== undefined) {
+      obj.params = message.params;
+    }
+    if (message.rerunSucceeded !== false) {
+      obj.rerunSucceeded = message.rerunSucceeded;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BackfillRequest>): BackfillRequest {
+    return BackfillRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackfillRequest>): BackfillRequest {
+    const message = createBaseBackfillRequest();
+    message.workflowId = object.workflowId ?? "";
+    message.logicalDates = object.logicalDates?.map((e) => e) || [];
+    message.params = object.params ?? undefined;
+    message.rerunSucceeded = object.rerunSucceeded ?? false;
+    return message;
+  },
+};
+
+function createBaseBackfillResponse(): BackfillResponse {
+  return { runIds: [], skipped: [] };
+}
+
+export const BackfillResponse: MessageFns<BackfillResponse> = {
+  encode(message: BackfillResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.runIds) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.skipped) {
+      Timestamp.encode(toTimestamp(v!), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackfillResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackfillResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.skipped.push(fromTimestamp(Timestamp.decode(reader, reader.uint32())));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BackfillResponse {
+    return {
+      runIds: globalThis.Array.isArray(object?.runIds)
+        ? object.runIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.run_ids)
+        ? object.run_ids.map((e: any) => globalThis.String(e))
+        : [],
+      skipped: globalThis.Array.isArray(object?.skipped) ? object.skipped.map((e: any) => fromJsonTimestamp(e)) : [],
+    };
+  },
+
+  toJSON(message: BackfillResponse): unknown {
+    const obj: any = {};
+    if (message.runIds?.length) {
+      obj.runIds = message.runIds;
+    }
+    if (message.skipped?.length) {
+      obj.skipped = message.skipped.map((e) => e.toISOString());
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BackfillResponse>): BackfillResponse {
+    return BackfillResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackfillResponse>): BackfillResponse {
+    const message = createBaseBackfillResponse();
+    message.runIds = object.runIds?.map((e) => e) || [];
+    message.skipped = object.skipped?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseStopRunRequest(): StopRunRequest {
+  return { runId: "", reason: "" };
+}
+
+export const StopRunRequest: MessageFns<StopRunRequest> = {
+  encode(message: StopRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StopRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStopRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StopRunRequest {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: StopRunRequest): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StopRunRequest>): StopRunRequest {
+    return StopRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StopRunRequest>): StopRunRequest {
+    const message = createBaseStopRunRequest();
+    message.runId = object.runId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseStopRunResponse(): StopRunResponse {
+  return { stopped: false };
+}
+
+export const StopRunResponse: MessageFns<StopRunResponse> = {
+  encode(message: StopRunResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stopped !== false) {
+      writer.uint32(8).bool(message.stopped);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StopRunResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStopRunResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.stopped = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StopRunResponse {
+    return { stopped: isSet(object.stopped) ? globalThis.Boolean(object.stopped) : false };
+  },
+
+  toJSON(message: StopRunResponse): unknown {
+    const obj: any = {};
+    if (message.stopped !== false) {
+      obj.stopped = message.stopped;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StopRunResponse>): StopRunResponse {
+    return StopRunResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StopRunResponse>): StopRunResponse {
+    const message = createBaseStopRunResponse();
+    message.stopped = object.stopped ?? false;
+    return message;
+  },
+};
 
 function createBaseCreateRunRequest(): CreateRunRequest {
   return { workflowId: "", params: undefined, trigger: "", logicalDate: undefined };
@@ -249,6 +659,184 @@ export const CreateRunResponse: MessageFns<CreateRunResponse> = {
   fromPartial(object: DeepPartial<CreateRunResponse>): CreateRunResponse {
     const message = createBaseCreateRunResponse();
     message.runId = object.runId ?? "";
+    return message;
+  },
+};
+
+function createBaseTailStoredLogsRequest(): TailStoredLogsRequest {
+  return { attemptId: "", afterSequence: 0 };
+}
+
+export const TailStoredLogsRequest: MessageFns<TailStoredLogsRequest> = {
+  encode(message: TailStoredLogsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.attemptId !== "") {
+      writer.uint32(10).string(message.attemptId);
+    }
+    if (message.afterSequence !== 0) {
+      writer.uint32(16).int64(message.afterSequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TailStoredLogsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTailStoredLogsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.attemptId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.afterSequence = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TailStoredLogsRequest {
+    return {
+      attemptId: isSet(object.attemptId)
+        ? globalThis.String(object.attemptId)
+        : isSet(object.attempt_id)
+        ? globalThis.String(object.attempt_id)
+        : "",
+      afterSequence: isSet(object.afterSequence)
+        ? globalThis.Number(object.afterSequence)
+        : isSet(object.after_sequence)
+        ? globalThis.Number(object.after_sequence)
+        : 0,
+    };
+  },
+
+  toJSON(message: TailStoredLogsRequest): unknown {
+    const obj: any = {};
+    if (message.attemptId !== "") {
+      obj.attemptId = message.attemptId;
+    }
+    if (message.afterSequence !== 0) {
+      obj.afterSequence = Math.round(message.afterSequence);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TailStoredLogsRequest>): TailStoredLogsRequest {
+    return TailStoredLogsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TailStoredLogsRequest>): TailStoredLogsRequest {
+    const message = createBaseTailStoredLogsRequest();
+    message.attemptId = object.attemptId ?? "";
+    message.afterSequence = object.afterSequence ?? 0;
+    return message;
+  },
+};
+
+function createBaseTailStoredLogsResponse(): TailStoredLogsResponse {
+  return { lines: [], complete: false };
+}
+
+export const TailStoredLogsResponse: MessageFns<TailStoredLogsResponse> = {
+  encode(message: TailStoredLogsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.lines) {
+      StoredLogLine.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.complete !== false) {
+      writer.uint32(16).bool(message.complete);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TailStoredLogsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTailStoredLogsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.lines.push(StoredLogLine.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TailStoredLogsResponse {
+    return {
+      lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => StoredLogLine.fromJSON(e)) : [],
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+    };
+  },
+
+  toJSON(message: TailStoredLogsResponse): unknown {
+    const obj: any = {};
+    if (message.lines?.length) {
+      obj.lines = message.lines.map((e) => StoredLogLine.toJSON(e));
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TailStoredLogsResponse>): TailStoredLogsResponse {
+    return TailStoredLogsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TailStoredLogsResponse>): TailStoredLogsResponse {
+    const message = createBaseTailStoredLogsResponse();
+    message.lines = object.lines?.map((e) => StoredLogLine.fromPartial(e)) || [];
+    message.complete = object.complete ?? false;
     return message;
   },
 };
@@ -576,10 +1164,34 @@ export const SchedulerServiceService = {
     responseSerialize: (value: CreateRunResponse): Buffer => Buffer.from(CreateRunResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateRunResponse => CreateRunResponse.decode(value),
   },
+  /** Cancels a run (the public CancelRun, after the api has checked the request). */
+  stopRun: {
+    path: "/skein.internal.v1.SchedulerService/StopRun" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StopRunRequest): Buffer => Buffer.from(StopRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StopRunRequest => StopRunRequest.decode(value),
+    responseSerialize: (value: StopRunResponse): Buffer => Buffer.from(StopRunResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StopRunResponse => StopRunResponse.decode(value),
+  },
+  /** Creates the runs of a backfill (after the api has checked the request). */
+  backfill: {
+    path: "/skein.internal.v1.SchedulerService/Backfill" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BackfillRequest): Buffer => Buffer.from(BackfillRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BackfillRequest => BackfillRequest.decode(value),
+    responseSerialize: (value: BackfillResponse): Buffer => Buffer.from(BackfillResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BackfillResponse => BackfillResponse.decode(value),
+  },
 } as const;
 
 export interface SchedulerServiceServer extends UntypedServiceImplementation {
   createRun: handleUnaryCall<CreateRunRequest, CreateRunResponse>;
+  /** Cancels a run (the public CancelRun, after the api has checked the request). */
+  stopRun: handleUnaryCall<StopRunRequest, StopRunResponse>;
+  /** Creates the runs of a backfill (after the api has checked the request). */
+  backfill: handleUnaryCall<BackfillRequest, BackfillResponse>;
 }
 
 export interface SchedulerServiceClient extends Client {
@@ -597,6 +1209,38 @@ export interface SchedulerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateRunResponse) => void,
+  ): ClientUnaryCall;
+  /** Cancels a run (the public CancelRun, after the api has checked the request). */
+  stopRun(
+    request: StopRunRequest,
+    callback: (error: ServiceError | null, response: StopRunResponse) => void,
+  ): ClientUnaryCall;
+  stopRun(
+    request: StopRunRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StopRunResponse) => void,
+  ): ClientUnaryCall;
+  stopRun(
+    request: StopRunRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StopRunResponse) => void,
+  ): ClientUnaryCall;
+  /** Creates the runs of a backfill (after the api has checked the request). */
+  backfill(
+    request: BackfillRequest,
+    callback: (error: ServiceError | null, response: BackfillResponse) => void,
+  ): ClientUnaryCall;
+  backfill(
+    request: BackfillRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BackfillResponse) => void,
+  ): ClientUnaryCall;
+  backfill(
+    request: BackfillRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BackfillResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -621,10 +1265,30 @@ export const LogCollectorServiceService = {
     responseSerialize: (value: ReadLogsResponse): Buffer => Buffer.from(ReadLogsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReadLogsResponse => ReadLogsResponse.decode(value),
   },
+  /**
+   * The lines stored after `after_sequence`, then each line as this collector stores it, in sequence
+   * order; ends once the attempt's log is complete. RESOURCE_EXHAUSTED for a reader that falls behind.
+   */
+  tailStoredLogs: {
+    path: "/skein.internal.v1.LogCollectorService/TailStoredLogs" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: TailStoredLogsRequest): Buffer =>
+      Buffer.from(TailStoredLogsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TailStoredLogsRequest => TailStoredLogsRequest.decode(value),
+    responseSerialize: (value: TailStoredLogsResponse): Buffer =>
+      Buffer.from(TailStoredLogsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TailStoredLogsResponse => TailStoredLogsResponse.decode(value),
+  },
 } as const;
 
 export interface LogCollectorServiceServer extends UntypedServiceImplementation {
   readLogs: handleUnaryCall<ReadLogsRequest, ReadLogsResponse>;
+  /**
+   * The lines stored after `after_sequence`, then each line as this collector stores it, in sequence
+   * order; ends once the attempt's log is complete. RESOURCE_EXHAUSTED for a reader that falls behind.
+   */
+  tailStoredLogs: handleServerStreamingCall<TailStoredLogsRequest, TailStoredLogsResponse>;
 }
 
 export interface LogCollectorServiceClient extends Client {
@@ -643,6 +1307,19 @@ export interface LogCollectorServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReadLogsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The lines stored after `after_sequence`, then each line as this collector stores it, in sequence
+   * order; ends once the attempt's log is complete. RESOURCE_EXHAUSTED for a reader that falls behind.
+   */
+  tailStoredLogs(
+    request: TailStoredLogsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<TailStoredLogsResponse>;
+  tailStoredLogs(
+    request: TailStoredLogsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<TailStoredLogsResponse>;
 }
 
 export const LogCollectorServiceClient = makeGenericClientConstructor(

@@ -1,0 +1,147 @@
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import pino from 'pino';
+import type { Pool } from 'pg';
+import { createInProcessBus, subjects, type Bus } from '@skein/bus';
+import { LogCollector } from '@skein/log-collector';
+import {
+  LogBatch, LogLineStream, LogServiceClient, LogStream, RunServiceClient, WorkflowServiceClient, type TailLogsRequest, type TailLogsResponse,
+} from '@skein/proto';
+import { createPool, findTaskAttempt, migrate } from '@skein/store';
+import { createTestDatabase, type TestDatabase } from '@skein/testing';
+import { createApiService, type ApiService } from './api-service';
+import { decodeErrorDetails } from './status';
+import { call, workflowYaml } from './test-harness';
+import { createTestScheduler, type TestScheduler } from './test-scheduler';
+
+const silent = pino({ enabled: false });
+
+function batch(attemptId: string, from: number, to: number, finalCount?: number): Uint8Array {
+  const lines = [];
+  for (let s = from; s <= to; s++) {
+    lines.push({ sequence: s, stream: s === 1 ? LogLineStream.LOG_LINE_STREAM_SYSTEM : LogLineStream.LOG_LINE_STREAM_STDOUT, time: new Date(), text: `line ${s}` });
+  }
+  return LogBatch.encode({ attemptId, runId: 'r', task: 'extract', attempt: 1, lines, finalCount }).finish();
+}
+
+/** Every response of a TailLogs call, or its error. */
+function tail(client: LogServiceClient, request: Partial<TailLogsRequest>, onResponse?: (r: TailLogsResponse) => void): Promise<{ responses: TailLogsResponse[]; error?: ServiceError }> {
+  return new Promise((resolve) => {
+    const responses: TailLogsResponse[] = [];
+    const stream = client.tailLogs({ parent: '', attempt: 0, afterSequence: 0, ...request });
+    stream.on('data', (r: TailLogsResponse) => {
+      responses.push(r);
+      onResponse?.(r);
+    });
+    stream.on('error', (error: ServiceError) => resolve({ responses, error }));
+    stream.on('end', () => resolve({ responses }));
+  });
+}
+
+const sequences = (responses: readonly TailLogsResponse[]) => responses.flatMap((r) => r.entries.map((e) => e.sequence));
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('TailLogs (gRPC and Server-Sent Events)', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let bus: Bus;
+  let collector: LogCollector;
+  let scheduler: TestScheduler;
+  let service: ApiService;
+  let baseUrl: string;
+  let logs: LogServiceClient;
+  let workflows: WorkflowServiceClient;
+  let runs: RunServiceClient;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = createPool(db.url, { max: 4 });
+    pool.on('error', () => undefined);
+    await migrate(pool);
+    bus = createInProcessBus();
+    await bus.ensureStreams();
+    collector = new LogCollector({ pool, bus, logger: silent, maintenance: { intervalMs: 0 } });
+    await collector.start();
+    scheduler = createTestScheduler(pool);
+    service = createApiService({ pool, runs: scheduler.runs, logs: collector, logger: silent, grpcPort: 0, httpPort: 0 });
+    const ports = await service.start();
+    baseUrl = `http://127.0.0.1:${ports.httpPort}`;
+    const address = `127.0.0.1:${ports.grpcPort}`;
+    logs = new LogServiceClient(address, credentials.createInsecure());
+    workflows = new WorkflowServiceClient(address, credentials.createInsecure());
+    runs = new RunServiceClient(address, credentials.createInsecure());
+    await call(workflows.applyWorkflow.bind(workflows), { source: workflowYaml('tailed'), fileName: 'tailed.yaml' });
+  });
+
+  afterAll(async () => {
+    for (const client of [logs, workflows, runs]) client.close();
+    await service.stop();
+    await collector.stop();
+    await bus.close();
+    await scheduler.drain();
+    await pool.end();
+    await db.drop();
+  });
+
+  /** A new run whose `extract` task has started; its task run name and attempt id. */
+  async function startedTask(): Promise<{ parent: string; attemptId: string }> {
+    const res = await call(runs.triggerRun.bind(runs), { parent: 'workflows/tailed', params: {} });
+    const runId = res.run!.name.split('/').pop()!;
+    await scheduler.startTask(runId, 'extract');
+    const attempt = await findTaskAttempt(pool, runId, 'extract', 0);
+    return { parent: `${res.run!.name}/tasks/extract`, attemptId: attempt!.id };
+  }
+
+  it('streams history, then live lines, and ends when the log is complete', async () => {
+    const { parent, attemptId } = await startedTask();
+    await bus.publish(subjects.logs(attemptId), batch(attemptId, 1, 20));
+    let published = false;
+    const result = await tail(logs, { parent }, () => {
+      if (published) return;
+      published = true;
+      void bus.publish(subjects.logs(attemptId), batch(attemptId, 21, 40)).then(() => bus.publish(subjects.logs(attemptId), batch(attemptId, 41, 45, 45)));
+    });
+    expect(result.error).toBeUndefined();
+    expect(sequences(result.responses)).toEqual(range(1, 45));
+    expect(result.responses[0]?.entries[0]).toMatchObject({ attempt: 1, stream: LogStream.LOG_STREAM_SYSTEM, line: 'line 1' });
+    expect(result.responses[result.responses.length - 1]?.complete).toBe(true);
+
+    const resumed = await tail(logs, { parent, afterSequence: 40 });
+    expect(sequences(resumed.responses)).toEqual(range(41, 45));
+  });
+
+  it('answers NOT_FOUND for an unknown run, task or attempt', async () => {
+    const { parent } = await startedTask();
+    const missing = [
+      { parent: 'workflows/tailed/runs/01J00000000000000000000000/tasks/extract', reason: 'RUN_NOT_FOUND' },
+      { parent: parent.replace(/extract$/, 'nope'), reason: 'TASK_NOT_FOUND' },
+      { parent, attempt: 7, reason: 'ATTEMPT_NOT_FOUND' },
+      { parent: parent.replace(/extract$/, 'load'), reason: 'ATTEMPT_NOT_FOUND' },
+    ];
+    for (const { reason, ...request } of missing) {
+      const { error } = await tail(logs, request);
+      expect(error?.code).toBe(status.NOT_FOUND);
+      expect(decodeErrorDetails(error?.metadata).errorInfo?.reason).toBe(reason);
+    }
+  });
+
+  it('follows a log as Server-Sent Events, resuming from Last-Event-ID', async () => {
+    const { parent, attemptId } = await startedTask();
+    await bus.publish(subjects.logs(attemptId), batch(attemptId, 1, 3));
+    const res = await fetch(`${baseUrl}/v1/${parent}/logs:follow`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await bus.publish(subjects.logs(attemptId), batch(attemptId, 4, 5, 5));
+    const text = await res.text();
+    const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids).toEqual([1, 2, 3, 4, 5]);
+    expect(text).toContain('data: {"attempt":1,"sequence":2,"stream":"LOG_STREAM_STDOUT"');
+    expect(text).toMatch(/event: end\ndata: \{"attempt":1,"complete":true\}\n\n$/);
+
+    const resumed = await (await fetch(`${baseUrl}/v1/${parent}/logs?follow=true`, { headers: { 'Last-Event-ID': '3' } })).text();
+    expect([...resumed.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))).toEqual([4, 5]);
+
+    const missing = await fetch(`${baseUrl}/v1/${parent.replace(/extract$/, 'nope')}/logs:follow`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { details: { reason: string }[] }).details[0]?.reason).toBe('TASK_NOT_FOUND');
+  });
+});
