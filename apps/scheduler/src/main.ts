@@ -13,6 +13,7 @@ const schema = z.object({
   NATS_URL: fields.natsUrl,
   SCHEDULER_GRPC_HOST: fields.host,
   SCHEDULER_GRPC_PORT: fields.port(7071),
+  SCHEDULER_ACK_WAIT_MS: fields.positiveInt(30_000),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });
@@ -25,7 +26,7 @@ async function main(): Promise<number> {
   await migrate(pool);
   const bus = await createNatsBus({ servers: config.NATS_URL.split(','), name: 'skein-scheduler', logger });
   await bus.ensureStreams();
-  const scheduler = new Scheduler({ pool, bus, logger });
+  const scheduler = new Scheduler({ pool, bus, logger, ackWaitMs: config.SCHEDULER_ACK_WAIT_MS });
   await scheduler.start();
   const server = new grpc.Server();
   addSchedulerService(server, scheduler);

@@ -18,12 +18,17 @@ export interface ServiceStack {
   stop(): Promise<void>;
 }
 
-export type ServiceName = 'scheduler' | 'log-collector' | 'executor' | 'api';
+/** `scheduler-2` is a second scheduler replica (see `schedulers`). */
+export type ServiceName = 'scheduler' | 'scheduler-2' | 'log-collector' | 'executor' | 'api';
 
 export interface StartStackOptions {
   /** The PostgreSQL server: a URL of any database on it. A fresh database is created there and dropped on stop. */
   readonly serverUrl: string;
   readonly executorEnv?: Record<string, string>;
+  /** Extra environment of every scheduler replica. */
+  readonly schedulerEnv?: Record<string, string>;
+  /** Scheduler replicas: 1, or 2 (`scheduler-2`, same database and NATS). @default 1 */
+  readonly schedulers?: 1 | 2;
   readonly logLevel?: string;
   /** Where `dist/apps` is. @default the repository of this file */
   readonly repoRoot: string;
@@ -51,10 +56,11 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
   const databaseUrl = database.url;
   const nats = await startNatsServer();
   cleanups.push(() => nats.stop());
-  const [grpcPort, httpPort, schedulerPort, collectorPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [grpcPort, httpPort, schedulerPort, collectorPort, scheduler2Port] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const common = { DATABASE_URL: databaseUrl, NATS_URL: nats.url, LOG_LEVEL: options.logLevel ?? 'warn' };
   const envs: Record<ServiceName, Record<string, string>> = {
-    scheduler: { ...common, SCHEDULER_GRPC_PORT: String(schedulerPort) },
+    scheduler: { ...common, ...options.schedulerEnv, SCHEDULER_GRPC_PORT: String(schedulerPort) },
+    'scheduler-2': { ...common, ...options.schedulerEnv, SCHEDULER_GRPC_PORT: String(scheduler2Port) },
     'log-collector': { ...common, LOG_COLLECTOR_GRPC_PORT: String(collectorPort) },
     executor: { NATS_URL: nats.url, LOG_LEVEL: common.LOG_LEVEL, ...options.executorEnv },
     api: {
@@ -64,7 +70,8 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
   };
   const processes = new Map<ServiceName, ChildProcess>();
   const launch = (name: ServiceName) => {
-    const child = spawn(process.execPath, [path.join(options.repoRoot, 'dist', 'apps', name, 'main.js')], {
+    const app = name === 'scheduler-2' ? 'scheduler' : name;
+    const child = spawn(process.execPath, [path.join(options.repoRoot, 'dist', 'apps', app, 'main.js')], {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...envs[name] },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -88,6 +95,7 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
   try {
     // The scheduler migrates the schema first, so the others find it in place.
     launch('scheduler');
+    if (options.schedulers === 2) launch('scheduler-2');
     launch('log-collector');
     launch('executor');
     launch('api');
