@@ -104,6 +104,10 @@ if (!check) {
       process.exit(1);
     }
     console.log('libs/proto matches proto/');
+    // The released contract (skein.v1) must not break: FILE rules against the committed baseline
+    // image. A deliberate break on a release: see docs/api.md "Contract stability".
+    run(['breaking', '.', '--against', path.join(root, 'proto', 'baseline', 'skein-v1.binpb')], path.join(root, 'proto'));
+    console.log('proto/ has no breaking change against proto/baseline/skein-v1.binpb');
   } finally {
     rmSync(outDir, { recursive: true, force: true });
   }

@@ -24,7 +24,7 @@ describe('api over gRPC', () => {
 
   const apply = (source: string, fileName = 'etl.yaml') => call(api.workflows.applyWorkflow.bind(api.workflows), { source, fileName });
   const trigger = (parent: string, params: Record<string, unknown> = {}, metadata?: Metadata) =>
-    call(api.runs.triggerRun.bind(api.runs), { parent, params }, metadata);
+    call(api.runs.triggerRun.bind(api.runs), { requestId: '', parent, params }, metadata);
 
   describe('health and reflection', () => {
     it('reports SERVING for the server and every service', async () => {
@@ -200,25 +200,25 @@ describe('api over gRPC', () => {
     });
 
     it('reports every bad param as a field violation', async () => {
-      const err = await callError(api.runs.triggerRun.bind(api.runs), { parent: 'workflows/params', params: { season: 7, bogus: 'x' } });
+      const err = await callError(api.runs.triggerRun.bind(api.runs), { requestId: '', parent: 'workflows/params', params: { season: 7, bogus: 'x' } });
       expect(err.code).toBe(status.INVALID_ARGUMENT);
       expect(details(err).errorInfo?.reason).toBe('PARAMS_INVALID');
       const fields = details(err).fieldViolations.map((v) => v.field).sort();
       expect(fields).toEqual(expect.arrayContaining(['params.bogus', 'params.limit']));
-      const missing = await callError(api.runs.triggerRun.bind(api.runs), { parent: 'workflows/nope', params: {} });
+      const missing = await callError(api.runs.triggerRun.bind(api.runs), { requestId: '', parent: 'workflows/nope', params: {} });
       expect(missing.code).toBe(status.NOT_FOUND);
       expect(details(missing).errorInfo?.reason).toBe('WORKFLOW_NOT_FOUND');
     });
 
     it('maps scheduler failures: unknown → INTERNAL with a generic message, NOT_FOUND, UNAVAILABLE', async () => {
       api.failNextCreateRun(new Error('SELECT secret FROM passwords'));
-      const err = await callError(api.runs.triggerRun.bind(api.runs), { parent: 'workflows/params', params: { limit: 1 } });
+      const err = await callError(api.runs.triggerRun.bind(api.runs), { requestId: '', parent: 'workflows/params', params: { limit: 1 } });
       expect(err.code).toBe(status.INTERNAL);
       expect(err.details).toBe('internal error');
       expect(details(err).errorInfo?.reason).toBe('INTERNAL');
 
       api.failNextCreateRun(new NotFoundError('workflow', 'params'));
-      const gone = await callError(api.runs.triggerRun.bind(api.runs), { parent: 'workflows/params', params: { limit: 1 } });
+      const gone = await callError(api.runs.triggerRun.bind(api.runs), { requestId: '', parent: 'workflows/params', params: { limit: 1 } });
       expect(gone.code).toBe(status.NOT_FOUND);
       expect(details(gone).errorInfo?.reason).toBe('WORKFLOW_NOT_FOUND');
 
@@ -226,7 +226,7 @@ describe('api over gRPC', () => {
       api.failNextCreateRun(Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
         code: status.UNAVAILABLE, details: 'No connection established', metadata: new Metadata(),
       }));
-      const down = await callError(api.runs.triggerRun.bind(api.runs), { parent: 'workflows/params', params: { limit: 1 } });
+      const down = await callError(api.runs.triggerRun.bind(api.runs), { requestId: '', parent: 'workflows/params', params: { limit: 1 } });
       expect(down.code).toBe(status.UNAVAILABLE);
       expect(details(down).errorInfo?.reason).toBe('BACKEND_UNAVAILABLE');
       expect(down.details).not.toContain('No connection');
@@ -250,7 +250,7 @@ describe('api over gRPC', () => {
         const ids: string[] = [];
         let pageToken = '';
         do {
-          const res = await call(api.runs.listRuns.bind(api.runs), { parent, pageSize: 2, pageToken });
+          const res = await call(api.runs.listRuns.bind(api.runs), { state: 0, createTimeAfter: undefined, createTimeBefore: undefined, parent, pageSize: 2, pageToken });
           ids.push(...res.runs.map((r) => r.runId));
           pageToken = res.nextPageToken;
         } while (pageToken !== '');
@@ -262,10 +262,10 @@ describe('api over gRPC', () => {
       expect(all).toEqual(expect.arrayContaining(created));
       expect(new Set(all).size).toBe(all.length);
 
-      const first = await call(api.runs.listRuns.bind(api.runs), { parent: 'workflows/etl', pageSize: 1, pageToken: '' });
-      const mixed = await callError(api.runs.listRuns.bind(api.runs), { parent: 'workflows/-', pageSize: 1, pageToken: first.nextPageToken });
+      const first = await call(api.runs.listRuns.bind(api.runs), { state: 0, createTimeAfter: undefined, createTimeBefore: undefined, parent: 'workflows/etl', pageSize: 1, pageToken: '' });
+      const mixed = await callError(api.runs.listRuns.bind(api.runs), { state: 0, createTimeAfter: undefined, createTimeBefore: undefined, parent: 'workflows/-', pageSize: 1, pageToken: first.nextPageToken });
       expect(mixed.code).toBe(status.INVALID_ARGUMENT);
-      const missing = await callError(api.runs.listRuns.bind(api.runs), { parent: 'workflows/nope', pageSize: 0, pageToken: '' });
+      const missing = await callError(api.runs.listRuns.bind(api.runs), { state: 0, createTimeAfter: undefined, createTimeBefore: undefined, parent: 'workflows/nope', pageSize: 0, pageToken: '' });
       expect(details(missing).errorInfo?.reason).toBe('WORKFLOW_NOT_FOUND');
     });
 

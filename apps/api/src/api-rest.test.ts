@@ -38,7 +38,7 @@ describe('api over REST', () => {
 
   it('answers 503 on /healthz when the database is unreachable', async () => {
     const pool = createPool(`postgres://skein@127.0.0.1:${await freePort()}/nothing`);
-    const scheduler = { createRun: () => Promise.reject(new Error('unused')), cancelRun: () => Promise.reject(new Error('unused')), backfill: () => Promise.reject(new Error('unused')) };
+    const scheduler = { createRun: () => Promise.reject(new Error('unused')), cancelRun: () => Promise.reject(new Error('unused')), backfill: () => Promise.reject(new Error('unused')), retryRun: () => Promise.reject(new Error('unused')) };
     const service = createApiService({
       pool, runs: scheduler, logs: api.scheduler.logs, logger: pino({ level: 'silent' }), grpcPort: 0, httpPort: 0, reflection: false,
     });

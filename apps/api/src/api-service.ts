@@ -9,6 +9,7 @@ import { createApiMethods } from './api-methods';
 import { createGrpcServer, type ApiGrpcServer } from './grpc-server';
 import type { LogReader, RunCommands } from './ports';
 import { createRestApp } from './rest-router';
+import { createRunWatchHub } from './run-watch-hub';
 
 export interface ApiServiceOptions {
   /** Definitions are written here; runs, task runs and attempts are read from here. */
@@ -28,6 +29,8 @@ export interface ApiServiceOptions {
   readonly reflection?: boolean;
   /** How long stop() lets in-flight calls finish before cutting them off. @default 5000 */
   readonly shutdownTimeoutMs?: number;
+  /** How often open WatchRun streams check their runs for changes (one query for all). @default 100 */
+  readonly watchPollIntervalMs?: number;
 }
 
 /** The ports the service actually listens on (useful when 0 was asked for). */
@@ -50,7 +53,8 @@ export function createApiService(options: ApiServiceOptions): ApiService {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger.child({ service: 'api' });
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5000;
-  const methods = createApiMethods(createApiContext({ pool: options.pool, runs: options.runs, logs: options.logs, logger }));
+  const watchHub = createRunWatchHub({ pool: options.pool, logger, pollIntervalMs: options.watchPollIntervalMs });
+  const methods = createApiMethods(createApiContext({ pool: options.pool, runs: options.runs, logs: options.logs, logger }), { watchHub });
   let state: State = 'new';
   let grpc: ApiGrpcServer | undefined;
   let http: HttpServer | undefined;
@@ -116,6 +120,8 @@ export function createApiService(options: ApiServiceOptions): ApiService {
       }
       state = 'stopping';
       stopping = (async () => {
+        // Open WatchRun streams end (UNAVAILABLE) instead of holding the shutdown until its timeout.
+        watchHub.close();
         await Promise.all([grpc && shutdownGrpc(grpc), http && shutdownHttp(http)]);
         state = 'stopped';
         logger.info('api stopped');

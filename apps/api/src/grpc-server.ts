@@ -5,17 +5,19 @@ import {
   LogServiceService, RunServiceService, WorkflowServiceService,
   type LogServiceServer, type RunServiceServer, type WorkflowServiceServer,
 } from '@skein/proto';
+import { TemplateServiceService, type TemplateServiceServer } from '@skein/proto';
 import { callContextOf, TRACEPARENT_HEADER, TRIGGER_HEADER, type CallContext } from './api-context';
 import type { ApiMethods } from './api-methods';
 import { tailLogsGrpcHandler } from './log-tail-transport';
 import { createReflectionService } from './reflection';
+import { watchRunGrpcHandler } from './run-watch-transport';
 import { toApiError, toGrpcError } from './status';
 
 /** Largest request message accepted, in bytes. */
 export const MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /** The fully-qualified names of the services this server implements (and reports healthy). */
-export const SERVICE_NAMES = ['skein.v1.WorkflowService', 'skein.v1.RunService', 'skein.v1.LogService'] as const;
+export const SERVICE_NAMES = ['skein.v1.WorkflowService', 'skein.v1.RunService', 'skein.v1.LogService', 'skein.v1.TemplateService'] as const;
 
 /** A grpc-js server with the API's services, health checking and reflection registered (not yet bound). */
 export interface ApiGrpcServer {
@@ -45,6 +47,8 @@ export function createGrpcServer(methods: ApiMethods, logger: Logger, options: {
     listWorkflows: unary('ListWorkflows', logger, (r) => methods.listWorkflows(r)),
     pauseWorkflow: unary('PauseWorkflow', logger, (r) => methods.pauseWorkflow(r)),
     resumeWorkflow: unary('ResumeWorkflow', logger, (r) => methods.resumeWorkflow(r)),
+    listWorkflowVersions: unary('ListWorkflowVersions', logger, (r) => methods.listWorkflowVersions(r)),
+    deleteWorkflow: unary('DeleteWorkflow', logger, (r) => methods.deleteWorkflow(r)),
   };
   const runs: RunServiceServer = {
     triggerRun: unary('TriggerRun', logger, (r, call) => methods.triggerRun(r, call)),
@@ -53,6 +57,9 @@ export function createGrpcServer(methods: ApiMethods, logger: Logger, options: {
     listTaskRuns: unary('ListTaskRuns', logger, (r) => methods.listTaskRuns(r)),
     cancelRun: unary('CancelRun', logger, (r) => methods.cancelRun(r)),
     backfillRuns: unary('BackfillRuns', logger, (r) => methods.backfillRuns(r)),
+    retryRun: unary('RetryRun', logger, (r) => methods.retryRun(r)),
+    getTaskRun: unary('GetTaskRun', logger, (r) => methods.getTaskRun(r)),
+    watchRun: watchRunGrpcHandler(methods, logger),
   };
   const logs: LogServiceServer = {
     getLogs: unary('GetLogs', logger, (r) => methods.getLogs(r)),
@@ -61,6 +68,13 @@ export function createGrpcServer(methods: ApiMethods, logger: Logger, options: {
   server.addService(WorkflowServiceService, workflows);
   server.addService(RunServiceService, runs);
   server.addService(LogServiceService, logs);
+  const templates: TemplateServiceServer = {
+    applyTemplate: unary('ApplyTemplate', logger, (r) => methods.applyTemplate(r)),
+    getTemplate: unary('GetTemplate', logger, (r) => methods.getTemplate(r)),
+    listTemplates: unary('ListTemplates', logger, (r) => methods.listTemplates(r)),
+    renderTask: unary('RenderTask', logger, (r) => methods.renderTask(r)),
+  };
+  server.addService(TemplateServiceService, templates);
 
   const health = new HealthImplementation();
   health.addToServer(server);

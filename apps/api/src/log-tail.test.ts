@@ -84,7 +84,7 @@ describe('TailLogs (gRPC and Server-Sent Events)', () => {
 
   /** A new run whose `extract` task has started; its task run name and attempt id. */
   async function startedTask(): Promise<{ parent: string; attemptId: string }> {
-    const res = await call(runs.triggerRun.bind(runs), { parent: 'workflows/tailed', params: {} });
+    const res = await call(runs.triggerRun.bind(runs), { requestId: '', parent: 'workflows/tailed', params: {} });
     const runId = res.run!.name.split('/').pop()!;
     await scheduler.startTask(runId, 'extract');
     const attempt = await findTaskAttempt(pool, runId, 'extract', 0);

@@ -33,6 +33,12 @@ export interface RunCommands {
    */
   backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, string | number | boolean>,
     rerunSucceeded: boolean): Promise<{ runIds: string[]; skipped: Date[] }>;
+  /**
+   * Runs tasks of an ended run again: `task` and its downstream, or every failed, upstream-failed and
+   * cancelled task and their downstream. Rejects with gRPC FAILED_PRECONDITION (code 9) when the run has
+   * not ended. Returns the tasks cleared.
+   */
+  retryRun(runId: string, task?: string): Promise<{ tasks: string[] }>;
 }
 
 export interface LogPage {

@@ -4,13 +4,17 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import {
   ApplyWorkflowResponse, GetLogsResponse, GetRunResponse, GetWorkflowResponse, ListRunsResponse, ListTaskRunsResponse,
-  ListWorkflowsResponse, TriggerRunResponse, ValidateWorkflowResponse, BackfillRunsResponse, CancelRunResponse, PauseWorkflowResponse, ResumeWorkflowResponse,
+  ListWorkflowsResponse, TriggerRunResponse, ValidateWorkflowResponse, BackfillRunsResponse, CancelRunResponse, RetryRunResponse, PauseWorkflowResponse, ResumeWorkflowResponse,
 } from '@skein/proto';
 import { callContextOf, TRACEPARENT_HEADER, TRIGGER_HEADER } from './api-context';
 import type { ApiMethods } from './api-methods';
+import { DeleteWorkflowResponse, GetTaskRunResponse, ListWorkflowVersionsResponse } from '@skein/proto';
 import { followLogsSse } from './log-tail-transport';
+import { runListFilterOf } from './rest-run-filter';
+import { watchRunSse } from './run-watch-transport';
 import { ApiError, invalidArgument } from './errors';
 import { httpStatusOf, toApiError, toJsonStatus } from './status';
+import { templateRoutes } from './template-rest';
 
 /** Largest JSON body accepted; larger is 413. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -103,6 +107,7 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
     else res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
   });
 
+  app.use(templateRoutes(methods, route));
   app.post('/v1/workflows\\:apply', route('ApplyWorkflow', async (req) => {
     const body = bodyObject(req);
     const response = await methods.applyWorkflow({ source: stringField(body, 'source', 'source'), fileName: stringField(body, 'fileName', 'file_name') });
@@ -120,6 +125,12 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
     PauseWorkflowResponse.toJSON(await methods.pauseWorkflow({ name: `workflows/${param(req, 'w')}` }))));
   app.post('/v1/workflows/:w\\:resume', route('ResumeWorkflow', async (req) =>
     ResumeWorkflowResponse.toJSON(await methods.resumeWorkflow({ name: `workflows/${param(req, 'w')}` }))));
+  app.get('/v1/workflows/:w/versions', route('ListWorkflowVersions', async (req) => ListWorkflowVersionsResponse.toJSON(await methods.listWorkflowVersions({
+    parent: `workflows/${param(req, 'w')}`,
+    pageSize: intQuery(req.query, 'pageSize', 'page_size'), pageToken: stringQuery(req.query, 'pageToken', 'page_token'),
+  }))));
+  app.delete('/v1/workflows/:w', route('DeleteWorkflow', async (req) =>
+    DeleteWorkflowResponse.toJSON(await methods.deleteWorkflow({ name: `workflows/${param(req, 'w')}` }))));
   app.get('/v1/workflows/:w', route('GetWorkflow', async (req) =>
     GetWorkflowResponse.toJSON(await methods.getWorkflow({ name: `workflows/${param(req, 'w')}` }))));
 
@@ -128,13 +139,14 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
     if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) {
       throw invalidArgument('params', 'must be a JSON object of param names to values');
     }
+    const requestId = stringField(bodyObject(req), 'requestId', 'request_id');
     const response = await methods.triggerRun(
-      { parent: `workflows/${param(req, 'w')}`, params: params as Record<string, unknown> | undefined },
+      { parent: `workflows/${param(req, 'w')}`, params: params as Record<string, unknown> | undefined, requestId },
       callContextOf(req.get(TRIGGER_HEADER), req.get(TRACEPARENT_HEADER)));
     return TriggerRunResponse.toJSON(response);
   }));
   app.get('/v1/workflows/:w/runs', route('ListRuns', async (req) => ListRunsResponse.toJSON(await methods.listRuns({
-    parent: `workflows/${param(req, 'w')}`,
+    parent: `workflows/${param(req, 'w')}`, ...runListFilterOf(req.query),
     pageSize: intQuery(req.query, 'pageSize', 'page_size'), pageToken: stringQuery(req.query, 'pageToken', 'page_token'),
   }))));
   app.post('/v1/workflows/:w/runs\\:backfill', route('BackfillRuns', async (req) => {
@@ -155,16 +167,28 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
       rerunSucceeded: body['rerunSucceeded'] === true, params: params as Record<string, unknown> | undefined,
     }));
   }));
+  app.post('/v1/workflows/:w/runs/:r\\:retry', route('RetryRun', async (req) => {
+    const task = bodyObject(req)['task'];
+    if (task !== undefined && typeof task !== 'string') throw invalidArgument('task', 'must be a task name');
+    return RetryRunResponse.toJSON(await methods.retryRun({ name: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}`, task: task ?? '' }));
+  }));
   app.post('/v1/workflows/:w/runs/:r\\:cancel', route('CancelRun', async (req) => {
     const reason = bodyObject(req)['reason'];
     if (reason !== undefined && typeof reason !== 'string') throw invalidArgument('reason', 'must be a string');
     return CancelRunResponse.toJSON(await methods.cancelRun({ name: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}`, reason: reason ?? '' }));
+  }));
+  // Registered before GetRun so `{run}:watch` is not read as a run id.
+  app.get('/v1/workflows/:w/runs/:r\\:watch', watchRunSse(methods, logger, {
+    request: (req) => ({ name: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}` }),
   }));
   app.get('/v1/workflows/:w/runs/:r', route('GetRun', async (req) =>
     GetRunResponse.toJSON(await methods.getRun({ name: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}` }))));
   app.get('/v1/workflows/:w/runs/:r/tasks', route('ListTaskRuns', async (req) => ListTaskRunsResponse.toJSON(await methods.listTaskRuns({
     parent: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}`,
     pageSize: intQuery(req.query, 'pageSize', 'page_size'), pageToken: stringQuery(req.query, 'pageToken', 'page_token'),
+  }))));
+  app.get('/v1/workflows/:w/runs/:r/tasks/:t', route('GetTaskRun', async (req) => GetTaskRunResponse.toJSON(await methods.getTaskRun({
+    name: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}/tasks/${param(req, 't')}`,
   }))));
   // Registered before `.../logs` so `logs:follow` is not read as a `logs` route.
   const followLogs = followLogsSse(methods, logger, {

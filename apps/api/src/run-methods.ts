@@ -1,15 +1,18 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { intervalsBetween, resolveParams } from '@skein/domain';
+import { intervalsBetween, resolveParams, RUN_STATES, type RunState as DomainRunState } from '@skein/domain';
 import type {
   BackfillRunsRequest, BackfillRunsResponse, CancelRunRequest, CancelRunResponse, GetRunRequest, GetRunResponse, ListRunsRequest, ListRunsResponse, ListTaskRunsRequest, ListTaskRunsResponse,
-  TriggerRunRequest, TriggerRunResponse,
+  TriggerRunRequest, TriggerRunResponse, GetTaskRunRequest, GetTaskRunResponse,
 } from '@skein/proto';
-import { getRun, getWorkflow, listRunAttempts, listRuns, listTaskRuns, type AttemptRecord } from '@skein/store';
+import { RunState } from '@skein/proto';
+import { getRun, getWorkflow, listRunAttempts, listTaskRuns, withTransaction, type AttemptRecord } from '@skein/store';
+import { findRequestRun, listRunsFiltered, lockRequestId, recordRequestRun } from './api-queries';
+import { loadTaskRuns } from './run-watch';
 import { resolveRun, type ApiContext, type CallContext } from './api-context';
-import { ApiError, notFound } from './errors';
+import { ApiError, invalidArgument, notFound } from './errors';
 import { toRun, toTaskRun } from './mappers';
 import { checkTokenScope, decodePageToken, encodePageToken, LIST_PAGE, pageSize, runCursor, taskRunCursor } from './pagination';
-import { ANY_WORKFLOW, parseRunName, parseWorkflowName, runName, workflowName } from './resource-names';
+import { ANY_WORKFLOW, parseRunName, parseTaskRunName, parseWorkflowName, runName, taskRunName, workflowName } from './resource-names';
 
 /** The RunService methods, transport-independent. */
 export interface RunMethods {
@@ -19,6 +22,20 @@ export interface RunMethods {
   listTaskRuns(request: ListTaskRunsRequest): Promise<ListTaskRunsResponse>;
   cancelRun(request: CancelRunRequest): Promise<CancelRunResponse>;
   backfillRuns(request: BackfillRunsRequest): Promise<BackfillRunsResponse>;
+  getTaskRun(request: GetTaskRunRequest): Promise<GetTaskRunResponse>;
+}
+
+/** What a TriggerRun request_id may hold. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The store's run state of a ListRuns `state` filter; undefined for RUN_STATE_UNSPECIFIED. */
+function runStateFilter(state: RunState): DomainRunState | undefined {
+  if (state === RunState.RUN_STATE_UNSPECIFIED) return undefined;
+  const name = RunState[state] as string | undefined;
+  const domain = name?.replace(/^RUN_STATE_/, '').toLowerCase();
+  const known = RUN_STATES.find((s) => s === domain);
+  if (!known) throw invalidArgument('state', `unknown run state ${state}`);
+  return known;
 }
 
 /** Most intervals one backfill request may create. */
@@ -43,7 +60,28 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       if (!workflow) throw notFound('workflow', request.parent);
       const resolved = resolveParams(workflow.spec.spec.params, request.params ?? {});
       if (resolved.errors.length > 0) throw paramsInvalid(request.parent, resolved.errors);
-      const { runId } = await ctx.runs.createRun({ workflowId, params: resolved.values, trigger: call.trigger, traceparent: call.traceparent });
+      const create = async () =>
+        (await ctx.runs.createRun({ workflowId, params: resolved.values, trigger: call.trigger, traceparent: call.traceparent })).runId;
+      let runId: string;
+      if (request.requestId === '') {
+        runId = await create();
+      } else {
+        if (!REQUEST_ID.test(request.requestId)) throw invalidArgument('request_id', 'must be 1 to 128 characters of A-Z a-z 0-9 . _ : -');
+        // The lock is held across createRun so that concurrent retries of one request make one run.
+        const { id, repeated } = await withTransaction(ctx.pool, async (client) => {
+          await lockRequestId(client, workflowId, request.requestId);
+          const existing = await findRequestRun(client, workflowId, request.requestId);
+          if (existing) return { id: existing, repeated: true };
+          const created = await create();
+          await recordRequestRun(client, workflowId, request.requestId, created);
+          return { id: created, repeated: false };
+        });
+        runId = id;
+        if (repeated) {
+          const run = await getRun(ctx.pool, runId);
+          if (run) return { run: toRun(run) };
+        }
+      }
       const run = await getRun(ctx.pool, runId);
       if (!run) throw new Error(`run ${runId} was created but cannot be read`);
       ctx.logger.info({ workflow: workflowId, runId, trigger: call.trigger }, 'run triggered');
@@ -105,8 +143,9 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       const filter = workflowId === ANY_WORKFLOW ? undefined : workflowId;
       // Listing the runs of a workflow that does not exist is NOT_FOUND, not an empty page (AIP-132).
       if (filter !== undefined && !cursor && !(await getWorkflow(ctx.pool, filter))) throw notFound('workflow', workflowName(filter));
-      const rows = await listRuns(ctx.pool, {
+      const rows = await listRunsFiltered(ctx.pool, {
         workflowId: filter, limit: limit + 1, after: cursor && { createTime: new Date(cursor.time), id: cursor.id },
+        state: runStateFilter(request.state), createdAfter: request.createTimeAfter, createdBefore: request.createTimeBefore,
       });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
@@ -116,6 +155,14 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
           ? encodePageToken({ k: 'runs', parent: workflowId, time: last.createTime.toISOString(), id: last.id })
           : '',
       };
+    },
+
+    async getTaskRun(request) {
+      const name = parseTaskRunName(request.name, 'name');
+      const run = await resolveRun(ctx, name);
+      const taskRun = (await loadTaskRuns(ctx, run)).find((t) => t.task === name.task);
+      if (!taskRun) throw notFound('task', taskRunName(run.workflowId, run.id, name.task));
+      return { taskRun };
     },
 
     async listTaskRuns(request) {

@@ -38,6 +38,7 @@ export async function startTestApi(options: TestSchedulerOptions = {}): Promise<
   const runs: RunCommands = {
     cancelRun: (runId, reason) => scheduler.runs.cancelRun(runId, reason),
     backfill: (...args) => scheduler.runs.backfill(...args),
+    retryRun: (runId, task) => scheduler.runs.retryRun(runId, task),
     createRun(command) {
       const failure = nextFailure;
       nextFailure = undefined;

@@ -119,6 +119,11 @@ export function createTestScheduler(pool: Pool, options: TestSchedulerOptions = 
         return { runIds, skipped: [] };
       },
 
+      async retryRun() {
+        // The stand-in applies no trigger rules; retries are tested against the real scheduler.
+        throw new Error('the test scheduler does not retry runs');
+      },
+
       async cancelRun(runId, reason) {
         const run = await getRun(pool, runId);
         if (!run) throw new NotFoundError('run', runId);

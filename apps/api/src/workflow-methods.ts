@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { formatIssue, parseWorkflowFile, type ValidationIssue } from '@skein/domain';
+import { formatIssue, parseWorkflowFile, type ParseOptions, type ValidationIssue } from '@skein/domain';
 import {
   type ApplyWorkflowRequest, type ApplyWorkflowResponse, type GetWorkflowRequest, type GetWorkflowResponse,
   type ListWorkflowsRequest, type ListWorkflowsResponse, type ValidateWorkflowRequest, type ValidateWorkflowResponse,
@@ -11,6 +11,7 @@ import { ApiError, invalidArgument, notFound } from './errors';
 import { toWorkflow, toWorkflowVersion } from './mappers';
 import { decodePageToken, encodePageToken, LIST_PAGE, pageSize, workflowCursor } from './pagination';
 import { parseWorkflowName } from './resource-names';
+import { storedTemplates } from './template-methods';
 
 /** Largest workflow file accepted, in UTF-8 bytes. */
 export const MAX_WORKFLOW_SOURCE_BYTES = 1024 * 1024;
@@ -38,7 +39,7 @@ function workflowInvalid(issues: readonly ValidationIssue[]): ApiError {
 }
 
 /** Parses and validates one request's workflow file: exactly one valid Workflow document. */
-function parseOne(source: string, requestFileName: string) {
+function parseOne(source: string, requestFileName: string, templates: ParseOptions) {
   if (Buffer.byteLength(source, 'utf8') > MAX_WORKFLOW_SOURCE_BYTES) {
     throw invalidArgument('source', `is larger than ${MAX_WORKFLOW_SOURCE_BYTES} bytes; split the file`);
   }
@@ -46,7 +47,9 @@ function parseOne(source: string, requestFileName: string) {
   if (source.trim() === '') {
     throw workflowInvalid([{ file: fileName, line: 1, column: 1, path: '', message: 'the file is empty: expected one `kind: Workflow` document' }]);
   }
-  const parsed = parseWorkflowFile(source, fileName);
+  // `template:` resolves at apply time (the file's own templates, then stored ones): the stored
+  // version holds the resolved tasks, so a template changed later never changes it.
+  const parsed = parseWorkflowFile(source, fileName, templates);
   if (parsed.errors.length > 0) throw workflowInvalid(parsed.errors);
   const [first, ...rest] = parsed.workflows;
   if (!first || rest.length > 0) {
@@ -71,14 +74,14 @@ export function createWorkflowMethods(ctx: ApiContext): WorkflowMethods {
 
   return {
     async applyWorkflow(request) {
-      const { spec, digest } = parseOne(request.source, request.fileName);
+      const { spec, digest } = parseOne(request.source, request.fileName, await storedTemplates(ctx.pool));
       const result = await applyWorkflow(ctx.pool, spec, digest);
       ctx.logger.info({ workflow: spec.metadata.name, version: result.version.version, created: result.created }, 'workflow applied');
       return { workflow: toWorkflow(result.workflow), version: toWorkflowVersion(result.version), created: result.created };
     },
 
     async validateWorkflow(request) {
-      const { spec } = parseOne(request.source, request.fileName);
+      const { spec } = parseOne(request.source, request.fileName, await storedTemplates(ctx.pool));
       return { workflowId: spec.metadata.name, taskCount: spec.spec.tasks.length };
     },
 

@@ -54,6 +54,7 @@ describe('skein CLI', () => {
       createRun: (command) => ({ manual, succeed: succeeding, fail: failing })[mode].runs.createRun(command),
       cancelRun: (runId, reason) => manual.runs.cancelRun(runId, reason),
       backfill: (...args) => manual.runs.backfill(...args),
+      retryRun: (runId, task) => manual.runs.retryRun(runId, task),
     };
     const logs: LogReader = {
       async readLogs(attemptId, afterSequence, limit) {

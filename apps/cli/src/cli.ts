@@ -3,12 +3,16 @@ import packageJson from '../package.json';
 import { CliError, println, type CliIo } from './cli-io';
 import { createCommandContext, OUTPUT_FORMATS, type CommandContext, type GlobalOptions } from './command-context';
 import { applyCommand, validateCommand } from './commands/apply';
+import { renderCommand, type RenderOptions } from './commands/render';
 import { logsCommand, type LogsOptions } from './commands/logs';
-import { getRunCommand, listRunsCommand, tasksCommand } from './commands/runs';
+import { getRunCommand, listRunsCommand, parseRunState, tasksCommand, type RunListOptions } from './commands/runs';
+import { watchRunCommand } from './commands/watch';
+import { deleteWorkflowCommand, listWorkflowVersionsCommand } from './commands/workflow-versions';
 import { collectParam, triggerCommand } from './commands/trigger';
 import { getWorkflowCommand, listWorkflowsCommand, pauseWorkflowCommand } from './commands/workflows';
 import { cancelCommand } from './commands/cancel';
 import { backfillCommand, parseTime, type BackfillOptions } from './commands/backfill';
+import { retryCommand } from './commands/retry';
 import { runStandalone } from './standalone/standalone';
 
 export type { CliIo } from './cli-io';
@@ -73,6 +77,15 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .requiredOption('-f, --filename <path>', 'workflow file or directory (repeatable)', collect)
     .action((opts: { filename: string[] }, command: Command) => act(command, (ctx) => validateCommand(ctx, opts.filename)));
 
+  program.command('render')
+    .description('print the Job manifest the kubernetes runtime would create for a task, as YAML')
+    .requiredOption('-f, --filename <path>', 'workflow file or directory; template files too (repeatable)', collect)
+    .requiredOption('--task <name>', 'the task to render')
+    .option('--workflow <name>', 'the workflow, when the files hold several')
+    .option('-p, --param <name=value>', 'a param value (repeatable)', collect, [])
+    .option('--namespace <namespace>', 'namespace of a task that names none', 'default')
+    .action((opts: RenderOptions, command: Command) => act(command, (ctx) => renderCommand(ctx, opts)));
+
   const workflows = program.command('workflows').description('list and show workflows');
   workflows.command('list')
     .description('list workflows')
@@ -90,13 +103,22 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .description("resume a workflow's schedule")
     .argument('<workflow>', 'workflow name')
     .action((workflow: string, _opts, command: Command) => act(command, (ctx) => pauseWorkflowCommand(ctx, workflow, false)));
+  workflows.command('versions')
+    .description("list a workflow's versions, newest first")
+    .argument('<workflow>', 'workflow name')
+    .action((workflow: string, _opts, command: Command) => act(command, (ctx) => listWorkflowVersionsCommand(ctx, workflow)));
+  workflows.command('delete')
+    .description('delete a workflow, its versions and its runs (refused while a run is queued or running)')
+    .argument('<workflow>', 'workflow name')
+    .action((workflow: string, _opts, command: Command) => act(command, (ctx) => deleteWorkflowCommand(ctx, workflow)));
 
   program.command('trigger')
     .description('start a run of a workflow and print its id')
     .argument('<workflow>', 'workflow name')
     .option('-p, --param <name=value>', 'a param value (repeatable)', collectParam)
     .option('-w, --wait', 'wait for the run to end; exit 0 only if it succeeded')
-    .action((workflow: string, opts: { param?: Record<string, string>; wait?: boolean }, command: Command) =>
+    .option('--request-id <id>', 'idempotency key: repeating it within 24 h returns the first run instead of starting another')
+    .action((workflow: string, opts: { param?: Record<string, string>; wait?: boolean; requestId?: string }, command: Command) =>
       act(command, (ctx) => triggerCommand(ctx, workflow, opts)));
 
   program.command('backfill')
@@ -113,7 +135,19 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .description('list runs, newest first')
     .option('--workflow <workflow>', 'only the runs of this workflow')
     .option('--limit <n>', 'at most this many runs', integer(1, 100_000), 50)
-    .action((opts: { workflow?: string; limit: number }, command: Command) => act(command, (ctx) => listRunsCommand(ctx, opts)));
+    .option('--state <state>', 'only runs in this state (queued, running, succeeded, failed, cancelled)', parseRunState)
+    .option('--since <time>', 'only runs created at or after this time (RFC 3339 or YYYY-MM-DD)', parseTime)
+    .option('--until <time>', 'only runs created before this time', parseTime)
+    .action((opts: RunListOptions, command: Command) => act(command, (ctx) => listRunsCommand(ctx, opts)));
+  runs.command('watch')
+    .description("print a run's state changes as they happen until it ends; exit 0 only if it succeeded")
+    .argument('<run>', 'run id, or workflows/WORKFLOW/runs/RUN')
+    .action((run: string, _opts, command: Command) => act(command, (ctx) => watchRunCommand(ctx, run)));
+  runs.command('retry')
+    .description('run tasks of an ended run again: the failed ones (or --task) and everything downstream')
+    .argument('<run>', 'run id, or workflows/WORKFLOW/runs/RUN')
+    .option('--task <task>', 'retry this task and its downstream instead')
+    .action((run: string, opts: { task?: string }, command: Command) => act(command, (ctx) => retryCommand(ctx, run, opts)));
   runs.command('get')
     .description('show a run and its tasks')
     .argument('<run>', 'run id, or workflows/WORKFLOW/runs/RUN')

@@ -5,9 +5,13 @@ import {
   type ApplyWorkflowRequest, type ApplyWorkflowResponse, type GetLogsRequest, type GetLogsResponse, type GetRunRequest,
   type GetRunResponse, type GetWorkflowRequest, type GetWorkflowResponse, type ListRunsRequest, type ListRunsResponse,
   type ListTaskRunsRequest, type ListTaskRunsResponse, type ListWorkflowsRequest, type ListWorkflowsResponse,
-  type TriggerRunRequest, type TriggerRunResponse, BackfillRunsRequest, BackfillRunsResponse, CancelRunRequest, CancelRunResponse, PauseWorkflowRequest, PauseWorkflowResponse, ResumeWorkflowRequest, ResumeWorkflowResponse
+  type TriggerRunRequest, type TriggerRunResponse, BackfillRunsRequest, BackfillRunsResponse, RetryRunRequest, RetryRunResponse, CancelRunRequest, CancelRunResponse, PauseWorkflowRequest, PauseWorkflowResponse, ResumeWorkflowRequest, ResumeWorkflowResponse
 } from '@skein/proto';
 import type { TailLogsRequest, TailLogsResponse } from '@skein/proto';
+import type {
+  DeleteWorkflowRequest, DeleteWorkflowResponse, GetTaskRunRequest, GetTaskRunResponse, ListWorkflowVersionsRequest, ListWorkflowVersionsResponse,
+  WatchRunRequest, WatchRunResponse,
+} from '@skein/proto';
 import { CliError } from './cli-io';
 
 /** The public API, as the CLI calls it: promises, a deadline on every call, errors as CliError. */
@@ -24,9 +28,15 @@ export interface SkeinClient {
   listTaskRuns(request: ListTaskRunsRequest): Promise<ListTaskRunsResponse>;
   cancelRun(request: CancelRunRequest): Promise<CancelRunResponse>;
   backfillRuns(request: BackfillRunsRequest): Promise<BackfillRunsResponse>;
+  retryRun(request: RetryRunRequest): Promise<RetryRunResponse>;
   getLogs(request: GetLogsRequest): Promise<GetLogsResponse>;
   /** TailLogs: no deadline (it lasts as long as the task); ends when `signal` aborts. Errors are CliErrors. */
   tailLogs(request: TailLogsRequest, options?: { signal?: AbortSignal }): AsyncIterable<TailLogsResponse>;
+  listWorkflowVersions(request: ListWorkflowVersionsRequest): Promise<ListWorkflowVersionsResponse>;
+  deleteWorkflow(request: DeleteWorkflowRequest): Promise<DeleteWorkflowResponse>;
+  getTaskRun(request: GetTaskRunRequest): Promise<GetTaskRunResponse>;
+  /** WatchRun: no deadline (it lasts as long as the run); ends when `signal` aborts. Errors are CliErrors. */
+  watchRun(request: WatchRunRequest, options?: { signal?: AbortSignal }): AsyncIterable<WatchRunResponse>;
   close(): void;
 }
 
@@ -109,7 +119,25 @@ export function createSkeinClient(options: SkeinClientOptions): SkeinClient {
     listTaskRuns: (r) => call(runs.listTaskRuns.bind(runs), r),
     cancelRun: (r) => call(runs.cancelRun.bind(runs), r),
     backfillRuns: (r) => call(runs.backfillRuns.bind(runs), r),
+    retryRun: (r) => call(runs.retryRun.bind(runs), r),
     getLogs: (r) => call(logs.getLogs.bind(logs), r),
+    listWorkflowVersions: (r) => call(workflows.listWorkflowVersions.bind(workflows), r),
+    deleteWorkflow: (r) => call(workflows.deleteWorkflow.bind(workflows), r),
+    getTaskRun: (r) => call(runs.getTaskRun.bind(runs), r),
+    async *watchRun(request, watchOptions = {}) {
+      const stream = runs.watchRun(request);
+      const cancel = () => stream.cancel();
+      watchOptions.signal?.addEventListener('abort', cancel);
+      try {
+        for await (const response of stream as AsyncIterable<WatchRunResponse>) yield response;
+      } catch (err) {
+        if (watchOptions.signal?.aborted) return;
+        throw callError(err as ServiceError, options.server, deadlineMs);
+      } finally {
+        watchOptions.signal?.removeEventListener('abort', cancel);
+        stream.cancel();
+      }
+    },
     async *tailLogs(request, tailOptions = {}) {
       const stream = logs.tailLogs(request);
       const cancel = () => stream.cancel();

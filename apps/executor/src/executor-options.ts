@@ -33,6 +33,11 @@ export interface ExecutorOptions {
   readonly publishRetry?: Partial<PublishRetryPolicy>;
   /** How many recently cancelled attempt ids are remembered, to cancel a dispatch that arrives after its cancel. @default 1024 */
   readonly rememberCancels?: number;
+  /**
+   * How often the executor tells the schedulers which attempts it runs; keep it well under the
+   * schedulers' lost-after time. @default 10000
+   */
+  readonly heartbeatMs?: number;
   /** Called on every lifecycle transition (for health checks and tests). */
   readonly onStateChange?: (state: ExecutorState) => void;
 }
@@ -50,6 +55,7 @@ export interface CompiledExecutorOptions {
   readonly logBatch: LogBatchOptions;
   readonly publishRetry: PublishRetryPolicy;
   readonly rememberCancels: number;
+  readonly heartbeatMs: number;
   readonly onStateChange: ((state: ExecutorState) => void) | undefined;
 }
 
@@ -91,6 +97,7 @@ export function compileExecutorOptions(options: ExecutorOptions): CompiledExecut
     logBatch: { ...DEFAULT_LOG_BATCH, ...options.logBatch },
     publishRetry: { ...DEFAULT_PUBLISH_RETRY, ...options.publishRetry },
     rememberCancels: options.rememberCancels ?? 1024,
+    heartbeatMs: options.heartbeatMs ?? 10_000,
     onStateChange: options.onStateChange,
   };
 }

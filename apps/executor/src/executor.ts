@@ -11,6 +11,7 @@ import { publishWithRetry } from './publish-with-retry';
 import { createRedactor } from './redactor';
 import { encodeTaskEvent, outcomeLine, terminalKind, toTaskLaunch, type TaskEventKind } from './task-events';
 import { unavailableTask } from './unavailable-task';
+import { Heartbeat } from './heartbeat';
 
 /** Options of {@link Executor.stop}. */
 export interface StopOptions {
@@ -43,6 +44,7 @@ export class Executor {
   private readonly logger: Logger;
   private current: ExecutorState = 'idle';
   private readonly active = new Map<string, ActiveAttempt>();
+  private heartbeat: Heartbeat | undefined;
   /** attempt id → reason, for a cancel that arrived before its dispatch. Oldest first. */
   private readonly recentCancels = new Map<string, string>();
   private readonly dispatchSubscriptions: Subscription[] = [];
@@ -101,6 +103,8 @@ export class Executor {
       throw err;
     }
     this.ticker = setInterval(this.keepInProgress, Math.floor(ackWaitMs / 3));
+    this.heartbeat = new Heartbeat(bus, identity, () => this.active.keys(), this.options.heartbeatMs);
+    this.heartbeat.start();
     this.setState('running');
     this.logger.info({ identity, queues, capacity, runtimes: [...this.options.runtimes.keys()] }, 'executor started');
   }
@@ -147,6 +151,7 @@ export class Executor {
 
   private async unsubscribe(): Promise<void> {
     if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.heartbeat?.stop();
     this.ticker = undefined;
     const subscriptions = [...this.dispatchSubscriptions, ...(this.cancelSubscription ? [this.cancelSubscription] : [])];
     this.dispatchSubscriptions.length = 0;
@@ -172,8 +177,9 @@ export class Executor {
     }
     const runtime = dispatch.runtime === '' ? this.options.defaultRuntime : this.options.runtimes.get(dispatch.runtime);
     if (runtime === undefined) return this.runAttempt(message, dispatch, unavailableTask(this.unknownRuntimeMessage(dispatch.runtime)));
-    if (runtime.runInline !== undefined) return this.finishInline(message, dispatch, runtime.runInline(toTaskLaunch(dispatch)));
-    if (this.diedElsewhere(message, dispatch)) return this.reportLost(message, dispatch);
+    if (runtime.runInline !== undefined) return this.finishInline(message, dispatch, runtime.runInline(toTaskLaunch(dispatch, false)));
+    // A runtime that adopts (kubernetes: the Job outlives its executor) re-attaches instead.
+    if (!runtime.adoptsOnRedelivery && this.diedElsewhere(message, dispatch)) return this.reportLost(message, dispatch);
     return this.runAttempt(message, dispatch, (launch, onOutput) => runtime.launch(launch, onOutput));
   };
 
@@ -202,7 +208,7 @@ export class Executor {
       const redact = createRedactor(dispatch.env);
       const log = new AttemptLog(bus, dispatch, redact, logBatch, publishRetry, this.logger);
       log.append('system', `attempt ${dispatch.attempt} started on executor ${identity}`, new Date());
-      const task = launchSafely(launch, toTaskLaunch(dispatch), (line) => log.append(line.stream, line.text, line.time));
+      const task = launchSafely(launch, dispatch, (line) => log.append(line.stream, line.text, line.time));
       attempt.task = task;
       const cancelled = this.recentCancels.get(attemptId);
       if (cancelled !== undefined) {
@@ -223,6 +229,9 @@ export class Executor {
       log.append('system', outcomeLine(result), new Date());
       try {
         await log.close();
+        // The final batch's publish is acknowledged (stored in the stream the collector persists):
+        // the runtime may now drop what it kept for the log (the kubernetes Job). Not on failure: the sweep does.
+        task.release?.();
       } catch {
         // Already logged by AttemptLog. The outcome matters more than the log: report it anyway.
       }
@@ -330,15 +339,20 @@ export class Executor {
 
 const noRedaction = (text: string): string => text;
 
-/** Calls a runtime's launch; a runtime that throws (a bug) becomes a task that failed to start. */
+/**
+ * Calls a runtime's launch; a runtime that throws (a bug), or a dispatch whose kubernetes settings do
+ * not parse, becomes a task that failed to start.
+ */
 function launchSafely(
   launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void) => RunningTask,
-  task: TaskLaunch,
+  dispatch: TaskDispatch,
   onOutput: (line: TaskOutput) => void,
 ): RunningTask {
+  let task: TaskLaunch | undefined;
   try {
+    task = toTaskLaunch(dispatch);
     return launch(task, onOutput);
   } catch (err) {
-    return unavailableTask(`the runtime could not launch the task: ${(err as Error).message}`)(task, onOutput);
+    return unavailableTask(`the runtime could not launch the task: ${(err as Error).message}`)(task ?? toTaskLaunch(dispatch, false), onOutput);
   }
 }

@@ -5,6 +5,7 @@ import { fields, loadConfig, Shutdown } from '@skein/config';
 import { createHttpKubeClient, createKubernetesRuntime, createLocalRuntime, createNoopRuntime, inClusterConnection, kubeconfigConnection, type Runtime } from '@skein/runtime';
 import { startTelemetry } from '@skein/telemetry';
 import { Executor } from './executor';
+import { JobSweeper } from './job-sweeper';
 
 const schema = z.object({
   NATS_URL: fields.natsUrl,
@@ -15,11 +16,14 @@ const schema = z.object({
   EXECUTOR_K8S_NAMESPACE: z.string().default('default'),
   EXECUTOR_K8S_QPS: fields.positiveInt(20),
   EXECUTOR_K8S_PENDING_TIMEOUT_MS: fields.positiveInt(300_000),
+  EXECUTOR_K8S_SWEEP_INTERVAL_MS: fields.positiveInt(300_000),
+  EXECUTOR_K8S_SWEEP_GRACE_MS: fields.positiveInt(600_000),
   EXECUTOR_CAPACITY: fields.positiveInt(16),
   EXECUTOR_QUEUES: z.string().default('default'),
   EXECUTOR_ACK_WAIT_MS: fields.positiveInt(30_000),
   EXECUTOR_ID: z.string().optional(),
   EXECUTOR_DRAIN_MS: fields.positiveInt(30_000),
+  EXECUTOR_HEARTBEAT_MS: fields.positiveInt(10_000),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });
@@ -35,12 +39,21 @@ async function main(): Promise<number> {
   process.on('exit', () => local.killAll());
   // The kubernetes runtime only when asked for: in-cluster credentials when running in a pod, else KUBECONFIG.
   const kubernetes: Record<string, Runtime> = {};
+  let sweeper: JobSweeper | undefined;
   if (config.EXECUTOR_RUNTIME === 'kubernetes') {
     const connection = config.KUBERNETES_SERVICE_HOST
       ? inClusterConnection(config.KUBERNETES_SERVICE_HOST, config.KUBERNETES_SERVICE_PORT)
       : kubeconfigConnection(config.KUBECONFIG ?? `${process.env['HOME'] ?? ''}/.kube/config`);
     const client = createHttpKubeClient({ connection, qps: config.EXECUTOR_K8S_QPS, burst: config.EXECUTOR_K8S_QPS * 2 });
-    kubernetes['kubernetes'] = createKubernetesRuntime({ client, logger, namespace: config.EXECUTOR_K8S_NAMESPACE, pendingTimeoutMs: config.EXECUTOR_K8S_PENDING_TIMEOUT_MS });
+    // deleteAfterRelease: a Job goes only once the executor has published the attempt's whole log.
+    const runtime = createKubernetesRuntime({
+      client, logger, namespace: config.EXECUTOR_K8S_NAMESPACE, pendingTimeoutMs: config.EXECUTOR_K8S_PENDING_TIMEOUT_MS, deleteAfterRelease: true,
+    });
+    kubernetes['kubernetes'] = runtime;
+    sweeper = new JobSweeper({
+      runtime, logger, namespaces: [config.EXECUTOR_K8S_NAMESPACE],
+      intervalMs: config.EXECUTOR_K8S_SWEEP_INTERVAL_MS, graceMs: config.EXECUTOR_K8S_SWEEP_GRACE_MS,
+    });
   }
   const executor = new Executor({
     bus, logger,
@@ -50,9 +63,12 @@ async function main(): Promise<number> {
     queues: config.EXECUTOR_QUEUES.split(',').map((q) => q.trim()).filter(Boolean),
     ackWaitMs: config.EXECUTOR_ACK_WAIT_MS,
     identity: config.EXECUTOR_ID,
+    heartbeatMs: config.EXECUTOR_HEARTBEAT_MS,
   });
   await executor.start();
+  sweeper?.start();
   const shutdown = new Shutdown({ logger, timeoutMs: config.EXECUTOR_DRAIN_MS + 10_000 })
+    .add('sweeper', async () => sweeper?.stop())
     .add('executor', () => executor.stop({ graceMs: config.EXECUTOR_DRAIN_MS }))
     .add('kubernetes', async () => (kubernetes['kubernetes'] as { stop?: () => void } | undefined)?.stop?.())
     .add('nats', () => bus.close())

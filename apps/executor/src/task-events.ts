@@ -1,5 +1,6 @@
 import { TaskEvent, type TaskDispatch } from '@skein/proto';
-import { formatDuration, type TaskLaunch, type TaskResult } from '@skein/runtime';
+import type { KubernetesSpec } from '@skein/domain';
+import { formatDuration, type KubernetesTaskLaunch, type TaskResult } from '@skein/runtime';
 import type { Redactor } from './redactor';
 
 /** The `oneof kind` of a {@link TaskEvent}. */
@@ -7,9 +8,14 @@ export type TaskEventKind = NonNullable<TaskEvent['kind']>;
 
 const EPOCH = new Date(0);
 
-/** The runtime's view of a dispatch. The env entries are passed through, not copied. */
-export function toTaskLaunch(dispatch: TaskDispatch): TaskLaunch {
+/**
+ * The runtime's view of a dispatch. The env entries are passed through, not copied. Throws on a
+ * malformed `kubernetesJson` (launchSafely turns that into an attempt that failed to start): running
+ * the task without its Kubernetes settings (resources, secrets) would be worse.
+ */
+export function toTaskLaunch(dispatch: TaskDispatch, withKubernetes = true): KubernetesTaskLaunch {
   return {
+    ...(withKubernetes && dispatch.kubernetesJson !== '' && { kubernetes: parseKubernetesJson(dispatch.kubernetesJson) }),
     attemptId: dispatch.attemptId,
     runId: dispatch.runId,
     workflow: dispatch.workflow,
@@ -24,6 +30,12 @@ export function toTaskLaunch(dispatch: TaskDispatch): TaskLaunch {
     logicalDate: dispatch.logicalDate ?? EPOCH,
     traceparent: dispatch.traceparent || undefined,
   };
+}
+
+function parseKubernetesJson(json: string): KubernetesSpec {
+  const value: unknown = JSON.parse(json);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('the dispatch\'s kubernetes settings are not a JSON object');
+  return value as KubernetesSpec;
 }
 
 /** Encodes a TaskEvent for `dispatch`'s attempt. */

@@ -56,6 +56,7 @@ export function buildDispatch(input: DispatchInput): OutboxMessage {
     logicalDate: run.logicalDate,
     traceparent: input.traceparent,
     dispatchTime: input.now,
+    kubernetesJson: task.kubernetes ? JSON.stringify(task.kubernetes) : '',
   });
   return {
     subject: subjects.dispatch(task.queue),

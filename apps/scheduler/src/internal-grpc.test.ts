@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { listenGrpc, stopGrpc } from '@skein/config';
 import { addSchedulerService, createSchedulerClient } from './internal-grpc';
 import { NotFoundError } from '@skein/store';
-import type { CreateRunInput } from './run-applier';
+import { RunNotEndedError, type CreateRunInput } from './run-applier';
 
 describe('internal SchedulerService', () => {
   it('creates runs over gRPC, carrying the trace context in metadata', async () => {
@@ -10,6 +10,10 @@ describe('internal SchedulerService', () => {
     const stopped: string[] = [];
     const server = new grpc.Server();
     addSchedulerService(server, {
+      retryRun: async (runId, task) => {
+        if (runId === 'running') throw new RunNotEndedError(runId, 'running');
+        return { tasks: [task ?? 'all'] };
+      },
       backfill: async (workflowId, dates, params, rerun) => ({ runIds: dates.map((d) => `${workflowId}@${d.toISOString()}:${JSON.stringify(params)}:${rerun}`), skipped: [] }),
       cancelRun: async (runId, reason) => {
         stopped.push(`${runId}:${reason}`);
@@ -35,6 +39,9 @@ describe('internal SchedulerService', () => {
       expect(await client.cancelRun('ended', 'again')).toEqual({ cancelled: false });
       await expect(client.cancelRun('gone', 'x')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
       expect(stopped).toEqual(['live:stop it', 'ended:again', 'gone:x']);
+      expect(await client.retryRun('ended', 'b')).toEqual({ tasks: ['b'] });
+      expect(await client.retryRun('ended')).toEqual({ tasks: ['all'] });
+      await expect(client.retryRun('running')).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION });
       const dates = [new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T01:00:00Z')];
       expect(await client.backfill('etl', dates, { n: 1 }, true)).toEqual({
         runIds: ['etl@2026-01-01T00:00:00.000Z:{"n":1}:true', 'etl@2026-01-01T01:00:00.000Z:{"n":1}:true'], skipped: [],

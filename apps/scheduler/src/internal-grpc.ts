@@ -1,15 +1,24 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  BackfillRequest, BackfillResponse, CreateRunRequest, CreateRunResponse, SchedulerServiceClient, SchedulerServiceService, StopRunRequest, StopRunResponse,
+  BackfillRequest, BackfillResponse, CreateRunRequest, CreateRunResponse, RetryTasksRequest, RetryTasksResponse, SchedulerServiceClient, SchedulerServiceService, StopRunRequest, StopRunResponse,
   type SchedulerServiceServer,
 } from '@skein/proto';
 import { isNotFound } from '@skein/store';
 import { parseTraceparent } from '@skein/telemetry';
+import { RunNotEndedError } from './run-applier';
 import type { Scheduler } from './scheduler';
 
 /** The internal SchedulerService (called by the api service) backed by a Scheduler. */
-export function schedulerGrpcImplementation(scheduler: Pick<Scheduler, 'createRun' | 'cancelRun' | 'backfill'>): SchedulerServiceServer {
+export function schedulerGrpcImplementation(scheduler: Pick<Scheduler, 'createRun' | 'cancelRun' | 'backfill' | 'retryRun'>): SchedulerServiceServer {
   return {
+    retryTasks(call, callback) {
+      scheduler.retryRun(call.request.runId, call.request.task || undefined)
+        .then((r) => callback(null, RetryTasksResponse.fromPartial({ tasks: r.tasks })))
+        .catch((err: unknown) => callback({
+          code: isNotFound(err) ? grpc.status.NOT_FOUND : err instanceof RunNotEndedError ? grpc.status.FAILED_PRECONDITION : grpc.status.INTERNAL,
+          details: isNotFound(err) || err instanceof RunNotEndedError ? (err as Error).message : 'the scheduler could not retry the run',
+        }));
+    },
     backfill(call, callback) {
       const req = call.request;
       scheduler.backfill(req.workflowId, req.logicalDates, scalarParams(req.params), req.rerunSucceeded)
@@ -44,7 +53,7 @@ export function schedulerGrpcImplementation(scheduler: Pick<Scheduler, 'createRu
   };
 }
 
-export function addSchedulerService(server: grpc.Server, scheduler: Pick<Scheduler, 'createRun' | 'cancelRun' | 'backfill'>): void {
+export function addSchedulerService(server: grpc.Server, scheduler: Pick<Scheduler, 'createRun' | 'cancelRun' | 'backfill' | 'retryRun'>): void {
   server.addService(SchedulerServiceService, schedulerGrpcImplementation(scheduler));
 }
 
@@ -80,6 +89,12 @@ export function createSchedulerClient(options: SchedulerClientOptions) {
       return new Promise((resolve, reject) => {
         client.backfill(BackfillRequest.fromPartial({ workflowId, logicalDates: [...logicalDates], params, rerunSucceeded }), new grpc.Metadata(),
           { deadline: new Date(Date.now() + 60_000) }, (err, res) => (err ? reject(err) : resolve({ runIds: res.runIds, skipped: res.skipped })));
+      });
+    },
+    retryRun(runId: string, task?: string): Promise<{ tasks: string[] }> {
+      return new Promise((resolve, reject) => {
+        client.retryTasks(RetryTasksRequest.fromPartial({ runId, task: task ?? '' }), new grpc.Metadata(), { deadline: deadline() },
+          (err, res) => (err ? reject(err) : resolve({ tasks: res.tasks })));
       });
     },
     close(): void {

@@ -14,6 +14,8 @@ const schema = z.object({
   SCHEDULER_GRPC_HOST: fields.host,
   SCHEDULER_GRPC_PORT: fields.port(7071),
   SCHEDULER_ACK_WAIT_MS: fields.positiveInt(30_000),
+  SCHEDULER_QUEUED_TIMEOUT_MS: fields.positiveInt(3_600_000),
+  SCHEDULER_LOST_AFTER_MS: fields.positiveInt(60_000),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });
@@ -26,7 +28,8 @@ async function main(): Promise<number> {
   await migrate(pool);
   const bus = await createNatsBus({ servers: config.NATS_URL.split(','), name: 'skein-scheduler', logger });
   await bus.ensureStreams();
-  const scheduler = new Scheduler({ pool, bus, logger, ackWaitMs: config.SCHEDULER_ACK_WAIT_MS });
+  const scheduler = new Scheduler({ pool, bus, logger, ackWaitMs: config.SCHEDULER_ACK_WAIT_MS, queuedTimeoutMs: config.SCHEDULER_QUEUED_TIMEOUT_MS,
+    lostAfterMs: config.SCHEDULER_LOST_AFTER_MS });
   await scheduler.start();
   const server = new grpc.Server();
   addSchedulerService(server, scheduler);

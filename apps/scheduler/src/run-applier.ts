@@ -208,6 +208,41 @@ export class RunApplier {
   }
 
   /**
+   * Runs tasks of an ended run again (`skein runs retry`): `task` and everything downstream of it, or
+   * every failed, upstream_failed and cancelled task and everything downstream of them. They get a fresh
+   * retry budget and new attempts (numbers continue); the run is RUNNING again.
+   */
+  async retryRun(runId: string, task?: string): Promise<Applied & { retried: string[] }> {
+    return withTransaction(this.options.pool, async (tx) => {
+      const run = await lockRun(tx, runId);
+      if (!run) throw new NotFoundError('run', runId);
+      if (!isTerminalRunState(run.state)) throw new RunNotEndedError(runId, run.state);
+      const graph = await this.options.graphs.get(run.workflowId, run.workflowVersion);
+      if (task !== undefined && !graph.tasks.has(task)) throw new NotFoundError('task', `${task} of run ${runId}`);
+      const now = new Date();
+      const transition = new RunTransition(graph, now);
+      const taskRuns = await listTaskRuns(tx, run.id);
+      transition.load(taskRuns);
+      const selected = task !== undefined ? [task]
+        : taskRuns.filter((t) => t.state === 'failed' || t.state === 'upstream_failed' || t.state === 'cancelled').map((t) => t.task);
+      const cleared = new Set<string>();
+      const work = [...selected];
+      while (work.length > 0) {
+        const name = work.pop() as string;
+        if (cleared.has(name)) continue;
+        cleared.add(name);
+        work.push(...(graph.downstream.get(name) ?? []));
+      }
+      if (cleared.size === 0) return { workflowId: run.workflowId, outbox: [], runEnded: false, retried: [] };
+      transition.clear(cleared);
+      const pending = emptyPending();
+      await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
+      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, undefined, true);
+      return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedRun, retried: graph.order.filter((t) => cleared.has(t)) };
+    });
+  }
+
+  /**
    * Cancels a run: every task not yet ended becomes CANCELLED (nothing downstream is evaluated), every
    * queued or running attempt CANCELLED, and the run CANCELLED. Returns the attempts whose executors must
    * stop them; nothing when the run had already ended.
@@ -342,7 +377,7 @@ export class RunApplier {
 
   /** The one write of the transaction; ends the run when no task is left unfinished. */
   private async write(tx: PoolClient, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
-    forcedEnd?: { state: RunState; reason: string }): Promise<{ outbox: StoredOutboxMessage[]; endedRun?: EndedRun }> {
+    forcedEnd?: { state: RunState; reason: string }, reopen = false): Promise<{ outbox: StoredOutboxMessage[]; endedRun?: EndedRun }> {
     const unfinished = run.unfinishedTasks + transition.unfinishedDelta;
     const failed = run.failedTasks + transition.failedDelta;
     const cancelled = run.cancelledTasks + transition.cancelledDelta;
@@ -356,7 +391,7 @@ export class RunApplier {
       outbox: pending.outbox,
       run: {
         unfinishedDelta: transition.unfinishedDelta, failedDelta: transition.failedDelta, cancelledDelta: transition.cancelledDelta,
-        startedAt: pending.startedAt, end: endState ? { state: endState, time: now, reason: forcedEnd?.reason ?? '' } : null,
+        startedAt: pending.startedAt, end: endState ? { state: endState, time: now, reason: forcedEnd?.reason ?? '' } : null, reopen,
       },
     });
     if (endState === 'failed' && !forcedEnd) {
@@ -369,6 +404,15 @@ export class RunApplier {
       ? { runId: run.id, workflowId: run.workflowId, state: endState, createTime: run.createTime, endTime: now, callerTraceparent: run.traceparent }
       : undefined;
     return { outbox, endedRun };
+  }
+}
+
+/** A run can only be retried once it has ended. */
+export class RunNotEndedError extends Error {
+  override readonly name = 'RunNotEndedError';
+  readonly code = 'RUN_NOT_ENDED';
+  constructor(readonly runId: string, readonly state: string) {
+    super(`run ${runId} is ${state}: only a run that has ended can be retried (cancel it first)`);
   }
 }
 

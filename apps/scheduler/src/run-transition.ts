@@ -114,20 +114,63 @@ export class RunTransition {
         else u.cancelled += 1;
         this.changed.add(task);
       }
-      for (const task of new Set(batch.map((p) => p.task))) {
-        const t = this.tasks.get(task) as WorkingTask;
-        if (t.state !== 'pending') continue;
-        const spec = this.graph.tasks.get(task);
-        if (!spec) continue;
-        const u = t.upstream;
-        const decision = evaluateTriggerRuleForOutcomes(spec.triggerRule, {
-          total: u.total, succeeded: u.succeeded, failed: u.failed + u.cancelled, upstreamFailed: u.upstreamFailed, skipped: u.skipped,
-        });
-        if (decision === 'run') this.queue(task);
-        else if (decision === 'skip') this.end(task, 'skipped', this.now);
-        else if (decision === 'upstream_failed') this.end(task, 'upstream_failed', this.now);
-      }
+      for (const task of new Set(batch.map((p) => p.task))) this.decide(task);
     }
+  }
+
+  /** Applies the trigger rule of a pending task to its current upstream counts. */
+  private decide(task: string): void {
+    const t = this.tasks.get(task);
+    const spec = this.graph.tasks.get(task);
+    if (!t || !spec || t.state !== 'pending') return;
+    const u = t.upstream;
+    const decision = evaluateTriggerRuleForOutcomes(spec.triggerRule, {
+      total: u.total, succeeded: u.succeeded, failed: u.failed + u.cancelled, upstreamFailed: u.upstreamFailed, skipped: u.skipped,
+    });
+    if (decision === 'run') this.queue(task);
+    else if (decision === 'skip') this.end(task, 'skipped', this.now);
+    else if (decision === 'upstream_failed') this.end(task, 'upstream_failed', this.now);
+  }
+
+  /**
+   * Clears tasks for a re-run (`skein runs retry`): they go back to pending with a fresh retry budget,
+   * every upstream counter of the run is recounted from the states (all tasks must be loaded), and the
+   * cleared tasks' rules are evaluated in DAG order. Returns the counter changes of the run.
+   */
+  clear(tasks: ReadonlySet<string>): { unfinishedDelta: number; failedDelta: number; cancelledDelta: number } {
+    const before = { unfinished: this.unfinishedDelta, failed: this.failedDelta, cancelled: this.cancelledDelta };
+    for (const task of tasks) {
+      const t = this.tasks.get(task);
+      if (!t) continue;
+      if (isTerminalTaskState(t.state)) this.unfinishedDelta += 1;
+      if (t.state === 'failed' || t.state === 'upstream_failed') this.failedDelta -= 1;
+      if (t.state === 'cancelled') this.cancelledDelta -= 1;
+      t.state = 'pending';
+      t.failedAttempts = 0;
+      t.retryAt = null;
+      t.endTime = null;
+      this.changed.add(task);
+    }
+    for (const [task, t] of this.tasks) {
+      const counts = { total: t.upstream.total, succeeded: 0, failed: 0, upstreamFailed: 0, skipped: 0, cancelled: 0 };
+      for (const up of this.graph.upstream.get(task) ?? []) {
+        const state = this.tasks.get(up)?.state;
+        if (state === 'succeeded') counts.succeeded += 1;
+        else if (state === 'failed') counts.failed += 1;
+        else if (state === 'upstream_failed') counts.upstreamFailed += 1;
+        else if (state === 'skipped') counts.skipped += 1;
+        else if (state === 'cancelled') counts.cancelled += 1;
+      }
+      t.upstream = counts;
+      this.changed.add(task);
+    }
+    for (const task of this.graph.order) if (tasks.has(task)) this.decide(task);
+    this.resolve();
+    return {
+      unfinishedDelta: this.unfinishedDelta - before.unfinished,
+      failedDelta: this.failedDelta - before.failed,
+      cancelledDelta: this.cancelledDelta - before.cancelled,
+    };
   }
 
   /** True while downstream evaluations wait for rows to be loaded. */

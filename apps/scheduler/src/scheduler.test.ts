@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import pino from 'pino';
 import { createInProcessBus, subjects, type Bus, type Subscription } from '@skein/bus';
 import { parseWorkflowFile } from '@skein/domain';
-import { TaskDispatch, TaskEvent } from '@skein/proto';
+import { ExecutorHeartbeat, TaskDispatch, TaskEvent } from '@skein/proto';
 import { applyWorkflow, createPool, getRun, insertOutbox, listRunAttempts, listTaskRuns, migrate } from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import { Scheduler } from './scheduler';
@@ -381,6 +381,116 @@ spec:
     for (let i = 0; i < 300 && !held.some((d) => d.runId === waiting.runId); i++) await new Promise((r) => setTimeout(r, 20));
     expect(await getRun(pool, waiting.runId)).toMatchObject({ state: 'queued', admitted: true });
     expect(held.filter((d) => d.runId === waiting.runId).map((d) => d.task)).toEqual(['a']);
+  });
+
+  it('retries an ended run: failed tasks and their downstream run again in the same run, attempts kept', async () => {
+    await apply(workflowYaml('retryable', diamondTasks));
+    let failB = true;
+    executor = new ScriptedExecutor(bus, (d) => (d.task === 'b' && failB ? { ok: false, exitCode: 2 } : { ok: true }));
+    await executor.start();
+    const runId = await runToEnd('retryable');
+    expect(await taskStates(runId)).toEqual({ a: 'succeeded', b: 'failed', c: 'succeeded', d: 'upstream_failed' });
+    await expect(scheduler.retryRun(runId, 'nope')).rejects.toThrow(/task "nope of run/);
+    failB = false;
+    const done = new Promise<void>((resolve) => ended.set(runId, resolve));
+    expect(await scheduler.retryRun(runId)).toEqual({ tasks: ['b', 'd'] });
+    expect((await getRun(pool, runId))?.state).not.toBe('failed');
+    await done;
+    expect(await getRun(pool, runId)).toMatchObject({ state: 'succeeded', reason: '', unfinishedTasks: 0, failedTasks: 0 });
+    expect(await taskStates(runId)).toEqual({ a: 'succeeded', b: 'succeeded', c: 'succeeded', d: 'succeeded' });
+    const attempts = await listRunAttempts(pool, runId);
+    expect(attempts.filter((x) => x.task === 'b').map((x) => [x.number, x.state])).toEqual([[1, 'failed'], [2, 'succeeded']]);
+
+    // A chosen task (here one that succeeded) and its downstream run again.
+    const again = new Promise<void>((resolve) => ended.set(runId, resolve));
+    expect(await scheduler.retryRun(runId, 'c')).toEqual({ tasks: ['c', 'd'] });
+    await again;
+    expect((await listRunAttempts(pool, runId)).filter((x) => x.task === 'd').map((x) => x.number)).toEqual([1, 2]);
+    expect(await scheduler.retryRun(runId)).toEqual({ tasks: [] });
+  });
+
+  it('refuses to retry a run that has not ended', async () => {
+    await apply(workflowYaml('unfinished', `    - {name: a, command: ["true"]}\n`));
+    executor = new ScriptedExecutor(bus, () => 'hold');
+    await executor.start();
+    const { runId } = await scheduler.createRun({ workflowId: 'unfinished', params: {}, trigger: 'manual' });
+    await expect(scheduler.retryRun(runId)).rejects.toMatchObject({ name: 'RunNotEndedError' });
+  });
+
+  it('fails an attempt no executor takes in time with QUEUED_TIMEOUT, applies retries, and cancels the old dispatch', async () => {
+    await apply(workflowYaml('orphan-queue', `    - {name: a, command: ["true"], queue: nobody, retries: 1, retryDelay: 0s}\n`));
+    await scheduler.stop();
+    scheduler = new Scheduler({ pool, bus, logger, queuedTimeoutMs: 300, queuedTimeoutSweepIntervalMs: 50, onRunEnded: (id) => ended.get(id)?.() });
+    await scheduler.start();
+    const cancels: string[] = [];
+    const watch = bus.subscribeCore('skein.cancel.*', (subject) => cancels.push(subject));
+    const runId = await runToEnd('orphan-queue');
+    expect(await getRun(pool, runId)).toMatchObject({ state: 'failed', reason: 'failed tasks: a' });
+    const attempts = await listRunAttempts(pool, runId);
+    expect(attempts.map((x) => [x.number, x.state, x.reason])).toEqual([[1, 'failed', 'QUEUED_TIMEOUT'], [2, 'failed', 'QUEUED_TIMEOUT']]);
+    expect(attempts[0]?.message).toMatch(/no executor took the task within 0s/);
+    expect(cancels).toEqual(expect.arrayContaining(attempts.map((x) => `skein.cancel.${x.id}`)));
+    await watch.drain();
+  });
+
+  it('fails a run it cannot process, with the reason, and keeps applying other runs', async () => {
+    await apply(workflowYaml('broken', `    - {name: a, command: ["true"]}\n    - {name: b, command: ["true"], dependsOn: [a]}\n`));
+    await apply(workflowYaml('healthy', `    - {name: a, command: ["true"]}\n`));
+    const held: TaskDispatch[] = [];
+    executor = new ScriptedExecutor(bus, (d) => (d.workflow === 'broken' ? (held.push(d), 'hold') : { ok: true }));
+    await executor.start();
+    const { runId } = await scheduler.createRun({ workflowId: 'broken', params: {}, trigger: 'manual' });
+    for (let i = 0; i < 200 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // A spec this scheduler cannot read (as if a newer Skein wrote it); a fresh scheduler has no cached graph.
+    await pool.query(`UPDATE workflow_versions SET spec = '{"apiVersion": "skein.dev/v2"}' WHERE workflow_id = 'broken'`);
+    await scheduler.stop();
+    scheduler = new Scheduler({ pool, bus, logger, onRunEnded: (id) => ended.get(id)?.() });
+    await scheduler.start();
+    await executor.finish(held[0] as TaskDispatch, { ok: true });
+    for (let i = 0; i < 300 && (await getRun(pool, runId))?.state !== 'failed'; i++) await new Promise((r) => setTimeout(r, 50));
+    const run = await getRun(pool, runId);
+    expect(run?.state).toBe('failed');
+    expect(run?.reason).toMatch(/^the scheduler could not process this run: /);
+    expect(await taskStates(runId)).toMatchObject({ b: 'cancelled' });
+    // The scheduler goes on with other runs.
+    expect((await getRun(pool, await runToEnd('healthy')))?.state).toBe('succeeded');
+  }, 30_000);
+
+  it('reports a running attempt LOST when no executor names it in a heartbeat, and keeps one that is named', async () => {
+    await apply(workflowYaml('heartbeats', `    - {name: silent, command: ["true"], retries: 1, retryDelay: 0s}\n    - {name: alive, command: ["true"]}\n`));
+    await scheduler.stop();
+    scheduler = new Scheduler({ pool, bus, logger, lostAfterMs: 400, lostSweepIntervalMs: 50, onRunEnded: (id) => ended.get(id)?.() });
+    await scheduler.start();
+    const held: TaskDispatch[] = [];
+    executor = new ScriptedExecutor(bus, (d) => { held.push(d); return 'hold'; });
+    await executor.start();
+    const { runId } = await scheduler.createRun({ workflowId: 'heartbeats', params: {}, trigger: 'manual' });
+    const done = new Promise<void>((resolve) => ended.set(runId, resolve));
+    for (let i = 0; i < 300 && held.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    for (const d of held) {
+      await bus.publish(subjects.event(d.runId), TaskEvent.encode(TaskEvent.fromPartial({
+        attemptId: d.attemptId, runId: d.runId, task: d.task, attempt: d.attempt, executor: 'x', time: new Date(),
+        kind: { $case: 'started', started: { startTime: new Date() } },
+      })).finish());
+    }
+    const alive = held.find((d) => d.task === 'alive') as TaskDispatch;
+    const beats = setInterval(() => bus.publishCore(subjects.heartbeat('x'), ExecutorHeartbeat.encode(ExecutorHeartbeat.fromPartial({ executor: 'x', attemptIds: [alive.attemptId] })).finish()), 50);
+    try {
+      // `silent` is lost and retried; `alive` keeps running as long as it is named.
+      for (let i = 0; i < 300 && held.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      const retry = held[2] as TaskDispatch;
+      expect([retry.task, retry.attempt]).toEqual(['silent', 2]);
+      await new Promise((r) => setTimeout(r, 600));
+      expect((await taskStates(runId))['alive']).toBe('running');
+      await executor.finish(retry, { ok: true });
+      await executor.finish(alive, { ok: true });
+    } finally {
+      clearInterval(beats);
+    }
+    await done;
+    const attempts = await listRunAttempts(pool, runId);
+    expect(attempts.map((x) => [x.task, x.number, x.state])).toEqual([['alive', 1, 'succeeded'], ['silent', 1, 'lost'], ['silent', 2, 'succeeded']]);
+    expect(attempts.find((x) => x.task === 'silent')?.message).toMatch(/no heartbeat from executor x for 0s/);
   });
 
   it('pins a run to the version it started with', async () => {

@@ -2,10 +2,12 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
 import { CancelAttempt, TaskEvent } from '@skein/proto';
-import { getWorkflowVersion, listRunStatesAtLogicalDates, listWorkflowsWithWaitingRuns, NotFoundError } from '@skein/store';
+import { abandonRun, getWorkflowVersion, listRunStatesAtLogicalDates, listWorkflowsWithWaitingRuns, NotFoundError } from '@skein/store';
 import { attemptTraceparent } from '@skein/telemetry';
 import { CronScheduler } from './cron-scheduler';
 import { OutboxPublisher } from './outbox-publisher';
+import { QueuedTimeoutSweeper } from './queued-timeout';
+import { LostAttemptDetector } from './lost-attempts';
 import { RetryTimer } from './retry-timer';
 import { RunApplier, type Applied, type AttemptTraceContext, type CreateRunInput } from './run-applier';
 import { recordAttemptSpan, recordRunSpan } from './spans';
@@ -34,9 +36,20 @@ export interface SchedulerOptions {
   readonly now?: () => Date;
   /** Look for runs waiting under maxActiveRuns with a free slot this often. @default 5000 */
   readonly admissionSweepIntervalMs?: number;
+  /** An attempt no executor takes for this long fails with QUEUED_TIMEOUT (retries apply). @default 3600000 */
+  readonly queuedTimeoutMs?: number;
+  /** @default min(queuedTimeoutMs / 4, 10000) */
+  readonly queuedTimeoutSweepIntervalMs?: number;
+  /** A running attempt no executor has named in a heartbeat for this long is LOST. @default 60000 */
+  readonly lostAfterMs?: number;
+  /** @default min(lostAfterMs / 4, 10000) */
+  readonly lostSweepIntervalMs?: number;
 }
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
+
+/** An event that fails this many deliveries is not a passing fault: its run is failed (abandoned). */
+const MAX_EVENT_DELIVERIES = 5;
 
 interface QueuedEvent {
   readonly event: TaskEvent;
@@ -55,6 +68,8 @@ export class Scheduler {
   private readonly outbox: OutboxPublisher;
   private readonly retries: RetryTimer;
   private readonly cron: CronScheduler | undefined;
+  private readonly queuedTimeouts: QueuedTimeoutSweeper;
+  private readonly lostAttempts: LostAttemptDetector;
   private admissionSweep: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
   private subscription: Subscription | undefined;
@@ -79,6 +94,14 @@ export class Scheduler {
       pool: options.pool, logger: options.logger, pollIntervalMs: options.schedulePollIntervalMs, now: options.now,
       createRun: (workflowId, params, logicalDate) => this.createScheduledRun(workflowId, params, logicalDate),
     });
+    this.queuedTimeouts = new QueuedTimeoutSweeper({
+      pool: options.pool, bus: options.bus, logger: options.logger, identity: 'scheduler',
+      timeoutMs: options.queuedTimeoutMs ?? 3_600_000, sweepIntervalMs: options.queuedTimeoutSweepIntervalMs,
+    });
+    this.lostAttempts = new LostAttemptDetector({
+      pool: options.pool, bus: options.bus, logger: options.logger, lostAfterMs: options.lostAfterMs ?? 60_000,
+      sweepIntervalMs: options.lostSweepIntervalMs,
+    });
     this.applier = new RunApplier({
       pool: options.pool, graphs: this.graphs, logger: options.logger,
       traceContext: options.traceContext ?? ((run, _task, _attempt, attemptId) => attemptTraceparent(run.id, attemptId)),
@@ -96,6 +119,8 @@ export class Scheduler {
     this.outbox.start();
     this.retries.start();
     this.cron?.start();
+    this.queuedTimeouts.start();
+    this.lostAttempts.start();
     this.admissionSweep = setInterval(() => {
       this.sweeping = this.sweeping.then(() => this.sweepAdmissions()).catch((err) => this.options.logger.warn({ err }, 'admission sweep failed'));
     }, this.options.admissionSweepIntervalMs ?? 5000);
@@ -148,6 +173,14 @@ export class Scheduler {
     return { runIds, skipped };
   }
 
+  /** Runs tasks of an ended run again (see RunApplier.retryRun); returns the tasks cleared. */
+  async retryRun(runId: string, task?: string): Promise<{ tasks: string[] }> {
+    const result = await this.applier.retryRun(runId, task);
+    await this.afterCommit(runId, result);
+    this.options.logger.info({ runId, tasks: result.retried }, 'run retried');
+    return { tasks: result.retried };
+  }
+
   /**
    * Cancels a run and tells every executor to stop its attempts (core NATS `skein.cancel.<attempt>`;
    * an executor that gets the dispatch later remembers the cancel and stops it at once).
@@ -197,10 +230,29 @@ export class Scheduler {
         await this.afterCommit(runId, applied);
         await Promise.all(batch.map((b) => b.message.ack().catch((err) => this.options.logger.warn({ err }, 'event ack failed'))));
       } catch (err) {
-        this.options.logger.error({ err, runId, events: batch.length }, 'applying task events failed; they will be redelivered');
-        for (const b of batch) b.message.nak(1000);
+        if (batch.some((b) => b.message.deliveryCount >= MAX_EVENT_DELIVERIES)) {
+          // Not a passing fault: this run cannot be processed. End it with the reason and go on.
+          await this.abandon(runId, err);
+          await Promise.all(batch.map((b) => b.message.ack().catch(() => undefined)));
+        } else {
+          this.options.logger.error({ err, runId, events: batch.length }, 'applying task events failed; they will be redelivered');
+          for (const b of batch) b.message.nak(1000);
+        }
       }
       for (const b of batch) b.done();
+    }
+  }
+
+  private async abandon(runId: string, err: unknown): Promise<void> {
+    const reason = `the scheduler could not process this run: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000);
+    try {
+      const stopped = await abandonRun(this.options.pool, runId, reason);
+      for (const attemptId of stopped) {
+        this.options.bus.publishCore(subjects.cancel(attemptId), CancelAttempt.encode(CancelAttempt.fromPartial({ attemptId, reason: 'RUN_ABANDONED' })).finish());
+      }
+      this.options.logger.error({ err, runId }, 'run failed: its events could not be applied');
+    } catch (abandonErr) {
+      this.options.logger.error({ err: abandonErr, runId }, 'could not mark an unprocessable run failed');
     }
   }
 
@@ -238,6 +290,8 @@ export class Scheduler {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
     await this.cron?.stop();
+    await this.queuedTimeouts.stop();
+    await this.lostAttempts.stop();
     if (this.admissionSweep) clearInterval(this.admissionSweep);
     await this.sweeping;
     await this.subscription?.drain();

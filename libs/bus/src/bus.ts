@@ -49,6 +49,10 @@ export const subjects = {
   logs: (attemptId: string) => `skein.logs.${attemptId}`,
   /** Core (non-stream) subject for cancelling an attempt wherever it runs. */
   cancel: (attemptId: string) => `skein.cancel.${attemptId}`,
+  /** Core subject of an executor's heartbeats (the attempts it runs). */
+  heartbeat: (executor: string) => `skein.heartbeat.${executor.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+  /** Every executor's heartbeats (a wildcard subscription). */
+  allHeartbeats: 'skein.heartbeat.*',
 } as const;
 
 export type Headers = Readonly<Record<string, string>>;

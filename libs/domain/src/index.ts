@@ -19,7 +19,13 @@ export type {
 
 // Parsing and validating workflow files
 export { parseWorkflowFile, workflowDigest, MAX_WORKFLOW_FILE_BYTES } from './parse-workflow';
-export type { ParsedWorkflow, ParseResult } from './parse-workflow';
+export type { ParsedTemplate, ParsedWorkflow, ParseOptions, ParseResult } from './parse-workflow';
+
+// Task templates and Kubernetes settings
+export { TASK_TEMPLATE_KIND, templateDigest } from './task-template';
+export type { TaskTemplateFields, TaskTemplateSpec, TemplateLookup } from './task-template';
+export { imageReferenceProblem, quantityProblem } from './image-reference';
+export { mergeKubernetesSpec } from './merge-kubernetes';
 export { API_VERSION, MAX_TASKS } from './validate-workflow';
 export { DEFAULT_QUEUE, DEFAULT_RETRY_DELAY_MS, MAX_RETRIES } from './validate-task';
 export { compareIssues, formatIssue } from './issues';

@@ -7,6 +7,7 @@ import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
 import { sha256OfCanonicalJson } from './canonical-json';
 import { IssueList } from './fields';
 import { compareIssues, type ValidationIssue } from './issues';
+import { TASK_TEMPLATE_KIND, templateDigest, validateTemplateDocument, type TaskTemplateSpec, type TemplateLookup } from './task-template';
 import { validateWorkflowDocument } from './validate-workflow';
 import type { WorkflowSpec } from './workflow';
 import { documentTree, type Position, type TreeNode } from './yaml-tree';
@@ -24,10 +25,37 @@ export interface ParsedWorkflow {
   readonly document: number;
 }
 
-/** The valid workflows of a file, and every issue found in it (in position order). */
+/** One valid TaskTemplate from a file. */
+export interface ParsedTemplate {
+  readonly spec: TaskTemplateSpec;
+  /** sha256 (hex) of the canonical JSON of `spec`. */
+  readonly digest: string;
+  /** 0-based index of the document in the file. */
+  readonly document: number;
+}
+
+/** The valid workflows and task templates of a file, and every issue found in it (in position order). */
 export interface ParseResult {
   readonly workflows: ParsedWorkflow[];
+  readonly templates: ParsedTemplate[];
   readonly errors: ValidationIssue[];
+}
+
+/** Options of {@link parseWorkflowFile}. */
+export interface ParseOptions {
+  /**
+   * Templates from elsewhere (the server's stored ones), consulted after the file's own. A task
+   * naming a template found in neither is an issue at its `template:` field.
+   */
+  readonly templates?: TemplateLookup;
+  /** Names of those templates, for "did you mean" hints. */
+  readonly templateNames?: () => readonly string[];
+}
+
+function documentKind(root: TreeNode): unknown {
+  if (root.kind !== 'map') return undefined;
+  const kind = root.entries.find((e) => e.key === 'kind')?.value;
+  return kind?.kind === 'scalar' ? kind.value : undefined;
 }
 
 /** The digest of a normalised spec: lowercase hex sha256 of its canonical JSON. */
@@ -53,12 +81,12 @@ function metadataNamePosition(root: TreeNode): Position {
  * @param source the file's text.
  * @param fileName the name to report issues against (`etl.yaml`).
  */
-export function parseWorkflowFile(source: string, fileName: string): ParseResult {
+export function parseWorkflowFile(source: string, fileName: string, options: ParseOptions = {}): ParseResult {
   const issues = new IssueList(fileName);
   const size = Buffer.byteLength(source, 'utf8');
   if (size > MAX_WORKFLOW_FILE_BYTES) {
     issues.add({ line: 1, column: 1 }, '', `file is too large: ${size} bytes (the limit is ${MAX_WORKFLOW_FILE_BYTES} bytes, 1 MiB)`);
-    return { workflows: [], errors: issues.issues };
+    return { workflows: [], templates: [], errors: issues.issues };
   }
 
   const lineCounter = new LineCounter();
@@ -70,8 +98,12 @@ export function parseWorkflowFile(source: string, fileName: string): ParseResult
   const yamlIssue = (e: YAMLError) => issues.add(at(e.pos[0]), '', YAML_MESSAGES[e.code] ?? e.message);
 
   const workflows: ParsedWorkflow[] = [];
+  const templates: ParsedTemplate[] = [];
   const names = new Map<string, number>();
+  const templateIndex = new Map<string, number>();
   let nonEmpty = 0;
+  // Templates first, so a task may extend a template defined anywhere in the same file.
+  const workflowRoots: Array<{ root: TreeNode; index: number }> = [];
   documents.forEach((doc, index) => {
     doc.errors.forEach(yamlIssue);
     for (const warning of doc.warnings) {
@@ -85,16 +117,34 @@ export function parseWorkflowFile(source: string, fileName: string): ParseResult
     for (const p of problems) issues.add(p.pos, '', p.message);
     if (problems.length > 0) return;
 
-    const spec = validateWorkflowDocument(root, issues);
-    if (!spec) return;
+    if (documentKind(root) === TASK_TEMPLATE_KIND) {
+      const template = validateTemplateDocument(root, issues);
+      if (!template) return;
+      const first = templateIndex.get(template.metadata.name);
+      if (first !== undefined) {
+        issues.add(metadataNamePosition(root), 'metadata.name', `template ${JSON.stringify(template.metadata.name)} is defined twice in this file (also in document ${first + 1})`);
+        return;
+      }
+      templateIndex.set(template.metadata.name, index);
+      templates.push({ spec: template, digest: templateDigest(template), document: index });
+      return;
+    }
+    workflowRoots.push({ root, index });
+  });
+  const own = new Map(templates.map((t) => [t.spec.metadata.name, t.spec]));
+  const lookup: TemplateLookup = (name) => own.get(name) ?? options.templates?.(name);
+  const templateNames = () => [...own.keys(), ...(options.templateNames?.() ?? [])];
+  for (const { root, index } of workflowRoots) {
+    const spec = validateWorkflowDocument(root, issues, lookup, templateNames);
+    if (!spec) continue;
     const first = names.get(spec.metadata.name);
     if (first !== undefined) {
       issues.add(metadataNamePosition(root), 'metadata.name', `workflow ${JSON.stringify(spec.metadata.name)} is defined twice in this file (also in document ${first + 1})`);
-      return;
+      continue;
     }
     names.set(spec.metadata.name, index);
     workflows.push({ spec, digest: workflowDigest(spec), document: index });
-  });
+  }
   if (nonEmpty === 0 && issues.count === 0) issues.add({ line: 1, column: 1 }, '', 'no workflow in file: it is empty');
-  return { workflows, errors: [...issues.issues].sort(compareIssues) };
+  return { workflows, templates, errors: [...issues.issues].sort(compareIssues) };
 }

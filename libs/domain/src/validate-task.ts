@@ -4,6 +4,10 @@
  */
 import { checkDuration } from './durations';
 import { asInteger, asMap, asSeq, asString, describeNode, Fields, IssueList, itemPath } from './fields';
+import { imageReferenceProblem } from './image-reference';
+import { readTaskKubernetes, type KubernetesDraft } from './task-kubernetes';
+import { readTemplateRef, resolveTaskTemplate, type TemplateRef } from './resolve-template';
+import type { TemplateLookup } from './task-template';
 import { dnsLabelProblem } from './names';
 import { readEnv, type LocatedEnvVar, type TemplateSite } from './read-env';
 import { didYouMean } from './suggest';
@@ -18,8 +22,8 @@ export const DEFAULT_QUEUE = 'default';
 /** The most retries a task may have. */
 export const MAX_RETRIES = 100;
 
-const DEFAULTS_FIELDS = ['retries', 'retryDelay', 'timeout', 'queue', 'env', 'image'];
-const TASK_FIELDS = ['name', 'description', 'command', 'args', 'env', 'image', 'dependsOn', 'retries', 'retryDelay', 'timeout', 'queue', 'triggerRule'];
+const DEFAULTS_FIELDS = ['retries', 'retryDelay', 'timeout', 'queue', 'env', 'image', 'kubernetes', 'template'];
+const TASK_FIELDS = ['name', 'description', 'command', 'args', 'env', 'image', 'dependsOn', 'retries', 'retryDelay', 'timeout', 'queue', 'triggerRule', 'kubernetes', 'template'];
 
 /** `spec.defaults`, validated. */
 export interface TaskDefaults {
@@ -29,6 +33,13 @@ export interface TaskDefaults {
   readonly queue?: string;
   readonly image?: TemplateSite;
   readonly env: readonly LocatedEnvVar[];
+  readonly kubernetes?: KubernetesDraft;
+  /** `template:` of the defaults: every task extends it unless it names its own. */
+  readonly template?: TemplateRef;
+  /** From a template: the description, command prefix and args of a task that sets none. */
+  readonly description?: string;
+  readonly commandPrefix?: readonly TemplateSite[];
+  readonly args?: readonly TemplateSite[];
 }
 
 /** A dependsOn entry with where it was written. */
@@ -50,7 +61,7 @@ export interface TaskDraft {
   readonly templateSites: readonly TemplateSite[];
 }
 
-function readDuration(node: TreeNode, path: string, issues: IssueList): number | undefined {
+export function readDuration(node: TreeNode, path: string, issues: IssueList): number | undefined {
   const value = node.kind === 'scalar' ? node.value : undefined;
   if (typeof value !== 'string' && typeof value !== 'number') {
     issues.add(node.pos, path, `must be a duration such as "30s" or "1h30m", got ${describeNode(node)}`);
@@ -62,7 +73,7 @@ function readDuration(node: TreeNode, path: string, issues: IssueList): number |
   return undefined;
 }
 
-function readName(node: TreeNode, path: string, issues: IssueList): string | undefined {
+export function readName(node: TreeNode, path: string, issues: IssueList): string | undefined {
   const name = asString(node, path, issues);
   if (name === undefined) return undefined;
   const problem = dnsLabelProblem(name);
@@ -73,18 +84,22 @@ function readName(node: TreeNode, path: string, issues: IssueList): string | und
   return name;
 }
 
-function readImage(node: TreeNode, path: string, issues: IssueList): TemplateSite | undefined {
+export function readImage(node: TreeNode, path: string, issues: IssueList): TemplateSite | undefined {
   const image = asString(node, path, issues, { nonEmpty: true });
   if (image === undefined) return undefined;
-  if (/\s/.test(image.replace(/\{\{.*?\}\}/g, ''))) {
-    issues.add(node.pos, path, `image ${JSON.stringify(image)} must not contain whitespace`);
+  // A templated image is checked when rendered; a literal one now, so a typo fails at apply time.
+  const problem = image.includes('{{')
+    ? (/\s/.test(image.replace(/\{\{.*?\}\}/g, '')) ? `image ${JSON.stringify(image)} must not contain whitespace` : undefined)
+    : imageReferenceProblem(image);
+  if (problem !== undefined) {
+    issues.add(node.pos, path, problem);
     return undefined;
   }
   return { text: image, pos: node.pos, path };
 }
 
 /** A list of strings; every item that is not a string is reported, naming the field, and left out. */
-function readStrings(node: TreeNode, path: string, issues: IssueList, hint = ''): TemplateSite[] | undefined {
+export function readStrings(node: TreeNode, path: string, issues: IssueList, hint = ''): TemplateSite[] | undefined {
   const seq = asSeq(node, path, issues, hint);
   if (!seq) return undefined;
   const out: TemplateSite[] = [];
@@ -107,7 +122,11 @@ export function readDefaults(node: TreeNode, path: string, issues: IssueList): T
   const queue = at('queue');
   const image = at('image');
   const env = at('env');
+  const kubernetes = at('kubernetes');
+  const template = at('template');
   return {
+    ...(template && { template: readTemplateRef(template, f.pathOf('template'), issues) }),
+    ...(kubernetes && { kubernetes: readTaskKubernetes(kubernetes, f.pathOf('kubernetes'), issues) }),
     ...(retries && { retries: asInteger(retries, f.pathOf('retries'), issues, 0, MAX_RETRIES) }),
     ...(retryDelay && { retryDelayMs: readDuration(retryDelay, f.pathOf('retryDelay'), issues) }),
     ...(timeout && { timeoutMs: readDuration(timeout, f.pathOf('timeout'), issues) }),
@@ -141,11 +160,17 @@ function readDependsOn(node: TreeNode, path: string, issues: IssueList): Depende
   return refs;
 }
 
-/** Reads one task, applying the defaults to the fields it does not set. */
-export function readTask(node: TreeNode, path: string, defaults: TaskDefaults, issues: IssueList): TaskDraft | undefined {
+/**
+ * Reads one task, applying the defaults (and the template it extends, found with `templates`) to the
+ * fields it does not set.
+ */
+export function readTask(node: TreeNode, path: string, workflowDefaults: TaskDefaults, issues: IssueList, templates?: TemplateLookup, templateNames: () => readonly string[] = () => []): TaskDraft | undefined {
   const map: MapNode | undefined = asMap(node, path, issues);
   if (!map) return undefined;
   const f = new Fields(map, path, TASK_FIELDS, ['name'], issues);
+  const templateNode = f.get('template');
+  const templateRef = templateNode ? readTemplateRef(templateNode, f.pathOf('template'), issues) : workflowDefaults.template;
+  const defaults = resolveTaskTemplate(templateRef, workflowDefaults, templates, templateNames, issues);
   const nameNode = f.getRequired('name');
   const name = nameNode && readName(nameNode, f.pathOf('name'), issues);
 
@@ -159,11 +184,13 @@ export function readTask(node: TreeNode, path: string, defaults: TaskDefaults, i
     command = readStrings(commandNode, f.pathOf('command'), issues);
     if (command?.length === 0) issues.add(commandNode.pos, f.pathOf('command'), 'must not be empty');
   }
+  // A template's command is a prefix: `[mix, run]` + the task's `[priv/load.exs]`.
+  if (defaults.commandPrefix) command = [...defaults.commandPrefix, ...(command ?? [])];
   const argsNode = f.get('args');
-  const args = argsNode ? readStrings(argsNode, f.pathOf('args'), issues) : [];
+  const args = argsNode ? readStrings(argsNode, f.pathOf('args'), issues) : [...(defaults.args ?? [])];
   const imageNode = f.get('image');
   const image = imageNode ? readImage(imageNode, f.pathOf('image'), issues) : defaults.image;
-  if (!commandNode && !imageNode && !defaults.image) {
+  if (!commandNode && !imageNode && !defaults.image && !defaults.commandPrefix) {
     issues.add(map.pos, path, 'a task needs a command or an image');
   }
 
@@ -181,7 +208,10 @@ export function readTask(node: TreeNode, path: string, defaults: TaskDefaults, i
   const queueNode = f.get('queue');
   const triggerRuleNode = f.get('triggerRule');
   const descriptionNode = f.get('description');
-  const description = descriptionNode && asString(descriptionNode, f.pathOf('description'), issues);
+  const description = (descriptionNode && asString(descriptionNode, f.pathOf('description'), issues)) ?? defaults.description;
+
+  const kubernetesNode = f.get('kubernetes');
+  const kubernetes = readTaskKubernetes(kubernetesNode, f.pathOf('kubernetes'), issues, defaults.kubernetes, map.pos);
 
   const spec: TaskSpec = {
     name: name ?? '',
@@ -196,6 +226,7 @@ export function readTask(node: TreeNode, path: string, defaults: TaskDefaults, i
     timeoutMs: (timeoutNode ? readDuration(timeoutNode, f.pathOf('timeout'), issues) : defaults.timeoutMs) ?? 0,
     queue: (queueNode ? readName(queueNode, f.pathOf('queue'), issues) : defaults.queue) ?? DEFAULT_QUEUE,
     triggerRule: (triggerRuleNode ? readTriggerRule(triggerRuleNode, f.pathOf('triggerRule'), issues) : undefined) ?? DEFAULT_TRIGGER_RULE,
+    ...(kubernetes?.spec && { kubernetes: kubernetes.spec }),
   };
   const templateSites = [...(image ? [image] : []), ...(command ?? []), ...(args ?? []), ...env.map((v) => v.site)];
   return {

@@ -31,14 +31,14 @@ describe('top level', () => {
   });
 
   it('rejects other kinds without checking their fields', () => {
-    expect(problems('apiVersion: skein.dev/v1\nkind: TaskTemplate\nmetadata: {name: elixir}\nimage: x\n')).toEqual([
-      'w.yaml:2:7: kind: unsupported kind "TaskTemplate"; expected "Workflow"',
+    expect(problems('apiVersion: skein.dev/v1\nkind: CronJob\nmetadata: {name: elixir}\nimage: x\n')).toEqual([
+      'w.yaml:2:7: kind: unsupported kind "CronJob"; expected "Workflow" or "TaskTemplate"',
     ]);
   });
 
   it('suggests the kind and goes on checking a misspelt Workflow', () => {
     expect(problems(withSpec('  tasks: []\n').replace('kind: Workflow', 'kind: Workfow'))).toEqual([
-      'w.yaml:2:7: kind: unsupported kind "Workfow" (did you mean "Workflow"?); expected "Workflow"',
+      'w.yaml:2:7: kind: unsupported kind "Workfow" (did you mean "Workflow"?); expected "Workflow" or "TaskTemplate"',
       'w.yaml:5:10: spec.tasks: a workflow needs at least one task',
     ]);
   });

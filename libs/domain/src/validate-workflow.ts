@@ -10,6 +10,7 @@ import { DEFAULT_TIMEZONE, isValidTimeZone, scheduleProblem } from './schedule';
 import { closestMatch, didYouMean } from './suggest';
 import { checkTaskGraph } from './validate-graph';
 import { readDefaults, readTask, type TaskDraft } from './validate-task';
+import type { TemplateLookup } from './task-template';
 import type { ParamSpec, ParamType, WorkflowSpec } from './workflow';
 import type { TreeNode } from './yaml-tree';
 
@@ -18,7 +19,7 @@ export const API_VERSION = 'skein.dev/v1';
 /** The most tasks one workflow may have. */
 export const MAX_TASKS = 5000;
 
-const KINDS = ['Workflow'];
+const KINDS = ['Workflow', 'TaskTemplate'];
 const TOP_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec'];
 const METADATA_FIELDS = ['name', 'labels'];
 const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'catchup', 'maxActiveRuns', 'params', 'defaults', 'tasks'];
@@ -37,7 +38,7 @@ export function parseRfc3339(text: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-function readLabels(node: TreeNode, path: string, issues: IssueList): Record<string, string> {
+export function readLabels(node: TreeNode, path: string, issues: IssueList): Record<string, string> {
   const labels: Record<string, string> = {};
   const map = asMap(node, path, issues);
   for (const entry of map?.entries ?? []) {
@@ -104,7 +105,7 @@ function readTimezone(node: TreeNode, path: string, issues: IssueList): string |
  * Validates one document and returns the normalised spec, or undefined if the document has any
  * issue (all of which are added to `issues`).
  */
-export function validateWorkflowDocument(root: TreeNode, issues: IssueList): WorkflowSpec | undefined {
+export function validateWorkflowDocument(root: TreeNode, issues: IssueList, templates?: TemplateLookup, templateNames?: () => readonly string[]): WorkflowSpec | undefined {
   const before = issues.count;
   const map = asMap(root, '', issues);
   if (!map) return undefined;
@@ -112,7 +113,7 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList): Wor
   const kindNode = map.entries.find((e) => e.key === 'kind')?.value;
   const kind = kindNode && asString(kindNode, 'kind', issues);
   if (kindNode && kind !== undefined && !KINDS.includes(kind)) {
-    issues.add(kindNode.pos, 'kind', `unsupported kind ${JSON.stringify(kind)}${didYouMean(kind, KINDS)}; expected "Workflow"`);
+    issues.add(kindNode.pos, 'kind', `unsupported kind ${JSON.stringify(kind)}${didYouMean(kind, KINDS)}; expected "Workflow" or "TaskTemplate"`);
     // A different kind of object has different fields: checking them as a workflow's is noise.
     if (closestMatch(kind, KINDS) === undefined) return undefined;
   }
@@ -172,7 +173,7 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList): Wor
       issues.add(tasksNode.pos, s.pathOf('tasks'), `too many tasks: ${tasksSeq.items.length} (the limit is ${MAX_TASKS})`);
     }
     tasksSeq.items.forEach((item, i) => {
-      const draft = readTask(item, itemPath(s.pathOf('tasks'), i), defaults, issues);
+      const draft = readTask(item, itemPath(s.pathOf('tasks'), i), defaults, issues, templates, templateNames);
       if (draft) drafts.push(draft);
     });
   }

@@ -4,6 +4,7 @@
  * and what the scheduler reads; the file format is in docs/workflows.md.
  */
 
+import type { KubernetesSpec } from './kubernetes-spec';
 import type { TriggerRule } from './trigger-rules';
 
 export type ParamType = 'string' | 'integer' | 'number' | 'boolean';
@@ -43,6 +44,8 @@ export interface TaskSpec {
   readonly queue: string;
   /** When the task may run, given its upstream tasks' states. @default "allSuccess" */
   readonly triggerRule: TriggerRule;
+  /** Settings of the task's Job on the kubernetes runtime (defaults, template and task merged); absent when none. */
+  readonly kubernetes?: KubernetesSpec;
 }
 
 export interface WorkflowSpec {

@@ -50,6 +50,11 @@ export {
   TaskFailed,
 } from './gen/skein/internal/v1/event';
 export {
+  ExecutorHeartbeat,
+} from './gen/skein/internal/v1/heartbeat';
+export {
+  RetryTasksRequest,
+  RetryTasksResponse,
   BackfillRequest,
   BackfillResponse,
   StopRunRequest,
@@ -117,10 +122,31 @@ export {
   CancelRunResponse,
   BackfillRunsRequest,
   BackfillRunsResponse,
+  WatchRunRequest,
+  WatchRunResponse,
+  GetTaskRunRequest,
+  GetTaskRunResponse,
+  RetryRunRequest,
+  RetryRunResponse,
   RunServiceService,
   type RunServiceServer,
   RunServiceClient,
 } from './gen/skein/v1/run_service';
+export {
+  TaskTemplate,
+  TaskTemplate_LabelsEntry,
+  ApplyTemplateRequest,
+  ApplyTemplateResponse,
+  GetTemplateRequest,
+  GetTemplateResponse,
+  ListTemplatesRequest,
+  ListTemplatesResponse,
+  RenderTaskRequest,
+  RenderTaskResponse,
+  TemplateServiceService,
+  type TemplateServiceServer,
+  TemplateServiceClient,
+} from './gen/skein/v1/template_service';
 export {
   Workflow,
   Workflow_LabelsEntry,
@@ -139,6 +165,10 @@ export {
   PauseWorkflowResponse,
   ResumeWorkflowRequest,
   ResumeWorkflowResponse,
+  ListWorkflowVersionsRequest,
+  ListWorkflowVersionsResponse,
+  DeleteWorkflowRequest,
+  DeleteWorkflowResponse,
   WorkflowServiceService,
   type WorkflowServiceServer,
   WorkflowServiceClient,

@@ -24,13 +24,15 @@ export {
   MANAGED_BY_SELECTOR,
   TASK_CONTAINER,
   TRACEPARENT_ANNOTATION,
+  CLEANUP_ANNOTATION,
   type JobManifestSettings,
   type KubernetesTaskLaunch,
 } from './kubernetes/job-manifest';
 export { jobNameFor, MAX_JOB_NAME } from './kubernetes/job-name';
+export { renderTaskJob, manifestToYaml, RENDER_PLACEHOLDER_ID, type RenderTaskOptions } from './kubernetes/render-task';
 export { mergePodTemplate } from './kubernetes/merge-pod-template';
 export { createHttpKubeClient, type HttpKubeClientOptions } from './kubernetes/http-kube-client';
 export { inClusterConnection, kubeconfigConnection, IN_CLUSTER_DIR, type KubeConnection, type KubeconfigConnection } from './kubernetes/kube-config';
 export type { KubeClient, KubeStream, PodLogOptions } from './kubernetes/kube-client';
 export type { Job, Pod, KubeList, KubeStatus, WatchEvent } from './kubernetes/kube-objects';
-export { KubeApiError, KubeConfigError, isKubeStatus, isRetryableKubeError } from './kubernetes/errors';
+export { KubeApiError, KubeConfigError, UnknownTaskError, isKubeStatus, isRetryableKubeError } from './kubernetes/errors';

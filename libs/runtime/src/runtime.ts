@@ -80,6 +80,13 @@ export interface RunningTask {
   readonly result: Promise<TaskResult>;
   /** Stops the task (its whole process tree); the result's reason becomes `CANCELLED`. Idempotent. */
   cancel(reason: string): void;
+  /**
+   * Called by the executor after `result`, once the attempt's complete log is durably published:
+   * a runtime that keeps the task's resources for the log's sake (the kubernetes runtime with
+   * `deleteAfterRelease`) frees them now. Never called when the log could not be published, so
+   * whatever is kept stays for the periodic sweep. Idempotent; never throws.
+   */
+  release?(): void;
 }
 
 /** Something that runs tasks. */
@@ -91,6 +98,12 @@ export interface Runtime {
    * resolves; it must not throw.
    */
   launch(task: TaskLaunch, onOutput: (line: TaskOutput) => void): RunningTask;
+  /**
+   * True when launching a redelivered dispatch attaches to the attempt's task if it still runs (the
+   * kubernetes runtime finds its Job by name): the executor then launches it again instead of
+   * reporting it LOST. A local process dies with its executor, so the local runtime leaves it unset.
+   */
+  readonly adoptsOnRedelivery?: boolean;
   /**
    * Present on runtimes that finish a task synchronously with no output and no side effects (the
    * noop runtime): the executor then takes a fast path with no `started` event and no logs, and may

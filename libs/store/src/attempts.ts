@@ -91,3 +91,17 @@ export async function listUnfinishedRunAttempts(db: Queryable, runId: string): P
     `SELECT ${attemptColumns} FROM attempts WHERE run_id = $1 AND state IN ('queued', 'running') ORDER BY task, number`, [runId]);
   return rows.map(toAttempt);
 }
+
+/** Attempts still queued (no executor took them) since before `queuedBefore`, oldest first. */
+export async function listStaleQueuedAttempts(db: Queryable, queuedBefore: Date, limit: number): Promise<AttemptRecord[]> {
+  const { rows } = await db.query<AttemptRow>(
+    `SELECT ${attemptColumns} FROM attempts WHERE state = 'queued' AND queue_time < $1 ORDER BY queue_time LIMIT $2`, [queuedBefore, limit]);
+  return rows.map(toAttempt);
+}
+
+/** Attempts running on some executor, oldest first. */
+export async function listRunningAttempts(db: Queryable, limit: number): Promise<AttemptRecord[]> {
+  const { rows } = await db.query<AttemptRow>(
+    `SELECT ${attemptColumns} FROM attempts WHERE state = 'running' ORDER BY start_time LIMIT $1`, [limit]);
+  return rows.map(toAttempt);
+}

@@ -6,6 +6,9 @@ export {
   setWorkflowCurrentVersion, listScheduledWorkflows, setWorkflowPaused, type WorkflowRecord, type WorkflowVersionRecord,
 } from './workflows';
 export { applyWorkflow, type ApplyWorkflowResult } from './apply-workflow';
+export {
+  applyTaskTemplate, getTaskTemplate, getTaskTemplates, listTaskTemplates, type ApplyTaskTemplateResult, type TaskTemplateRecord,
+} from './task-templates';
 export { admitRun, countActiveRuns, listWaitingRuns, listWorkflowsWithWaitingRuns, lockWorkflowAdmission } from './runs';
 export { listRunStatesAtLogicalDates, insertRun, insertScheduledRunIfAbsent, latestScheduledLogicalDate, getRun, lockRun, listRuns, setRunReason, type RunRecord, type NewRun, type RunCursor } from './runs';
 export {
@@ -14,7 +17,7 @@ export {
 } from './task-runs';
 export { writeRunChanges, type RunChanges, type AttemptUpdate, type NewAttemptRow, type TaskRunWrite } from './run-changes';
 export {
-  insertAttempts, getAttempt, listRunAttempts, findTaskAttempt, listTaskOutputs, listUnfinishedAttempts, listUnfinishedRunAttempts,
+  insertAttempts, getAttempt, listRunAttempts, findTaskAttempt, listTaskOutputs, listUnfinishedAttempts, listUnfinishedRunAttempts, listStaleQueuedAttempts, listRunningAttempts,
   type AttemptRecord, type NewAttempt,
 } from './attempts';
 export { insertOutbox, deleteOutbox, claimStaleOutbox, type OutboxMessage, type StoredOutboxMessage } from './outbox';
@@ -25,3 +28,4 @@ export {
 export { createPgLogStore, type LogStore, type LogBatchRecord, type LogRetentionResult } from './log-store';
 export { createFsLogStore } from './fs-log-store';
 export { startEmbeddedPostgres, ensureDatabase, type EmbeddedPostgresServer, type StartEmbeddedPostgresOptions } from './embedded-postgres';
+export { abandonRun } from './abandon-run';

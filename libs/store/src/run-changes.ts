@@ -55,6 +55,8 @@ export interface RunChanges {
     readonly startedAt: Date | null;
     /** Set when the run ended. */
     readonly end: { readonly state: RunState; readonly time: Date; readonly reason: string } | null;
+    /** The run ended and runs again (tasks retried): RUNNING, no end time, no reason. */
+    readonly reopen?: boolean;
   };
 }
 
@@ -99,10 +101,11 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
     ), updated_run AS (
       UPDATE runs
          SET unfinished_tasks = unfinished_tasks + $33, failed_tasks = failed_tasks + $34, cancelled_tasks = cancelled_tasks + $35,
-             state = CASE WHEN $37::text IS NOT NULL THEN $37::text WHEN $36::timestamptz IS NOT NULL AND state = 'queued' THEN 'running' ELSE state END,
+             state = CASE WHEN $37::text IS NOT NULL THEN $37::text WHEN $42::boolean THEN 'running'
+                          WHEN $36::timestamptz IS NOT NULL AND state = 'queued' THEN 'running' ELSE state END,
              start_time = coalesce(start_time, $36::timestamptz, $38::timestamptz),
-             end_time = coalesce($38::timestamptz, end_time),
-             reason = coalesce($39::text, reason)
+             end_time = CASE WHEN $38::timestamptz IS NOT NULL THEN $38::timestamptz WHEN $42::boolean THEN NULL ELSE end_time END,
+             reason = CASE WHEN $39::text IS NOT NULL THEN $39::text WHEN $42::boolean THEN '' ELSE reason END
        WHERE id = $1
       RETURNING 1
     ), inserted_outbox AS (
@@ -128,6 +131,7 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
       c.run.end ? c.run.end.reason : null,
       o.map((x) => JSON.stringify(x.headers)),
       t.map((x) => x.failedAttempts),
+      c.run.reopen ?? false,
     ],
   });
   return rows.map((r) => Number(r.id));

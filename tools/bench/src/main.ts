@@ -5,9 +5,11 @@
 //   npm run bench -- chain --tasks 200 [--runs 3]
 //   npm run bench -- fanout --width 1000 [--runs 3]
 //   npm run bench -- logs --lines 100000 [--tail-lines 2000]
+//   npm run bench -- compare [--quick]   (Skein side by side with graphile-worker, pg-boss, BullMQ)
 import path from 'node:path';
 import { chainWorkload, fanoutWorkload, type Workload } from './workloads';
 import { logsBench } from './logs-bench';
+import { compare, compareSystemChild } from './compare';
 import { hops, median, quantile, readTimings } from './measure';
 import { startEmbeddedPostgres } from '@skein/store';
 import { startServiceStack, type ServiceStack } from '@skein/testing';
@@ -60,6 +62,15 @@ async function runOnce(stack: ServiceStack, workflow: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'compare') {
+    await compare(process.argv.slice(3), log);
+    return;
+  }
+  if (process.argv[2] === 'compare-system') {
+    await compareSystemChild(process.argv.slice(3), log);
+    // The result is written and every adapter stopped; a peer library's stray timer must not hold the run.
+    process.exit(0);
+  }
   if (process.argv[2] === 'logs') {
     process.stdout.write(`${JSON.stringify(await logsBench(process.argv.slice(3), log))}\n`);
     return;

@@ -1,9 +1,22 @@
 import { formatIssue, parseWorkflowFile } from '@skein/domain';
-import { ApplyWorkflowResponse, ValidateWorkflowResponse } from '@skein/proto';
+import { ApplyTemplateResponse, ApplyWorkflowResponse, ValidateWorkflowResponse } from '@skein/proto';
+import { parse } from 'yaml';
 import { CliError } from '../cli-io';
 import type { CommandContext } from '../command-context';
 import { json } from '../format';
+import { createTemplateClient, type TemplateClient } from '../template-client';
 import { readWorkflowFiles, splitDocuments } from '../workflow-files';
+import { templatesOf } from './render';
+
+/** Whether a document is a `kind: TaskTemplate` (an unparsable one goes to ApplyWorkflow, which reports it). */
+function isTemplateDocument(source: string): boolean {
+  try {
+    const doc: unknown = parse(source);
+    return typeof doc === 'object' && doc !== null && (doc as { kind?: unknown }).kind === 'TaskTemplate';
+  } catch {
+    return false;
+  }
+}
 
 /**
  * `skein apply -f FILE|DIR`: sends every workflow document to ApplyWorkflow. An invalid file does not
@@ -13,8 +26,31 @@ export async function applyCommand(ctx: CommandContext, targets: readonly string
   const files = targets.flatMap(readWorkflowFiles);
   const results: unknown[] = [];
   let failed = false;
+  // TaskTemplates first, from every file: the workflows applied after them resolve `template:` against them.
+  const documents = files.flatMap((file) => splitDocuments(file.source).map((source) => ({ file, source, template: isTemplateDocument(source) })));
+  let templateClient: TemplateClient | undefined;
+  try {
+    for (const { file, source } of documents.filter((d) => d.template)) {
+      try {
+        templateClient ??= createTemplateClient(ctx.client().server);
+        const res = await templateClient.applyTemplate({ source, fileName: file.name });
+        results.push(ApplyTemplateResponse.toJSON(res));
+        if (ctx.output === 'table') {
+          const name = res.template?.templateId ?? '?';
+          const version = res.template?.currentVersion ?? 0;
+          ctx.out(res.created ? `template ${name}: created version ${version}` : `template ${name}: unchanged (version ${version})`);
+        }
+      } catch (err) {
+        if (!(err instanceof CliError) || err.reason !== 'WORKFLOW_INVALID') throw err;
+        for (const line of err.lines) ctx.err(line);
+        failed = true;
+      }
+    }
+  } finally {
+    templateClient?.close();
+  }
   for (const file of files) {
-    for (const source of splitDocuments(file.source)) {
+    for (const source of splitDocuments(file.source).filter((s) => !isTemplateDocument(s))) {
       try {
         const res = await ctx.client().applyWorkflow({ source, fileName: file.name });
         results.push(ApplyWorkflowResponse.toJSON(res));
@@ -40,8 +76,10 @@ export function validateCommand(ctx: CommandContext, targets: readonly string[])
   const files = targets.flatMap(readWorkflowFiles);
   const results: unknown[] = [];
   let failed = false;
+  // A task may extend a template of any file given (stored ones are the server's: use `skein render`).
+  const templates = templatesOf(files);
   for (const file of files) {
-    const parsed = parseWorkflowFile(file.source, file.name);
+    const parsed = parseWorkflowFile(file.source, file.name, templates);
     for (const issue of parsed.errors) ctx.err(formatIssue(issue));
     failed ||= parsed.errors.length > 0;
     for (const { spec } of parsed.workflows) {

@@ -1,4 +1,5 @@
-import { Run, RunState, TaskRun, type TaskRunState } from '@skein/proto';
+import { InvalidArgumentError } from 'commander';
+import { Run, RunState, runStateFromJSON, TaskRun, type TaskRunState } from '@skein/proto';
 import { collectPages, type CommandContext } from '../command-context';
 import { age, attemptStateName, details, elapsed, json, keyValues, runStateName, table, taskRunStateName, timestamp } from '../format';
 import { runNameOf, workflowNameOf } from '../names';
@@ -53,11 +54,23 @@ export function printRun(ctx: CommandContext, run: Run, taskRuns: readonly TaskR
   for (const line of failed) ctx.out(line);
 }
 
-/** `skein runs list [--workflow W] [--limit N]`: newest first. */
-export async function listRunsCommand(ctx: CommandContext, options: { workflow?: string; limit: number }): Promise<number> {
+/** Filters of `runs list`: `--state`, `--since` and `--until` (create time). */
+export interface RunListOptions {
+  readonly workflow?: string;
+  readonly limit: number;
+  readonly state?: RunState;
+  readonly since?: Date;
+  readonly until?: Date;
+}
+
+/** `skein runs list [--workflow W] [--state S] [--since T] [--until T] [--limit N]`: newest first. */
+export async function listRunsCommand(ctx: CommandContext, options: RunListOptions): Promise<number> {
   const parent = options.workflow ? workflowNameOf(options.workflow) : 'workflows/-';
   const runs = await collectPages(async (pageToken) => {
-    const res = await ctx.client().listRuns({ parent, pageSize: Math.min(options.limit, 1000), pageToken });
+    const res = await ctx.client().listRuns({
+      parent, pageSize: Math.min(options.limit, 1000), pageToken,
+      state: options.state ?? RunState.RUN_STATE_UNSPECIFIED, createTimeAfter: options.since, createTimeBefore: options.until,
+    });
     return { items: res.runs, nextPageToken: res.nextPageToken };
   }, options.limit);
   if (ctx.output === 'json') {
@@ -96,6 +109,16 @@ export async function tasksCommand(ctx: CommandContext, runArg: string): Promise
   }
   ctx.out(taskTable(taskRuns));
   return 0;
+}
+
+/** Commander parser of `--state`: `failed` or `RUN_STATE_FAILED`. */
+export function parseRunState(value: string): RunState {
+  const upper = value.toUpperCase();
+  const state = runStateFromJSON(upper.startsWith('RUN_STATE_') ? upper : `RUN_STATE_${upper}`);
+  if (state === RunState.UNRECOGNIZED || state === RunState.RUN_STATE_UNSPECIFIED) {
+    throw new InvalidArgumentError('expected one of queued, running, succeeded, failed, cancelled');
+  }
+  return state;
 }
 
 /** True once a run can no longer change. */

@@ -1,13 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Run, RunState } from '@skein/proto';
 import { CliError } from '../cli-io';
 import type { CommandContext } from '../command-context';
 import { json } from '../format';
 import { workflowNameOf } from '../names';
-import { fetchTaskRuns, isTerminalRun, printRun } from './runs';
-
-/** Polling intervals of `--wait`: quick at first, since short runs are common, then every 200 ms. */
-const WAIT_INTERVALS_MS = [25, 50, 100, 200];
+import { fetchTaskRuns, printRun } from './runs';
+import { followRun } from './watch';
 
 /** Commander collector of repeated `--param k=v`. */
 export function collectParam(value: string, previous: Record<string, string> = {}): Record<string, string> {
@@ -17,24 +14,12 @@ export function collectParam(value: string, previous: Record<string, string> = {
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
-/** Polls GetRun until the run is terminal. */
-async function waitForRun(ctx: CommandContext, run: Run): Promise<Run> {
-  let current = run;
-  for (let i = 0; !isTerminalRun(current.state); i++) {
-    await sleep(WAIT_INTERVALS_MS[Math.min(i, WAIT_INTERVALS_MS.length - 1)]);
-    const res = await ctx.client().getRun({ name: run.name });
-    if (!res.run) throw new CliError(`run ${run.runId} disappeared`);
-    current = res.run;
-  }
-  return current;
-}
-
 /**
  * `skein trigger WORKFLOW [--param k=v]... [--wait]`: prints the new run's id; with --wait, follows
  * the run to its end, prints it, and exits 0 only if it succeeded.
  */
-export async function triggerCommand(ctx: CommandContext, workflow: string, options: { param?: Record<string, string>; wait?: boolean }): Promise<number> {
-  const res = await ctx.client().triggerRun({ parent: workflowNameOf(workflow), params: options.param ?? {} });
+export async function triggerCommand(ctx: CommandContext, workflow: string, options: { param?: Record<string, string>; wait?: boolean; requestId?: string }): Promise<number> {
+  const res = await ctx.client().triggerRun({ parent: workflowNameOf(workflow), params: options.param ?? {}, requestId: options.requestId ?? '' });
   const run = res.run;
   if (!run) throw new CliError('the server returned no run');
   if (!options.wait) {
@@ -42,7 +27,8 @@ export async function triggerCommand(ctx: CommandContext, workflow: string, opti
     return 0;
   }
   if (ctx.output === 'table') ctx.out(run.runId);
-  const done = await waitForRun(ctx, run);
+  // WatchRun tells the moment the run ends, without polling.
+  const { run: done } = await followRun(ctx, run.name);
   if (ctx.output === 'json') ctx.out(json(Run.toJSON(done)));
   else {
     ctx.out();

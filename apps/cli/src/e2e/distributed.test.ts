@@ -19,7 +19,9 @@ describe('Skein as four separate services on PostgreSQL and NATS', () => {
       repoRoot,
       serverUrl: process.env['SKEIN_TEST_DATABASE_URL'] as string,
       // A short ack wait, so a dispatch held by a killed executor comes back within the test.
-      executorEnv: { EXECUTOR_ACK_WAIT_MS: '3000' },
+      executorEnv: { EXECUTOR_ACK_WAIT_MS: '3000', EXECUTOR_HEARTBEAT_MS: '300' },
+      // An attempt whose executor stops sending heartbeats is LOST after this long.
+      schedulerEnv: { SCHEDULER_LOST_AFTER_MS: '2000' },
       onOutput: (service, line) => output.push(`[${service}] ${line}`),
     });
     api = new RestClient(stack.httpUrl);
@@ -87,5 +89,33 @@ spec:
     const attempts = taskRuns[0]?.attempts ?? [];
     expect(attempts.map((a) => [a.number, a.state])).toEqual([[1, 'ATTEMPT_STATE_LOST'], [2, 'ATTEMPT_STATE_SUCCEEDED']]);
     expect(attempts[0]?.reason).toBe('LOST');
+  }, 90_000);
+
+  it('reports the attempt of a killed executor LOST even when no executor comes back, then retries it', async () => {
+    const source = `apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: orphaned}
+spec:
+  tasks:
+    - {name: slow, command: ["sh", "-c", "sleep 2; echo done"], retries: 1, retryDelay: 0s}
+`;
+    await api.ok('POST', '/v1/workflows:apply', { source, fileName: 'orphaned.yaml' });
+    const { run } = await api.ok<{ run: { runId: string } }>('POST', '/v1/workflows/orphaned/runs', { params: {} });
+    const tasks = async () => (await api.ok<{ taskRuns: TaskRunJson[] }>('GET', `/v1/workflows/orphaned/runs/${run.runId}/tasks`)).taskRuns[0];
+    for (let i = 0; (await tasks())?.state !== 'TASK_RUN_STATE_RUNNING'; i++) {
+      if (i > 400) throw new Error('task never started');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await stack.kill('executor', 'SIGKILL');
+    const killedAt = Date.now();
+    for (let i = 0; (await tasks())?.attempts[0]?.state !== 'ATTEMPT_STATE_LOST'; i++) {
+      if (i > 600) throw new Error(`attempt never reported LOST: ${JSON.stringify(await tasks())}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(Date.now() - killedAt).toBeLessThan(10_000);
+    expect((await tasks())?.attempts[0]?.reason).toBe('LOST');
+    await stack.restart('executor');
+    expect((await api.waitForRun('orphaned', run.runId, 60_000)).state).toBe('RUN_STATE_SUCCEEDED');
+    expect((await tasks())?.attempts.map((a) => a.state)).toEqual(['ATTEMPT_STATE_LOST', 'ATTEMPT_STATE_SUCCEEDED']);
   }, 90_000);
 });

@@ -194,4 +194,35 @@ spec:
     expect(garbage.code).not.toBe(0);
     expect(garbage.stderr).toMatch(/not a time/);
   }, 60_000);
+
+  it('retries a failed run in place once the cause is fixed', async () => {
+    const flag = path.join(workDir, 'fixed');
+    writeFileSync(path.join(workDir, 'flaky.yaml'), `apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: flaky}
+spec:
+  tasks:
+    - {name: fetch, command: ["sh", "-c", "test -f ${flag} || { echo 'not fixed yet' >&2; exit 3; }"]}
+    - {name: report, dependsOn: [fetch], command: ["echo", "reported"]}
+`);
+    expect((await skein('apply', '-f', 'flaky.yaml')).code).toBe(0);
+    const failed = await skein('trigger', 'flaky', '--wait');
+    expect(failed.code).toBe(1);
+    const runId = failed.stdout.trim().split('\n')[0] as string;
+    writeFileSync(flag, '');
+    const retried = await skein('runs', 'retry', runId);
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toContain('retrying fetch, report');
+    let state = '';
+    for (let i = 0; i < 200 && state !== 'RUN_STATE_SUCCEEDED'; i++) {
+      state = (JSON.parse((await skein('runs', 'get', runId, '-o', 'json')).stdout) as { state: string }).state;
+      if (state !== 'RUN_STATE_SUCCEEDED') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(state).toBe('RUN_STATE_SUCCEEDED');
+    const tasks = JSON.parse((await skein('tasks', runId, '-o', 'json')).stdout) as { taskRuns: { task: string; attempts: { number: number; state: string; exitCode?: number }[] }[] };
+    expect(tasks.taskRuns[0]?.attempts.map((a) => [a.number, a.state, a.exitCode ?? 0])).toEqual([[1, 'ATTEMPT_STATE_FAILED', 3], [2, 'ATTEMPT_STATE_SUCCEEDED', 0]]);
+    const nothing = await skein('runs', 'retry', runId);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/has no failed, upstream-failed or cancelled task to retry/);
+  }, 60_000);
 });

@@ -42,17 +42,13 @@ spec:
     const w = parsed.workflows[0];
     if (!w) throw new Error('no workflow parsed');
     await applyWorkflow(skein.pool, w.spec, w.digest);
-    const ended = new Promise<string>((resolve) => {
-      const timer = setInterval(async () => {
-        const run = runId && (await getRun(skein.pool, runId));
-        if (run && ['succeeded', 'failed'].includes(run.state)) {
-          clearInterval(timer);
-          resolve(run.state);
-        }
-      }, 20);
-    });
     const { runId } = await skein.scheduler.createRun({ workflowId: 'traced', params: {}, trigger: 'manual' });
-    expect(await ended).toBe('succeeded');
+    let state = '';
+    for (let i = 0; i < 500 && !['succeeded', 'failed'].includes(state); i++) {
+      state = (await getRun(skein.pool, runId))?.state ?? '';
+      if (!['succeeded', 'failed'].includes(state)) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(state).toBe('succeeded');
     await telemetry.forceFlush();
 
     const traceId = runTraceId(runId);

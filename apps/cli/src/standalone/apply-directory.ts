@@ -1,12 +1,14 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import { formatIssue, parseWorkflowFile } from '@skein/domain';
-import { applyWorkflow } from '@skein/store';
+import { formatIssue, parseWorkflowFile, type TaskTemplateSpec } from '@skein/domain';
+import { applyTaskTemplate, applyWorkflow, listTaskTemplates } from '@skein/store';
 
 export interface AppliedFile {
   readonly file: string;
   readonly workflows: { name: string; version: number; created: boolean }[];
+  /** The TaskTemplates the file defines, stored before any workflow. */
+  readonly templates?: { name: string; version: number; created: boolean }[];
   readonly errors: string[];
 }
 
@@ -16,11 +18,29 @@ export function workflowFiles(target: string): string[] {
   return readdirSync(target).filter((f) => /\.(ya?ml|json)$/.test(f)).sort().map((f) => path.join(target, f));
 }
 
-/** Validates and stores every workflow in the files; invalid files are reported, not fatal. */
+/**
+ * Validates and stores every workflow in the files; invalid files are reported, not fatal. The
+ * TaskTemplates of the files (and of a `templates/` directory beside them) are stored first, so the
+ * workflows' `template:` resolve against them and the ones stored before.
+ */
 export async function applyWorkflowFiles(pool: Pool, target: string): Promise<AppliedFile[]> {
   const results: AppliedFile[] = [];
-  for (const file of workflowFiles(target)) {
-    const parsed = parseWorkflowFile(readFileSync(file, 'utf8'), file);
+  const templateDir = path.join(target, 'templates');
+  const templateFiles = statSync(target).isDirectory() && existsSync(templateDir) && statSync(templateDir).isDirectory() ? workflowFiles(templateDir) : [];
+  const files = workflowFiles(target);
+  for (const file of [...templateFiles, ...files]) {
+    const templates = parseWorkflowFile(readFileSync(file, 'utf8'), file).templates;
+    const applied = [];
+    for (const t of templates) {
+      const result = await applyTaskTemplate(pool, t.spec, t.digest);
+      applied.push({ name: t.spec.metadata.name, version: result.template.currentVersion, created: result.created });
+    }
+    if (templateFiles.includes(file)) results.push({ file, workflows: [], templates: applied, errors: [] });
+  }
+  const stored = new Map<string, TaskTemplateSpec>((await listTaskTemplates(pool, { limit: 10_000 })).map((t) => [t.name, t.spec]));
+  const options = { templates: (name: string) => stored.get(name), templateNames: () => [...stored.keys()] };
+  for (const file of files) {
+    const parsed = parseWorkflowFile(readFileSync(file, 'utf8'), file, options);
     if (parsed.errors.length > 0) {
       results.push({ file, workflows: [], errors: parsed.errors.map(formatIssue) });
       continue;

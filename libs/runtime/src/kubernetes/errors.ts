@@ -22,6 +22,15 @@ export class KubeConfigError extends Error {
   }
 }
 
+/** `skein render` named a task the workflow does not have. */
+export class UnknownTaskError extends Error {
+  override readonly name = 'UnknownTaskError';
+  readonly code = 'TASK_NOT_FOUND';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 /** True for a {@link KubeApiError} with the given HTTP status (also across module copies). */
 export function isKubeStatus(error: unknown, status: number): boolean {
   return error instanceof Error && (error as { code?: unknown }).code === 'KUBE_API_ERROR' && (error as KubeApiError).status === status;

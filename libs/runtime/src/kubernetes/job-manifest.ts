@@ -11,6 +11,8 @@ export const TASK_CONTAINER = 'task';
 export const DEFAULT_OUTPUT_PATH = '/dev/termination-log';
 /** The label every Skein Job and pod carries; the pod watch selects on it. */
 export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=skein';
+/** Annotation recording a task's cleanup policy other than `delete` (the sweep honours it). */
+export const CLEANUP_ANNOTATION = 'skein.dev/cleanup';
 /** Annotation carrying the attempt's W3C trace context. */
 export const TRACEPARENT_ANNOTATION = 'skein.dev/traceparent';
 
@@ -61,6 +63,8 @@ export function buildJobManifest(task: KubernetesTaskLaunch, settings: JobManife
   const labels = { ...k8s.labels, ...attemptLabels(task) };
   const annotations: Record<string, string> = { ...k8s.annotations };
   if (task.traceparent) annotations[TRACEPARENT_ANNOTATION] = task.traceparent;
+  // The executor's periodic sweep reads it: a Job kept on purpose must not be swept.
+  if (k8s.cleanup && k8s.cleanup !== 'delete') annotations[CLEANUP_ANNOTATION] = k8s.cleanup;
   const envMap = buildTaskEnv({}, task, outputPath);
   const env: KubeJson[] = Object.entries(envMap).map(([name, value]) => ({ name, value }));
   for (const ref of k8s.envValueFrom ?? []) env.push({ name: ref.name, valueFrom: ref.valueFrom });

@@ -22,6 +22,12 @@ export interface KubernetesRuntimeOptions {
   readonly logDrainMs?: number;
   /** Tries of a Job create or delete that failed with 429, 5xx or no answer. @default 5 */
   readonly createAttempts?: number;
+  /**
+   * Delete a finished attempt's Job only when the executor calls `release()` (after the task log is
+   * durably published), not as soon as the result is known; a Job never released is left to `sweep`.
+   * @default false
+   */
+  readonly deleteAfterRelease?: boolean;
 }
 
 /** {@link KubernetesRuntimeOptions} with every default applied. */
@@ -35,6 +41,7 @@ export interface CompiledKubernetesOptions {
   readonly cleanup: CleanupPolicy;
   readonly logDrainMs: number;
   readonly createAttempts: number;
+  readonly deleteAfterRelease: boolean;
 }
 
 export function compileKubernetesOptions(options: KubernetesRuntimeOptions): CompiledKubernetesOptions {
@@ -48,5 +55,6 @@ export function compileKubernetesOptions(options: KubernetesRuntimeOptions): Com
     cleanup: options.cleanup ?? 'delete',
     logDrainMs: options.logDrainMs ?? 10_000,
     createAttempts: options.createAttempts ?? 5,
+    deleteAfterRelease: options.deleteAfterRelease ?? false,
   };
 }

@@ -14,9 +14,12 @@ export interface KubernetesRuntime extends Runtime {
   render(task: KubernetesTaskLaunch): Job;
   /**
    * Deletes Skein's Jobs whose attempt `isActive` says is not running (terminal or unknown) and that
-   * this runtime is not following. Returns the names deleted. Run it periodically.
+   * this runtime is not following. `isActive` also gets the Job (its status tells whether and when it
+   * finished). Returns the names deleted. Run it periodically.
    */
-  sweep(namespace: string, isActive: (attemptId: string) => Promise<boolean>): Promise<string[]>;
+  sweep(namespace: string, isActive: (attemptId: string, job: Job) => Promise<boolean>): Promise<string[]>;
+  /** The namespaces this runtime has launched attempts in (each has a pod watch), for the sweep. */
+  readonly namespaces: readonly string[];
   /**
    * Stops the pod watches and lets go of every attempt (their results settle as CANCELLED). Running
    * Jobs are left alone: the redelivered dispatch makes another executor adopt them. Idempotent.
@@ -50,8 +53,12 @@ export function createKubernetesRuntime(options: KubernetesRuntimeOptions): Kube
 
   return {
     name: 'kubernetes',
+    adoptsOnRedelivery: true,
     get activeCount() {
       return active.size;
+    },
+    get namespaces() {
+      return [...watchers.keys()];
     },
     launch(task: TaskLaunch, onOutput: (line: TaskOutput) => void): RunningTask {
       const running: KubernetesTask = new KubernetesTask(task, onOutput, compiled.client, watcherFor, compiled, () => {
@@ -69,7 +76,7 @@ export function createKubernetesRuntime(options: KubernetesRuntimeOptions): Kube
         const attemptId = job.metadata.labels?.['skein.dev/attempt'];
         const name = job.metadata.name;
         if (!name || (attemptId && active.has(attemptId))) continue;
-        if (attemptId && (await isActive(attemptId))) continue;
+        if (attemptId && (await isActive(attemptId, job))) continue;
         await compiled.client.deleteJob(namespace, name);
         deleted.push(name);
       }

@@ -39,6 +39,9 @@ export class KubernetesTask implements RunningTask {
   private lastStuck: string | undefined;
   private pendingTimer: NodeJS.Timeout | undefined;
   private timeoutTimer: NodeJS.Timeout | undefined;
+  /** The cleanup policy wants the Job deleted, and waits for `release()` to do it. */
+  private deleteOnRelease = false;
+  private released = false;
 
   constructor(
     private readonly task: KubernetesTaskLaunch,
@@ -186,7 +189,19 @@ export class KubernetesTask implements RunningTask {
     if (parsed.error && result.ok) result = { ...result, ok: false, reason: 'OUTPUT_INVALID', message: parsed.error };
     this.settle(result);
     const policy = this.task.kubernetes?.cleanup ?? this.options.cleanup;
-    if (policy === 'delete' || (policy === 'deleteSucceeded' && result.ok)) await this.deleteJob();
+    if (policy === 'delete' || (policy === 'deleteSucceeded' && result.ok)) {
+      // With deleteAfterRelease the Job (and its pod's log) stays until the executor has the log safe.
+      if (!this.options.deleteAfterRelease || this.released) await this.deleteJob();
+      else this.deleteOnRelease = true;
+    }
+  }
+
+  /** The executor holds the attempt's complete log: the Job may go (if the cleanup policy says so). */
+  release(): void {
+    this.released = true;
+    if (!this.deleteOnRelease || this.signal.aborted) return;
+    this.deleteOnRelease = false;
+    void this.deleteJob();
   }
 
   /** Ends the attempt from Skein's side (cancel, timeout, pending timeout): deletes the Job and its pods. */

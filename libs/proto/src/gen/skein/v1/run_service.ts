@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -20,13 +22,20 @@ import {
 } from "@grpc/grpc-js";
 import { Struct } from "../../google/protobuf/struct";
 import { Timestamp } from "../../google/protobuf/timestamp";
-import { Run, TaskRun } from "./run";
+import { Run, RunState, runStateFromJSON, runStateToJSON, TaskRun } from "./run";
 
 export interface TriggerRunRequest {
   /** The workflow: `workflows/{workflow}`. */
   parent: string;
   /** Values of the workflow's declared params; each is checked against its type. */
-  params: { [key: string]: any } | undefined;
+  params:
+    | { [key: string]: any }
+    | undefined;
+  /**
+   * Optional idempotency key (at most 128 characters of [A-Za-z0-9._:-]): a TriggerRun of the same
+   * workflow with the same request_id within 24 hours returns the run the first one created.
+   */
+  requestId: string;
 }
 
 export interface TriggerRunResponse {
@@ -48,6 +57,14 @@ export interface ListRunsRequest {
   /** At most this many, newest first; 0 means 50; more than 1000 is an error. */
   pageSize: number;
   pageToken: string;
+  /** Only runs in this state (RUN_STATE_UNSPECIFIED: any). */
+  state: RunState;
+  /** Only runs created at or after this time. */
+  createTimeAfter:
+    | Date
+    | undefined;
+  /** Only runs created before this time. */
+  createTimeBefore: Date | undefined;
 }
 
 export interface ListRunsResponse {
@@ -107,8 +124,46 @@ export interface BackfillRunsResponse {
   skipped: Date[];
 }
 
+export interface WatchRunRequest {
+  /** `workflows/{workflow}/runs/{run}` (or `workflows/-/runs/{run}`). */
+  name: string;
+}
+
+export interface WatchRunResponse {
+  /** The run as it is now. */
+  run:
+    | Run
+    | undefined;
+  /** On the first message every task run of the run, in workflow order; later, only those that changed. */
+  taskRuns: TaskRun[];
+}
+
+export interface GetTaskRunRequest {
+  /** `workflows/{workflow}/runs/{run}/tasks/{task}` (the workflow may be `-`). */
+  name: string;
+}
+
+export interface GetTaskRunResponse {
+  taskRun: TaskRun | undefined;
+}
+
+export interface RetryRunRequest {
+  /** `workflows/{workflow}/runs/{run}` (or `workflows/-/runs/{run}`). */
+  name: string;
+  /** Retry this task and its downstream; empty: every failed, upstream-failed and cancelled task. */
+  task: string;
+}
+
+export interface RetryRunResponse {
+  run:
+    | Run
+    | undefined;
+  /** The tasks cleared to run again, in workflow order. */
+  tasks: string[];
+}
+
 function createBaseTriggerRunRequest(): TriggerRunRequest {
-  return { parent: "", params: undefined };
+  return { parent: "", params: undefined, requestId: "" };
 }
 
 export const TriggerRunRequest: MessageFns<TriggerRunRequest> = {
@@ -118,6 +173,9 @@ export const TriggerRunRequest: MessageFns<TriggerRunRequest> = {
     }
     if (message.params !== undefined) {
       Struct.encode(Struct.wrap(message.params), writer.uint32(18).fork()).join();
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
     }
     return writer;
   },
@@ -151,6 +209,14 @@ export const TriggerRunRequest: MessageFns<TriggerRunRequest> = {
             message.params = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -167,6 +233,11 @@ export const TriggerRunRequest: MessageFns<TriggerRunRequest> = {
     return {
       parent: isSet(object.parent) ? globalThis.String(object.parent) : "",
       params: isObject(object.params) ? object.params : undefined,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -178,6 +249,9 @@ export const TriggerRunRequest: MessageFns<TriggerRunRequest> = {
     if (message.params !== undefined) {
       obj.params = message.params;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -188,6 +262,7 @@ export const TriggerRunRequest: MessageFns<TriggerRunRequest> = {
     const message = createBaseTriggerRunRequest();
     message.parent = object.parent ?? "";
     message.params = object.params ?? undefined;
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -394,7 +469,7 @@ export const GetRunResponse: MessageFns<GetRunResponse> = {
 };
 
 function createBaseListRunsRequest(): ListRunsRequest {
-  return { parent: "", pageSize: 0, pageToken: "" };
+  return { parent: "", pageSize: 0, pageToken: "", state: 0, createTimeAfter: undefined, createTimeBefore: undefined };
 }
 
 export const ListRunsRequest: MessageFns<ListRunsRequest> = {
@@ -407,6 +482,15 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(26).string(message.pageToken);
+    }
+    if (message.state !== 0) {
+      writer.uint32(32).int32(message.state);
+    }
+    if (message.createTimeAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTimeAfter), writer.uint32(42).fork()).join();
+    }
+    if (message.createTimeBefore !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTimeBefore), writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -448,6 +532,30 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.createTimeAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createTimeBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -473,6 +581,17 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      state: isSet(object.state) ? runStateFromJSON(object.state) : 0,
+      createTimeAfter: isSet(object.createTimeAfter)
+        ? fromJsonTimestamp(object.createTimeAfter)
+        : isSet(object.create_time_after)
+        ? fromJsonTimestamp(object.create_time_after)
+        : undefined,
+      createTimeBefore: isSet(object.createTimeBefore)
+        ? fromJsonTimestamp(object.createTimeBefore)
+        : isSet(object.create_time_before)
+        ? fromJsonTimestamp(object.create_time_before)
+        : undefined,
     };
   },
 
@@ -487,6 +606,15 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.state !== 0) {
+      obj.state = runStateToJSON(message.state);
+    }
+    if (message.createTimeAfter !== undefined) {
+      obj.createTimeAfter = message.createTimeAfter.toISOString();
+    }
+    if (message.createTimeBefore !== undefined) {
+      obj.createTimeBefore = message.createTimeBefore.toISOString();
+    }
     return obj;
   },
 
@@ -498,6 +626,9 @@ export const ListRunsRequest: MessageFns<ListRunsRequest> = {
     message.parent = object.parent ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.state = object.state ?? 0;
+    message.createTimeAfter = object.createTimeAfter ?? undefined;
+    message.createTimeBefore = object.createTimeBefore ?? undefined;
     return message;
   },
 };
@@ -1193,6 +1324,474 @@ export const BackfillRunsResponse: MessageFns<BackfillRunsResponse> = {
   },
 };
 
+function createBaseWatchRunRequest(): WatchRunRequest {
+  return { name: "" };
+}
+
+export const WatchRunRequest: MessageFns<WatchRunRequest> = {
+  encode(message: WatchRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchRunRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: WatchRunRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchRunRequest>): WatchRunRequest {
+    return WatchRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchRunRequest>): WatchRunRequest {
+    const message = createBaseWatchRunRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchRunResponse(): WatchRunResponse {
+  return { run: undefined, taskRuns: [] };
+}
+
+export const WatchRunResponse: MessageFns<WatchRunResponse> = {
+  encode(message: WatchRunResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.run !== undefined) {
+      Run.encode(message.run, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.taskRuns) {
+      TaskRun.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchRunResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchRunResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.run = Run.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.taskRuns.push(TaskRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchRunResponse {
+    return {
+      run: isSet(object.run) ? Run.fromJSON(object.run) : undefined,
+      taskRuns: globalThis.Array.isArray(object?.taskRuns)
+        ? object.taskRuns.map((e: any) => TaskRun.fromJSON(e))
+        : globalThis.Array.isArray(object?.task_runs)
+        ? object.task_runs.map((e: any) => TaskRun.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: WatchRunResponse): unknown {
+    const obj: any = {};
+    if (message.run !== undefined) {
+      obj.run = Run.toJSON(message.run);
+    }
+    if (message.taskRuns?.length) {
+      obj.taskRuns = message.taskRuns.map((e) => TaskRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchRunResponse>): WatchRunResponse {
+    return WatchRunResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchRunResponse>): WatchRunResponse {
+    const message = createBaseWatchRunResponse();
+    message.run = (object.run !== undefined && object.run !== null) ? Run.fromPartial(object.run) : undefined;
+    message.taskRuns = object.taskRuns?.map((e) => TaskRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetTaskRunRequest(): GetTaskRunRequest {
+  return { name: "" };
+}
+
+export const GetTaskRunRequest: MessageFns<GetTaskRunRequest> = {
+  encode(message: GetTaskRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTaskRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTaskRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTaskRunRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: GetTaskRunRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTaskRunRequest>): GetTaskRunRequest {
+    return GetTaskRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTaskRunRequest>): GetTaskRunRequest {
+    const message = createBaseGetTaskRunRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTaskRunResponse(): GetTaskRunResponse {
+  return { taskRun: undefined };
+}
+
+export const GetTaskRunResponse: MessageFns<GetTaskRunResponse> = {
+  encode(message: GetTaskRunResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskRun !== undefined) {
+      TaskRun.encode(message.taskRun, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTaskRunResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTaskRunResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskRun = TaskRun.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTaskRunResponse {
+    return {
+      taskRun: isSet(object.taskRun)
+        ? TaskRun.fromJSON(object.taskRun)
+        : isSet(object.task_run)
+        ? TaskRun.fromJSON(object.task_run)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetTaskRunResponse): unknown {
+    const obj: any = {};
+    if (message.taskRun !== undefined) {
+      obj.taskRun = TaskRun.toJSON(message.taskRun);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTaskRunResponse>): GetTaskRunResponse {
+    return GetTaskRunResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTaskRunResponse>): GetTaskRunResponse {
+    const message = createBaseGetTaskRunResponse();
+    message.taskRun = (object.taskRun !== undefined && object.taskRun !== null)
+      ? TaskRun.fromPartial(object.taskRun)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRetryRunRequest(): RetryRunRequest {
+  return { name: "", task: "" };
+}
+
+export const RetryRunRequest: MessageFns<RetryRunRequest> = {
+  encode(message: RetryRunRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.task !== "") {
+      writer.uint32(18).string(message.task);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryRunRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryRunRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.task = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryRunRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      task: isSet(object.task) ? globalThis.String(object.task) : "",
+    };
+  },
+
+  toJSON(message: RetryRunRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.task !== "") {
+      obj.task = message.task;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryRunRequest>): RetryRunRequest {
+    return RetryRunRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryRunRequest>): RetryRunRequest {
+    const message = createBaseRetryRunRequest();
+    message.name = object.name ?? "";
+    message.task = object.task ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryRunResponse(): RetryRunResponse {
+  return { run: undefined, tasks: [] };
+}
+
+export const RetryRunResponse: MessageFns<RetryRunResponse> = {
+  encode(message: RetryRunResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.run !== undefined) {
+      Run.encode(message.run, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.tasks) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryRunResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryRunResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.run = Run.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tasks.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryRunResponse {
+    return {
+      run: isSet(object.run) ? Run.fromJSON(object.run) : undefined,
+      tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: RetryRunResponse): unknown {
+    const obj: any = {};
+    if (message.run !== undefined) {
+      obj.run = Run.toJSON(message.run);
+    }
+    if (message.tasks?.length) {
+      obj.tasks = message.tasks;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryRunResponse>): RetryRunResponse {
+    return RetryRunResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryRunResponse>): RetryRunResponse {
+    const message = createBaseRetryRunResponse();
+    message.run = (object.run !== undefined && object.run !== null) ? Run.fromPartial(object.run) : undefined;
+    message.tasks = object.tasks?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** Runs of workflows and their tasks. */
 export type RunServiceService = typeof RunServiceService;
 export const RunServiceService = {
@@ -1263,6 +1862,44 @@ export const RunServiceService = {
       Buffer.from(BackfillRunsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): BackfillRunsResponse => BackfillRunsResponse.decode(value),
   },
+  /**
+   * Runs tasks of an ended run again, in the same run: `task` and everything downstream of it, or every
+   * failed, upstream-failed and cancelled task and everything downstream. The run is RUNNING again.
+   */
+  retryRun: {
+    path: "/skein.v1.RunService/RetryRun" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetryRunRequest): Buffer => Buffer.from(RetryRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetryRunRequest => RetryRunRequest.decode(value),
+    responseSerialize: (value: RetryRunResponse): Buffer => Buffer.from(RetryRunResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryRunResponse => RetryRunResponse.decode(value),
+  },
+  /**
+   * Streams a run: the first message holds the run and every task run (with its attempts); each later
+   * message holds the run and the task runs that changed since the previous message. The stream ends
+   * (OK) after the message in which the run has ended. A client that reads too slowly is ended with
+   * RESOURCE_EXHAUSTED; call again to resume from a fresh snapshot.
+   */
+  watchRun: {
+    path: "/skein.v1.RunService/WatchRun" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchRunRequest): Buffer => Buffer.from(WatchRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRunRequest => WatchRunRequest.decode(value),
+    responseSerialize: (value: WatchRunResponse): Buffer => Buffer.from(WatchRunResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchRunResponse => WatchRunResponse.decode(value),
+  },
+  /** One task run with all of its attempts. */
+  getTaskRun: {
+    path: "/skein.v1.RunService/GetTaskRun" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTaskRunRequest): Buffer => Buffer.from(GetTaskRunRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTaskRunRequest => GetTaskRunRequest.decode(value),
+    responseSerialize: (value: GetTaskRunResponse): Buffer => Buffer.from(GetTaskRunResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTaskRunResponse => GetTaskRunResponse.decode(value),
+  },
 } as const;
 
 export interface RunServiceServer extends UntypedServiceImplementation {
@@ -1283,6 +1920,20 @@ export interface RunServiceServer extends UntypedServiceImplementation {
    * succeeded run are skipped (succeeded ones are run again with rerun_succeeded).
    */
   backfillRuns: handleUnaryCall<BackfillRunsRequest, BackfillRunsResponse>;
+  /**
+   * Runs tasks of an ended run again, in the same run: `task` and everything downstream of it, or every
+   * failed, upstream-failed and cancelled task and everything downstream. The run is RUNNING again.
+   */
+  retryRun: handleUnaryCall<RetryRunRequest, RetryRunResponse>;
+  /**
+   * Streams a run: the first message holds the run and every task run (with its attempts); each later
+   * message holds the run and the task runs that changed since the previous message. The stream ends
+   * (OK) after the message in which the run has ended. A client that reads too slowly is ended with
+   * RESOURCE_EXHAUSTED; call again to resume from a fresh snapshot.
+   */
+  watchRun: handleServerStreamingCall<WatchRunRequest, WatchRunResponse>;
+  /** One task run with all of its attempts. */
+  getTaskRun: handleUnaryCall<GetTaskRunRequest, GetTaskRunResponse>;
 }
 
 export interface RunServiceClient extends Client {
@@ -1386,6 +2037,53 @@ export interface RunServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: BackfillRunsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Runs tasks of an ended run again, in the same run: `task` and everything downstream of it, or every
+   * failed, upstream-failed and cancelled task and everything downstream. The run is RUNNING again.
+   */
+  retryRun(
+    request: RetryRunRequest,
+    callback: (error: ServiceError | null, response: RetryRunResponse) => void,
+  ): ClientUnaryCall;
+  retryRun(
+    request: RetryRunRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryRunResponse) => void,
+  ): ClientUnaryCall;
+  retryRun(
+    request: RetryRunRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryRunResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Streams a run: the first message holds the run and every task run (with its attempts); each later
+   * message holds the run and the task runs that changed since the previous message. The stream ends
+   * (OK) after the message in which the run has ended. A client that reads too slowly is ended with
+   * RESOURCE_EXHAUSTED; call again to resume from a fresh snapshot.
+   */
+  watchRun(request: WatchRunRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchRunResponse>;
+  watchRun(
+    request: WatchRunRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchRunResponse>;
+  /** One task run with all of its attempts. */
+  getTaskRun(
+    request: GetTaskRunRequest,
+    callback: (error: ServiceError | null, response: GetTaskRunResponse) => void,
+  ): ClientUnaryCall;
+  getTaskRun(
+    request: GetTaskRunRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTaskRunResponse) => void,
+  ): ClientUnaryCall;
+  getTaskRun(
+    request: GetTaskRunRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTaskRunResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -85,6 +85,27 @@ export interface ResumeWorkflowResponse {
   workflow: Workflow | undefined;
 }
 
+export interface ListWorkflowVersionsRequest {
+  /** The workflow: `workflows/{workflow}`. */
+  parent: string;
+  /** At most this many, newest first; 0 means 50; more than 1000 is an error. */
+  pageSize: number;
+  pageToken: string;
+}
+
+export interface ListWorkflowVersionsResponse {
+  versions: WorkflowVersion[];
+  nextPageToken: string;
+}
+
+export interface DeleteWorkflowRequest {
+  /** `workflows/{workflow}`. */
+  name: string;
+}
+
+export interface DeleteWorkflowResponse {
+}
+
 function createBaseApplyWorkflowRequest(): ApplyWorkflowRequest {
   return { source: "", fileName: "" };
 }
@@ -1053,6 +1074,325 @@ export const ResumeWorkflowResponse: MessageFns<ResumeWorkflowResponse> = {
   },
 };
 
+function createBaseListWorkflowVersionsRequest(): ListWorkflowVersionsRequest {
+  return { parent: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListWorkflowVersionsRequest: MessageFns<ListWorkflowVersionsRequest> = {
+  encode(message: ListWorkflowVersionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.parent !== "") {
+      writer.uint32(10).string(message.parent);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWorkflowVersionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWorkflowVersionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.parent = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWorkflowVersionsRequest {
+    return {
+      parent: isSet(object.parent) ? globalThis.String(object.parent) : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListWorkflowVersionsRequest): unknown {
+    const obj: any = {};
+    if (message.parent !== "") {
+      obj.parent = message.parent;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListWorkflowVersionsRequest>): ListWorkflowVersionsRequest {
+    return ListWorkflowVersionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListWorkflowVersionsRequest>): ListWorkflowVersionsRequest {
+    const message = createBaseListWorkflowVersionsRequest();
+    message.parent = object.parent ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListWorkflowVersionsResponse(): ListWorkflowVersionsResponse {
+  return { versions: [], nextPageToken: "" };
+}
+
+export const ListWorkflowVersionsResponse: MessageFns<ListWorkflowVersionsResponse> = {
+  encode(message: ListWorkflowVersionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.versions) {
+      WorkflowVersion.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWorkflowVersionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWorkflowVersionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.versions.push(WorkflowVersion.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWorkflowVersionsResponse {
+    return {
+      versions: globalThis.Array.isArray(object?.versions)
+        ? object.versions.map((e: any) => WorkflowVersion.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListWorkflowVersionsResponse): unknown {
+    const obj: any = {};
+    if (message.versions?.length) {
+      obj.versions = message.versions.map((e) => WorkflowVersion.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListWorkflowVersionsResponse>): ListWorkflowVersionsResponse {
+    return ListWorkflowVersionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListWorkflowVersionsResponse>): ListWorkflowVersionsResponse {
+    const message = createBaseListWorkflowVersionsResponse();
+    message.versions = object.versions?.map((e) => WorkflowVersion.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteWorkflowRequest(): DeleteWorkflowRequest {
+  return { name: "" };
+}
+
+export const DeleteWorkflowRequest: MessageFns<DeleteWorkflowRequest> = {
+  encode(message: DeleteWorkflowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteWorkflowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteWorkflowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteWorkflowRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: DeleteWorkflowRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteWorkflowRequest>): DeleteWorkflowRequest {
+    return DeleteWorkflowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteWorkflowRequest>): DeleteWorkflowRequest {
+    const message = createBaseDeleteWorkflowRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteWorkflowResponse(): DeleteWorkflowResponse {
+  return {};
+}
+
+export const DeleteWorkflowResponse: MessageFns<DeleteWorkflowResponse> = {
+  encode(_: DeleteWorkflowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteWorkflowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteWorkflowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteWorkflowResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteWorkflowResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteWorkflowResponse>): DeleteWorkflowResponse {
+    return DeleteWorkflowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeleteWorkflowResponse>): DeleteWorkflowResponse {
+    const message = createBaseDeleteWorkflowResponse();
+    return message;
+  },
+};
+
 /** Workflow definitions. */
 export type WorkflowServiceService = typeof WorkflowServiceService;
 export const WorkflowServiceService = {
@@ -1121,6 +1461,33 @@ export const WorkflowServiceService = {
       Buffer.from(ResumeWorkflowResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ResumeWorkflowResponse => ResumeWorkflowResponse.decode(value),
   },
+  /** Lists a workflow's versions, newest first. */
+  listWorkflowVersions: {
+    path: "/skein.v1.WorkflowService/ListWorkflowVersions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListWorkflowVersionsRequest): Buffer =>
+      Buffer.from(ListWorkflowVersionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListWorkflowVersionsRequest => ListWorkflowVersionsRequest.decode(value),
+    responseSerialize: (value: ListWorkflowVersionsResponse): Buffer =>
+      Buffer.from(ListWorkflowVersionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListWorkflowVersionsResponse => ListWorkflowVersionsResponse.decode(value),
+  },
+  /**
+   * Deletes a workflow, its versions and its ended runs. FAILED_PRECONDITION while it has a queued or
+   * running run: cancel them first.
+   */
+  deleteWorkflow: {
+    path: "/skein.v1.WorkflowService/DeleteWorkflow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteWorkflowRequest): Buffer =>
+      Buffer.from(DeleteWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteWorkflowRequest => DeleteWorkflowRequest.decode(value),
+    responseSerialize: (value: DeleteWorkflowResponse): Buffer =>
+      Buffer.from(DeleteWorkflowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteWorkflowResponse => DeleteWorkflowResponse.decode(value),
+  },
 } as const;
 
 export interface WorkflowServiceServer extends UntypedServiceImplementation {
@@ -1134,6 +1501,13 @@ export interface WorkflowServiceServer extends UntypedServiceImplementation {
   pauseWorkflow: handleUnaryCall<PauseWorkflowRequest, PauseWorkflowResponse>;
   /** Resumes the schedule: without catch-up, only the latest missed interval gets a run. */
   resumeWorkflow: handleUnaryCall<ResumeWorkflowRequest, ResumeWorkflowResponse>;
+  /** Lists a workflow's versions, newest first. */
+  listWorkflowVersions: handleUnaryCall<ListWorkflowVersionsRequest, ListWorkflowVersionsResponse>;
+  /**
+   * Deletes a workflow, its versions and its ended runs. FAILED_PRECONDITION while it has a queued or
+   * running run: cancel them first.
+   */
+  deleteWorkflow: handleUnaryCall<DeleteWorkflowRequest, DeleteWorkflowResponse>;
 }
 
 export interface WorkflowServiceClient extends Client {
@@ -1230,6 +1604,41 @@ export interface WorkflowServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResumeWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  /** Lists a workflow's versions, newest first. */
+  listWorkflowVersions(
+    request: ListWorkflowVersionsRequest,
+    callback: (error: ServiceError | null, response: ListWorkflowVersionsResponse) => void,
+  ): ClientUnaryCall;
+  listWorkflowVersions(
+    request: ListWorkflowVersionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListWorkflowVersionsResponse) => void,
+  ): ClientUnaryCall;
+  listWorkflowVersions(
+    request: ListWorkflowVersionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListWorkflowVersionsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Deletes a workflow, its versions and its ended runs. FAILED_PRECONDITION while it has a queued or
+   * running run: cancel them first.
+   */
+  deleteWorkflow(
+    request: DeleteWorkflowRequest,
+    callback: (error: ServiceError | null, response: DeleteWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  deleteWorkflow(
+    request: DeleteWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  deleteWorkflow(
+    request: DeleteWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteWorkflowResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -34,7 +34,14 @@ export interface TaskDispatch {
     | undefined;
   /** W3C trace context of the attempt span. */
   traceparent: string;
-  dispatchTime: Date | undefined;
+  dispatchTime:
+    | Date
+    | undefined;
+  /**
+   * The task's `kubernetes:` settings (skein.domain KubernetesSpec) as JSON; empty when it has none.
+   * JSON rather than messages: the spec passes Kubernetes objects (affinity, volumes, podTemplate) through.
+   */
+  kubernetesJson: string;
 }
 
 export interface EnvVar {
@@ -68,6 +75,7 @@ function createBaseTaskDispatch(): TaskDispatch {
     logicalDate: undefined,
     traceparent: "",
     dispatchTime: undefined,
+    kubernetesJson: "",
   };
 }
 
@@ -120,6 +128,9 @@ export const TaskDispatch: MessageFns<TaskDispatch> = {
     }
     if (message.dispatchTime !== undefined) {
       Timestamp.encode(toTimestamp(message.dispatchTime), writer.uint32(130).fork()).join();
+    }
+    if (message.kubernetesJson !== "") {
+      writer.uint32(138).string(message.kubernetesJson);
     }
     return writer;
   },
@@ -265,6 +276,14 @@ export const TaskDispatch: MessageFns<TaskDispatch> = {
             message.dispatchTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.kubernetesJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -319,6 +338,11 @@ export const TaskDispatch: MessageFns<TaskDispatch> = {
         : isSet(object.dispatch_time)
         ? fromJsonTimestamp(object.dispatch_time)
         : undefined,
+      kubernetesJson: isSet(object.kubernetesJson)
+        ? globalThis.String(object.kubernetesJson)
+        : isSet(object.kubernetes_json)
+        ? globalThis.String(object.kubernetes_json)
+        : "",
     };
   },
 
@@ -372,6 +396,9 @@ export const TaskDispatch: MessageFns<TaskDispatch> = {
     if (message.dispatchTime !== undefined) {
       obj.dispatchTime = message.dispatchTime.toISOString();
     }
+    if (message.kubernetesJson !== "") {
+      obj.kubernetesJson = message.kubernetesJson;
+    }
     return obj;
   },
 
@@ -396,6 +423,7 @@ export const TaskDispatch: MessageFns<TaskDispatch> = {
     message.logicalDate = object.logicalDate ?? undefined;
     message.traceparent = object.traceparent ?? "";
     message.dispatchTime = object.dispatchTime ?? undefined;
+    message.kubernetesJson = object.kubernetesJson ?? "";
     return message;
   },
 };

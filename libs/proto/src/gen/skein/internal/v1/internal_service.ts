@@ -23,6 +23,16 @@ import {
 import { Struct } from "../../../google/protobuf/struct";
 import { Timestamp } from "../../../google/protobuf/timestamp";
 
+export interface RetryTasksRequest {
+  runId: string;
+  /** Empty: every failed, upstream-failed and cancelled task. */
+  task: string;
+}
+
+export interface RetryTasksResponse {
+  tasks: string[];
+}
+
 export interface BackfillRequest {
   workflowId: string;
   /** The logical dates to create runs for, oldest first. */
@@ -90,6 +100,162 @@ export interface StoredLogLine {
   time: Date | undefined;
   text: string;
 }
+
+function createBaseRetryTasksRequest(): RetryTasksRequest {
+  return { runId: "", task: "" };
+}
+
+export const RetryTasksRequest: MessageFns<RetryTasksRequest> = {
+  encode(message: RetryTasksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== "") {
+      writer.uint32(10).string(message.runId);
+    }
+    if (message.task !== "") {
+      writer.uint32(18).string(message.task);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryTasksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryTasksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.task = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryTasksRequest {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.String(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.String(object.run_id)
+        : "",
+      task: isSet(object.task) ? globalThis.String(object.task) : "",
+    };
+  },
+
+  toJSON(message: RetryTasksRequest): unknown {
+    const obj: any = {};
+    if (message.runId !== "") {
+      obj.runId = message.runId;
+    }
+    if (message.task !== "") {
+      obj.task = message.task;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryTasksRequest>): RetryTasksRequest {
+    return RetryTasksRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryTasksRequest>): RetryTasksRequest {
+    const message = createBaseRetryTasksRequest();
+    message.runId = object.runId ?? "";
+    message.task = object.task ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryTasksResponse(): RetryTasksResponse {
+  return { tasks: [] };
+}
+
+export const RetryTasksResponse: MessageFns<RetryTasksResponse> = {
+  encode(message: RetryTasksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tasks) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryTasksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryTasksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tasks.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryTasksResponse {
+    return { tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: RetryTasksResponse): unknown {
+    const obj: any = {};
+    if (message.tasks?.length) {
+      obj.tasks = message.tasks;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryTasksResponse>): RetryTasksResponse {
+    return RetryTasksResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryTasksResponse>): RetryTasksResponse {
+    const message = createBaseRetryTasksResponse();
+    message.tasks = object.tasks?.map((e) => e) || [];
+    return message;
+  },
+};
 
 function createBaseBackfillRequest(): BackfillRequest {
   return { workflowId: "", logicalDates: [], params: undefined, rerunSucceeded: false };
@@ -1184,6 +1350,16 @@ export const SchedulerServiceService = {
     responseSerialize: (value: BackfillResponse): Buffer => Buffer.from(BackfillResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): BackfillResponse => BackfillResponse.decode(value),
   },
+  /** Runs tasks of an ended run again (the public RetryRun). */
+  retryTasks: {
+    path: "/skein.internal.v1.SchedulerService/RetryTasks" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetryTasksRequest): Buffer => Buffer.from(RetryTasksRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetryTasksRequest => RetryTasksRequest.decode(value),
+    responseSerialize: (value: RetryTasksResponse): Buffer => Buffer.from(RetryTasksResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryTasksResponse => RetryTasksResponse.decode(value),
+  },
 } as const;
 
 export interface SchedulerServiceServer extends UntypedServiceImplementation {
@@ -1192,6 +1368,8 @@ export interface SchedulerServiceServer extends UntypedServiceImplementation {
   stopRun: handleUnaryCall<StopRunRequest, StopRunResponse>;
   /** Creates the runs of a backfill (after the api has checked the request). */
   backfill: handleUnaryCall<BackfillRequest, BackfillResponse>;
+  /** Runs tasks of an ended run again (the public RetryRun). */
+  retryTasks: handleUnaryCall<RetryTasksRequest, RetryTasksResponse>;
 }
 
 export interface SchedulerServiceClient extends Client {
@@ -1241,6 +1419,22 @@ export interface SchedulerServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: BackfillResponse) => void,
+  ): ClientUnaryCall;
+  /** Runs tasks of an ended run again (the public RetryRun). */
+  retryTasks(
+    request: RetryTasksRequest,
+    callback: (error: ServiceError | null, response: RetryTasksResponse) => void,
+  ): ClientUnaryCall;
+  retryTasks(
+    request: RetryTasksRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryTasksResponse) => void,
+  ): ClientUnaryCall;
+  retryTasks(
+    request: RetryTasksRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryTasksResponse) => void,
   ): ClientUnaryCall;
 }
 
