@@ -66,7 +66,7 @@ export { DEFAULT_TRIGGER_RULE, evaluateTriggerRule, isTriggerRule, TRIGGER_RULES
 export type { TriggerDecision, TriggerRule, UpstreamOutcomes } from './trigger-rules';
 
 // Retry policy
-export { hasRetriesLeft, retryDelayFor } from './retry-policy';
+export { DEFAULT_MAX_RETRY_DELAY_MS, hasRetriesLeft, retryDelayFor } from './retry-policy';
 
 // Schedules
 export {

@@ -36,6 +36,7 @@ export function layerTemplate(defaults: TaskDefaults, template: TaskTemplateSpec
     ...defaults,
     ...(t.retries !== undefined && { retries: t.retries }),
     ...(t.retryDelayMs !== undefined && { retryDelayMs: t.retryDelayMs }),
+    ...(t.retryPolicy !== undefined && { retryPolicy: { ...defaults.retryPolicy, ...t.retryPolicy } }),
     ...(t.timeoutMs !== undefined && { timeoutMs: t.timeoutMs }),
     ...(t.queue !== undefined && { queue: t.queue }),
     ...(t.image !== undefined && { image: site(t.image, 'image') }),

@@ -11,7 +11,7 @@ import type { KubernetesSpec } from './kubernetes-spec';
 import { dnsLabelProblem } from './names';
 import { readEnv } from './read-env';
 import { readKubernetes } from './read-kubernetes';
-import { MAX_RETRIES, readDuration, readImage, readName, readStrings } from './validate-task';
+import { MAX_RETRIES, readDuration, readImage, readName, readRetryShape, readStrings, type RetryShape } from './validate-task';
 import { API_VERSION, readLabels } from './validate-workflow';
 import type { EnvVar } from './workflow';
 import type { TreeNode } from './yaml-tree';
@@ -28,6 +28,8 @@ export interface TaskTemplateFields {
   readonly kubernetes?: KubernetesSpec;
   readonly retries?: number;
   readonly retryDelayMs?: number;
+  /** How retry delays grow (retryBackoff, maxRetryDelay, retryJitter). */
+  readonly retryPolicy?: RetryShape;
   readonly timeoutMs?: number;
   readonly queue?: string;
 }
@@ -47,7 +49,7 @@ export type TemplateLookup = (name: string) => TaskTemplateSpec | undefined;
 export const TASK_TEMPLATE_KIND = 'TaskTemplate';
 
 const TOP_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec'];
-const SPEC_FIELDS = ['description', 'image', 'command', 'args', 'env', 'kubernetes', 'retries', 'retryDelay', 'timeout', 'queue'];
+const SPEC_FIELDS = ['description', 'image', 'command', 'args', 'env', 'kubernetes', 'retries', 'retryDelay', 'retryBackoff', 'maxRetryDelay', 'retryJitter', 'timeout', 'queue'];
 
 /** sha256 (hex) of a template's canonical JSON: equal templates have equal digests. */
 export function templateDigest(spec: TaskTemplateSpec): string {
@@ -101,9 +103,14 @@ export function validateTemplateDocument(root: TreeNode, issues: IssueList): Tas
     ...(n.kubernetes && { kubernetes: readKubernetes(n.kubernetes, s.pathOf('kubernetes'), issues).spec }),
     ...(n.retries && { retries: asInteger(n.retries, s.pathOf('retries'), issues, 0, MAX_RETRIES) }),
     ...(n.retryDelay && { retryDelayMs: readDuration(n.retryDelay, s.pathOf('retryDelay'), issues) }),
+    ...retryPolicyOf(readRetryShape(s, issues)),
     ...(n.timeout && { timeoutMs: readDuration(n.timeout, s.pathOf('timeout'), issues) }),
     ...(n.queue && { queue: readName(n.queue, s.pathOf('queue'), issues) }),
   };
   if (issues.count > before || name === undefined) return undefined;
   return { apiVersion: API_VERSION, kind: 'TaskTemplate', metadata: { name, labels }, spec };
+}
+
+function retryPolicyOf(shape: RetryShape): { retryPolicy?: RetryShape } {
+  return Object.keys(shape).length > 0 ? { retryPolicy: shape } : {};
 }

@@ -232,3 +232,31 @@ describe('defaults', () => {
     ]);
   });
 });
+
+describe('retry backoff fields', () => {
+  const file = (task: string, defaults = '') => `apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: w}
+spec:
+${defaults}  tasks:
+    - ${task}
+`;
+
+  it('reads retryBackoff, maxRetryDelay and retryJitter, from the task or from defaults', () => {
+    const own = parseWorkflowFile(file('{name: a, command: x, retries: 3, retryDelay: 10s, retryBackoff: exponential, maxRetryDelay: 5m, retryJitter: true}'), 'w.yaml');
+    expect(own.errors).toEqual([]);
+    expect(own.workflows[0]?.spec.spec.tasks[0]).toMatchObject({ retryDelayMs: 10_000, retryBackoff: 'exponential', maxRetryDelayMs: 300_000, retryJitter: true });
+    const inherited = parseWorkflowFile(file('{name: a, command: x, maxRetryDelay: 1m}', '  defaults: {retryBackoff: exponential}\n'), 'w.yaml');
+    expect(inherited.workflows[0]?.spec.spec.tasks[0]).toMatchObject({ retryBackoff: 'exponential', maxRetryDelayMs: 60_000 });
+  });
+
+  it('leaves a fixed policy out of the spec, so digests of existing workflows do not change', () => {
+    const task = parseWorkflowFile(file('{name: a, command: x, retryBackoff: fixed, retryJitter: false}'), 'w.yaml').workflows[0]?.spec.spec.tasks[0];
+    expect(task && ('retryBackoff' in task || 'retryJitter' in task || 'maxRetryDelayMs' in task)).toBe(false);
+  });
+
+  it('names a misspelt backoff with its location', () => {
+    const { errors } = parseWorkflowFile(file('{name: a, command: x, retryBackoff: exponentail}'), 'w.yaml');
+    expect(errors.map(formatIssue)).toEqual(['w.yaml:6:43: spec.tasks[0].retryBackoff: unknown value "exponentail" (did you mean "exponential"?); expected fixed or exponential']);
+  });
+});

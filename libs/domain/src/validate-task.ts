@@ -3,7 +3,7 @@
  * task here; references between tasks (dependsOn, templates, cycles) are checked in validate-graph.ts.
  */
 import { checkDuration } from './durations';
-import { asInteger, asMap, asSeq, asString, describeNode, Fields, IssueList, itemPath } from './fields';
+import { asBoolean, asInteger, asMap, asSeq, asString, describeNode, Fields, IssueList, itemPath } from './fields';
 import { imageReferenceProblem } from './image-reference';
 import { readTaskKubernetes, type KubernetesDraft } from './task-kubernetes';
 import { readTemplateRef, resolveTaskTemplate, type TemplateRef } from './resolve-template';
@@ -22,13 +22,14 @@ export const DEFAULT_QUEUE = 'default';
 /** The most retries a task may have. */
 export const MAX_RETRIES = 100;
 
-const DEFAULTS_FIELDS = ['retries', 'retryDelay', 'timeout', 'queue', 'env', 'image', 'kubernetes', 'template'];
-const TASK_FIELDS = ['name', 'description', 'command', 'args', 'env', 'image', 'dependsOn', 'retries', 'retryDelay', 'timeout', 'queue', 'triggerRule', 'kubernetes', 'template'];
+const DEFAULTS_FIELDS = ['retries', 'retryDelay', 'retryBackoff', 'maxRetryDelay', 'retryJitter', 'timeout', 'queue', 'env', 'image', 'kubernetes', 'template'];
+const TASK_FIELDS = ['name', 'description', 'command', 'args', 'env', 'image', 'dependsOn', 'retries', 'retryDelay', 'retryBackoff', 'maxRetryDelay', 'retryJitter', 'timeout', 'queue', 'triggerRule', 'kubernetes', 'template'];
 
 /** `spec.defaults`, validated. */
 export interface TaskDefaults {
   readonly retries?: number;
   readonly retryDelayMs?: number;
+  readonly retryPolicy?: RetryShape;
   readonly timeoutMs?: number;
   readonly queue?: string;
   readonly image?: TemplateSite;
@@ -129,6 +130,7 @@ export function readDefaults(node: TreeNode, path: string, issues: IssueList): T
     ...(kubernetes && { kubernetes: readTaskKubernetes(kubernetes, f.pathOf('kubernetes'), issues) }),
     ...(retries && { retries: asInteger(retries, f.pathOf('retries'), issues, 0, MAX_RETRIES) }),
     ...(retryDelay && { retryDelayMs: readDuration(retryDelay, f.pathOf('retryDelay'), issues) }),
+    retryPolicy: readRetryShape(f, issues),
     ...(timeout && { timeoutMs: readDuration(timeout, f.pathOf('timeout'), issues) }),
     ...(queue && { queue: readName(queue, f.pathOf('queue'), issues) }),
     ...(image && { image: readImage(image, f.pathOf('image'), issues) }),
@@ -223,6 +225,7 @@ export function readTask(node: TreeNode, path: string, workflowDefaults: TaskDef
     dependsOn: dependsOn.map((d) => d.name),
     retries: (retriesNode ? asInteger(retriesNode, f.pathOf('retries'), issues, 0, MAX_RETRIES) : defaults.retries) ?? 0,
     retryDelayMs: (retryDelayNode ? readDuration(retryDelayNode, f.pathOf('retryDelay'), issues) : defaults.retryDelayMs) ?? DEFAULT_RETRY_DELAY_MS,
+    ...retryShapeSpec({ ...defaults.retryPolicy, ...readRetryShape(f, issues) }),
     timeoutMs: (timeoutNode ? readDuration(timeoutNode, f.pathOf('timeout'), issues) : defaults.timeoutMs) ?? 0,
     queue: (queueNode ? readName(queueNode, f.pathOf('queue'), issues) : defaults.queue) ?? DEFAULT_QUEUE,
     triggerRule: (triggerRuleNode ? readTriggerRule(triggerRuleNode, f.pathOf('triggerRule'), issues) : undefined) ?? DEFAULT_TRIGGER_RULE,
@@ -236,5 +239,37 @@ export function readTask(node: TreeNode, path: string, workflowDefaults: TaskDef
     ...(name !== undefined && nameNode && { namePos: nameNode.pos }),
     dependsOn,
     templateSites,
+  };
+}
+
+/** How retry delays grow, as written in a task or in `defaults` (each field optional). */
+export interface RetryShape {
+  readonly backoff?: 'fixed' | 'exponential';
+  readonly maxDelayMs?: number;
+  readonly jitter?: boolean;
+}
+
+/** Reads `retryBackoff`, `maxRetryDelay` and `retryJitter` of a task, defaults or template. */
+export function readRetryShape(f: Fields, issues: IssueList): RetryShape {
+  const backoffNode = f.get('retryBackoff');
+  const maxNode = f.get('maxRetryDelay');
+  const jitterNode = f.get('retryJitter');
+  let backoff: RetryShape['backoff'];
+  if (backoffNode) {
+    const value = asString(backoffNode, f.pathOf('retryBackoff'), issues);
+    if (value === 'fixed' || value === 'exponential') backoff = value;
+    else if (value !== undefined) issues.add(backoffNode.pos, f.pathOf('retryBackoff'), `unknown value ${JSON.stringify(value)}${didYouMean(value, ['fixed', 'exponential'])}; expected fixed or exponential`);
+  }
+  const maxDelayMs = maxNode ? readDuration(maxNode, f.pathOf('maxRetryDelay'), issues) : undefined;
+  const jitter = jitterNode ? asBoolean(jitterNode, f.pathOf('retryJitter'), issues) : undefined;
+  return { ...(backoff && { backoff }), ...(maxDelayMs !== undefined && { maxDelayMs }), ...(jitter !== undefined && { jitter }) };
+}
+
+/** The TaskSpec fields of a retry shape: only what differs from a fixed delay without jitter. */
+export function retryShapeSpec(shape: RetryShape): Pick<TaskSpec, 'retryBackoff' | 'maxRetryDelayMs' | 'retryJitter'> {
+  return {
+    ...(shape.backoff === 'exponential' && { retryBackoff: 'exponential' as const }),
+    ...(shape.backoff === 'exponential' && shape.maxDelayMs !== undefined && { maxRetryDelayMs: shape.maxDelayMs }),
+    ...(shape.jitter === true && { retryJitter: true as const }),
   };
 }

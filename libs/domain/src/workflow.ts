@@ -38,6 +38,12 @@ export interface TaskSpec {
   readonly retries: number;
   /** Wait before a retry, in ms. */
   readonly retryDelayMs: number;
+  /** `exponential`: the delay doubles with each failure (up to `maxRetryDelayMs`). Absent: fixed. */
+  readonly retryBackoff?: 'exponential';
+  /** Cap of an exponential delay, in ms. @default 3600000 */
+  readonly maxRetryDelayMs?: number;
+  /** Spread retries: each delay is a random point in its upper half. */
+  readonly retryJitter?: true;
   /** Kill the attempt after this long; 0 = no limit. */
   readonly timeoutMs: number;
   /** The executor queue (fleet) that runs this task. @default "default" */
