@@ -126,7 +126,7 @@ export class RunApplier {
       })));
       const pending = emptyPending();
       await this.dispatch(tx, run, graph, transition, initial.filter((t) => t.state === 'queued').map((t) => t.task), pending, now);
-      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now);
+      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, undefined, { startClock: true });
       return { workflowId: run.workflowId, run, outbox, runEnded: endedRun !== undefined, endedRun };
     });
   }
@@ -200,7 +200,7 @@ export class RunApplier {
         const pending = emptyPending();
         await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
         await admitRun(tx, run.id);
-        const { outbox, endedRun } = await this.write(tx, run, transition, pending, now);
+        const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, undefined, { startClock: true });
         admitted.push({ runId: run.id, applied: { workflowId, outbox, runEnded: endedRun !== undefined, endedRun } });
       }
       return admitted;
@@ -237,7 +237,7 @@ export class RunApplier {
       transition.clear(cleared);
       const pending = emptyPending();
       await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
-      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, undefined, true);
+      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, undefined, { reopen: true, startClock: true });
       return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedRun, retried: graph.order.filter((t) => cleared.has(t)) };
     });
   }
@@ -247,7 +247,7 @@ export class RunApplier {
    * queued or running attempt CANCELLED, and the run CANCELLED. Returns the attempts whose executors must
    * stop them; nothing when the run had already ended.
    */
-  async cancelRun(runId: string, reason: string): Promise<Applied & { stopAttempts: { attemptId: string; task: string }[] }> {
+  async cancelRun(runId: string, reason: string, endState: 'cancelled' | 'failed' = 'cancelled'): Promise<Applied & { stopAttempts: { attemptId: string; task: string }[] }> {
     return withTransaction(this.options.pool, async (tx) => {
       const run = await lockRun(tx, runId);
       if (!run) throw new NotFoundError('run', runId);
@@ -263,7 +263,7 @@ export class RunApplier {
         pending.attempts.set(a.id, attemptUpdate(a.id, { state: 'cancelled', reason: 'CANCELLED', message: reason, startTime: a.startTime, endTime: now }));
         pending.endedAttempts.push({ attemptId: a.id, task: a.task, number: a.number, state: 'cancelled', reason: 'CANCELLED', executor: a.executor, startTime: a.startTime ?? now, endTime: now });
       }
-      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, { state: 'cancelled', reason });
+      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, { state: endState, reason });
       return {
         workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedAttempts: pending.endedAttempts, endedRun,
         stopAttempts: unfinished.map((a) => ({ attemptId: a.id, task: a.task })),
@@ -376,8 +376,12 @@ export class RunApplier {
   }
 
   /** The one write of the transaction; ends the run when no task is left unfinished. */
+  /**
+   * @param startClock the run starts (or restarts) now — created and admitted, admitted after waiting, or
+   *   reopened by a retry: its timeout is counted from now.
+   */
   private async write(tx: PoolClient, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
-    forcedEnd?: { state: RunState; reason: string }, reopen = false): Promise<{ outbox: StoredOutboxMessage[]; endedRun?: EndedRun }> {
+    forcedEnd?: { state: RunState; reason: string }, { reopen = false, startClock = false } = {}): Promise<{ outbox: StoredOutboxMessage[]; endedRun?: EndedRun }> {
     const unfinished = run.unfinishedTasks + transition.unfinishedDelta;
     const failed = run.failedTasks + transition.failedDelta;
     const cancelled = run.cancelledTasks + transition.cancelledDelta;
@@ -392,6 +396,7 @@ export class RunApplier {
       run: {
         unfinishedDelta: transition.unfinishedDelta, failedDelta: transition.failedDelta, cancelledDelta: transition.cancelledDelta,
         startedAt: pending.startedAt, end: endState ? { state: endState, time: now, reason: forcedEnd?.reason ?? '' } : null, reopen,
+        deadline: startClock && transition.timeoutMs ? new Date(now.getTime() + transition.timeoutMs) : null,
       },
     });
     if (endState === 'failed' && !forcedEnd) {

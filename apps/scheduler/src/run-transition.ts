@@ -34,6 +34,11 @@ export class RunTransition {
 
   constructor(private readonly graph: RunGraph, private readonly now: Date) {}
 
+  /** The workflow's run timeout, in ms; undefined: none. */
+  get timeoutMs(): number | undefined {
+    return this.graph.spec.spec.timeoutMs;
+  }
+
   /** Adds task runs read from the store (ignored when already held: this transaction's view wins). */
   load(records: readonly TaskRunRecord[]): void {
     for (const r of records) {

@@ -493,6 +493,34 @@ spec:
     expect(attempts.find((x) => x.task === 'silent')?.message).toMatch(/no heartbeat from executor x for 0s/);
   });
 
+  it('fails a run that outlives its timeout, stopping its running tasks', async () => {
+    await apply(`apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: bounded}
+spec:
+  timeout: 300ms
+  tasks:
+    - {name: quick, command: ["true"]}
+    - {name: slow, command: ["sleep", "60"], dependsOn: [quick]}
+`);
+    await scheduler.stop();
+    scheduler = new Scheduler({ pool, bus, logger, runTimeoutSweepIntervalMs: 50, onRunEnded: (id) => ended.get(id)?.() });
+    await scheduler.start();
+    executor = new ScriptedExecutor(bus, (d) => (d.task === 'quick' ? { ok: true } : 'hold'));
+    await executor.start();
+    const stops: string[] = [];
+    const watch = bus.subscribeCore('skein.cancel.*', (subject) => stops.push(subject));
+    const runId = await runToEnd('bounded');
+    const run = await getRun(pool, runId);
+    expect(run?.state).toBe('failed');
+    expect(run?.reason).toBe('RUN_TIMEOUT: the run did not finish within its timeout of 300ms');
+    expect(await taskStates(runId)).toEqual({ quick: 'succeeded', slow: 'cancelled' });
+    const slow = (await listRunAttempts(pool, runId)).find((x) => x.task === 'slow');
+    for (let i = 0; i < 100 && stops.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(stops).toEqual([`skein.cancel.${slow?.id}`]);
+    await watch.drain();
+  });
+
   it('pins a run to the version it started with', async () => {
     await apply(workflowYaml('pinned', `    - {name: a, command: ["echo", "v1"]}\n`));
     const held: TaskDispatch[] = [];

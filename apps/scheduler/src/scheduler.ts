@@ -2,12 +2,13 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
 import { CancelAttempt, TaskEvent } from '@skein/proto';
-import { abandonRun, getWorkflowVersion, listRunStatesAtLogicalDates, listWorkflowsWithWaitingRuns, NotFoundError } from '@skein/store';
+import { abandonRun, getRun, getWorkflowVersion, listRunStatesAtLogicalDates, listWorkflowsWithWaitingRuns, NotFoundError } from '@skein/store';
 import { attemptTraceparent } from '@skein/telemetry';
 import { CronScheduler } from './cron-scheduler';
 import { OutboxPublisher } from './outbox-publisher';
 import { QueuedTimeoutSweeper } from './queued-timeout';
 import { LostAttemptDetector } from './lost-attempts';
+import { RunTimeoutSweeper, runTimeoutReason } from './run-timeouts';
 import { RetryTimer } from './retry-timer';
 import { RunApplier, type Applied, type AttemptTraceContext, type CreateRunInput } from './run-applier';
 import { recordAttemptSpan, recordRunSpan } from './spans';
@@ -44,6 +45,8 @@ export interface SchedulerOptions {
   readonly lostAfterMs?: number;
   /** @default min(lostAfterMs / 4, 10000) */
   readonly lostSweepIntervalMs?: number;
+  /** How often to look for runs past their `spec.timeout`. @default 1000 */
+  readonly runTimeoutSweepIntervalMs?: number;
 }
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
@@ -70,6 +73,7 @@ export class Scheduler {
   private readonly cron: CronScheduler | undefined;
   private readonly queuedTimeouts: QueuedTimeoutSweeper;
   private readonly lostAttempts: LostAttemptDetector;
+  private readonly runTimeouts: RunTimeoutSweeper;
   private admissionSweep: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
   private subscription: Subscription | undefined;
@@ -102,6 +106,10 @@ export class Scheduler {
       pool: options.pool, bus: options.bus, logger: options.logger, lostAfterMs: options.lostAfterMs ?? 60_000,
       sweepIntervalMs: options.lostSweepIntervalMs,
     });
+    this.runTimeouts = new RunTimeoutSweeper({
+      pool: options.pool, logger: options.logger, sweepIntervalMs: options.runTimeoutSweepIntervalMs,
+      timeOut: (runId) => this.timeOutRun(runId),
+    });
     this.applier = new RunApplier({
       pool: options.pool, graphs: this.graphs, logger: options.logger,
       traceContext: options.traceContext ?? ((run, _task, _attempt, attemptId) => attemptTraceparent(run.id, attemptId)),
@@ -121,6 +129,7 @@ export class Scheduler {
     this.cron?.start();
     this.queuedTimeouts.start();
     this.lostAttempts.start();
+    this.runTimeouts.start();
     this.admissionSweep = setInterval(() => {
       this.sweeping = this.sweeping.then(() => this.sweepAdmissions()).catch((err) => this.options.logger.warn({ err }, 'admission sweep failed'));
     }, this.options.admissionSweepIntervalMs ?? 5000);
@@ -186,12 +195,24 @@ export class Scheduler {
    * an executor that gets the dispatch later remembers the cancel and stops it at once).
    */
   async cancelRun(runId: string, reason: string): Promise<{ cancelled: boolean }> {
-    const result = await this.applier.cancelRun(runId, reason || 'cancelled');
+    return this.stopRun(runId, reason || 'cancelled', 'cancelled');
+  }
+
+  /** Fails a run past its deadline the way a cancel stops it: its attempts are stopped. */
+  private async timeOutRun(runId: string): Promise<void> {
+    const run = await getRun(this.options.pool, runId);
+    if (!run) return;
+    const graph = await this.graphs.get(run.workflowId, run.workflowVersion);
+    await this.stopRun(runId, runTimeoutReason(graph.spec.spec.timeoutMs), 'failed');
+  }
+
+  private async stopRun(runId: string, reason: string, endState: 'cancelled' | 'failed'): Promise<{ cancelled: boolean }> {
+    const result = await this.applier.cancelRun(runId, reason, endState);
     for (const { attemptId } of result.stopAttempts) {
       this.options.bus.publishCore(subjects.cancel(attemptId), CancelAttempt.encode(CancelAttempt.fromPartial({ attemptId, reason: reason || 'cancelled' })).finish());
     }
     await this.afterCommit(runId, result);
-    if (result.runEnded) this.options.logger.info({ runId, stopped: result.stopAttempts.length }, 'run cancelled');
+    if (result.runEnded) this.options.logger.info({ runId, stopped: result.stopAttempts.length, reason }, endState === 'failed' ? 'run failed' : 'run cancelled');
     return { cancelled: result.runEnded };
   }
 
@@ -292,6 +313,7 @@ export class Scheduler {
     await this.cron?.stop();
     await this.queuedTimeouts.stop();
     await this.lostAttempts.stop();
+    await this.runTimeouts.stop();
     if (this.admissionSweep) clearInterval(this.admissionSweep);
     await this.sweeping;
     await this.subscription?.drain();

@@ -9,7 +9,7 @@ import { PARAM_TYPES, paramValueProblem } from './params';
 import { DEFAULT_TIMEZONE, isValidTimeZone, scheduleProblem } from './schedule';
 import { closestMatch, didYouMean } from './suggest';
 import { checkTaskGraph } from './validate-graph';
-import { readDefaults, readTask, type TaskDraft } from './validate-task';
+import { readDefaults, readTask, type TaskDraft, readDuration } from './validate-task';
 import type { TemplateLookup } from './task-template';
 import type { ParamSpec, ParamType, WorkflowSpec } from './workflow';
 import type { TreeNode } from './yaml-tree';
@@ -22,7 +22,7 @@ export const MAX_TASKS = 5000;
 const KINDS = ['Workflow', 'TaskTemplate'];
 const TOP_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec'];
 const METADATA_FIELDS = ['name', 'labels'];
-const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'catchup', 'maxActiveRuns', 'params', 'defaults', 'tasks'];
+const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'catchup', 'maxActiveRuns', 'timeout', 'params', 'defaults', 'tasks'];
 const PARAM_FIELDS = ['type', 'default', 'description'];
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
@@ -159,6 +159,8 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
   const catchup = (catchupNode && asBoolean(catchupNode, s.pathOf('catchup'), issues)) ?? false;
   const maxActiveRunsNode = s.get('maxActiveRuns');
   const maxActiveRuns = maxActiveRunsNode && asInteger(maxActiveRunsNode, s.pathOf('maxActiveRuns'), issues, 1);
+  const timeoutNode = s.get('timeout');
+  const timeoutMs = timeoutNode && readDuration(timeoutNode, s.pathOf('timeout'), issues);
   const paramsNode = s.get('params');
   const { params, names: paramNames } = paramsNode ? readParams(paramsNode, s.pathOf('params'), issues) : { params: {}, names: [] };
   const defaultsNode = s.get('defaults');
@@ -191,6 +193,7 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
       ...(startDate !== undefined && { startDate: startDate.toISOString() }),
       catchup,
       ...(maxActiveRuns !== undefined && { maxActiveRuns }),
+      ...(timeoutMs ? { timeoutMs } : {}),
       params,
       tasks: drafts.map((d) => d.spec),
     },

@@ -71,6 +71,8 @@ export interface WorkflowSpec {
     readonly startDate?: string;
     readonly catchup: boolean;
     readonly maxActiveRuns?: number;
+    /** A run still going this long after it started is FAILED (RUN_TIMEOUT); absent: no limit. */
+    readonly timeoutMs?: number;
     readonly params: Readonly<Record<string, ParamSpec>>;
     readonly tasks: readonly TaskSpec[];
   };

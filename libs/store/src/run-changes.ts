@@ -57,6 +57,8 @@ export interface RunChanges {
     readonly end: { readonly state: RunState; readonly time: Date; readonly reason: string } | null;
     /** The run ended and runs again (tasks retried): RUNNING, no end time, no reason. */
     readonly reopen?: boolean;
+    /** When the run times out (set as it is admitted or reopened). */
+    readonly deadline?: Date | null;
   };
 }
 
@@ -105,7 +107,8 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
                           WHEN $36::timestamptz IS NOT NULL AND state = 'queued' THEN 'running' ELSE state END,
              start_time = coalesce(start_time, $36::timestamptz, $38::timestamptz),
              end_time = CASE WHEN $38::timestamptz IS NOT NULL THEN $38::timestamptz WHEN $42::boolean THEN NULL ELSE end_time END,
-             reason = CASE WHEN $39::text IS NOT NULL THEN $39::text WHEN $42::boolean THEN '' ELSE reason END
+             reason = CASE WHEN $39::text IS NOT NULL THEN $39::text WHEN $42::boolean THEN '' ELSE reason END,
+             deadline = coalesce($43::timestamptz, deadline)
        WHERE id = $1
       RETURNING 1
     ), inserted_outbox AS (
@@ -132,6 +135,7 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
       o.map((x) => JSON.stringify(x.headers)),
       t.map((x) => x.failedAttempts),
       c.run.reopen ?? false,
+      c.run.deadline ?? null,
     ],
   });
   return rows.map((r) => Number(r.id));

@@ -168,3 +168,11 @@ export async function listRunStatesAtLogicalDates(db: Queryable, workflowId: str
   for (const r of rows) states.set(r.logical_date.getTime(), [...(states.get(r.logical_date.getTime()) ?? []), r.state]);
   return states;
 }
+
+/** Runs still going past their deadline (run timeout), oldest deadline first. */
+export async function listOverdueRuns(db: Queryable, now: Date, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM runs WHERE deadline IS NOT NULL AND deadline < $1 AND state IN ('queued', 'running') ORDER BY deadline LIMIT $2`,
+    [now, limit]);
+  return rows.map((r) => r.id);
+}
