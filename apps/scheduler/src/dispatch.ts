@@ -1,4 +1,4 @@
-import { renderTaskTemplates, referencedTasks, type TaskSpec } from '@skein/domain';
+import { evaluateCondition, renderTaskTemplates, renderTemplate, referencedTasks, type TaskSpec, type TemplateContext } from '@skein/domain';
 import { TaskDispatch } from '@skein/proto';
 import { subjects } from '@skein/bus';
 import type { OutboxMessage } from '@skein/store';
@@ -27,6 +27,18 @@ export function outputsNeeded(task: TaskSpec): string[] {
   return referencedTasks(task);
 }
 
+function templateContext(run: DispatchRun, outputs: ReadonlyMap<string, Record<string, unknown>>): TemplateContext {
+  return { params: run.params, run: { id: run.id, logicalDate: run.logicalDate, workflow: run.workflowId }, outputs: Object.fromEntries(outputs) };
+}
+
+/**
+ * Whether a ready task should run: its `when:` rendered against the run and evaluated (no `when`: true).
+ * Throws the domain's TemplateError when the condition cannot be rendered.
+ */
+export function conditionHolds(run: DispatchRun, task: TaskSpec, outputs: ReadonlyMap<string, Record<string, unknown>>): boolean {
+  return task.when === undefined || evaluateCondition(renderTemplate(task.when, templateContext(run, outputs)));
+}
+
 /**
  * The outbox message that dispatches one attempt: templates rendered against the run, subject per
  * queue, and the attempt id as the message id so a re-publish is deduplicated by the stream.
@@ -34,11 +46,7 @@ export function outputsNeeded(task: TaskSpec): string[] {
  */
 export function buildDispatch(input: DispatchInput): OutboxMessage {
   const { run, attemptId } = input;
-  const task = renderTaskTemplates(input.task, {
-    params: run.params,
-    run: { id: run.id, logicalDate: run.logicalDate, workflow: run.workflowId },
-    outputs: Object.fromEntries(input.outputs),
-  });
+  const task = renderTaskTemplates(input.task, templateContext(run, input.outputs));
   const message = TaskDispatch.fromPartial({
     attemptId,
     runId: run.id,

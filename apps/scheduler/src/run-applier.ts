@@ -7,7 +7,7 @@ import {
   NotFoundError, readTaskRuns, setRunReason,
   withTransaction, writeRunChanges, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type RunRecord, type StoredOutboxMessage,
 } from '@skein/store';
-import { buildDispatch, outputsNeeded, type DispatchRun } from './dispatch';
+import { buildDispatch, conditionHolds, outputsNeeded, type DispatchRun } from './dispatch';
 import type { RunGraph, RunGraphCache } from './run-graph';
 import { initialTaskRuns, RunTransition } from './run-transition';
 
@@ -361,6 +361,12 @@ export class RunApplier {
         if (!task || !spec) continue;
         const attemptId = newId();
         try {
+          if (!conditionHolds(run, spec, outputs)) {
+            // `when:` is false: the task is skipped (no attempt), and that propagates like any skip.
+            task.currentAttempt -= 1;
+            transition.end(name, 'skipped', now);
+            continue;
+          }
           const traceparent = this.options.traceContext?.(run, name, task.currentAttempt, attemptId) ?? '';
           pending.outbox.push(buildDispatch({ run, task: spec, attemptId, attempt: task.currentAttempt, outputs, traceparent, now }));
           pending.newAttempts.push({ id: attemptId, task: name, number: task.currentAttempt, state: 'queued', queueTime: now, reason: '', message: '', endTime: null });

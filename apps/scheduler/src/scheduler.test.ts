@@ -521,6 +521,29 @@ spec:
     await watch.drain();
   });
 
+  it('skips a task whose when: is false, and runs one whose condition holds, from params and upstream outputs', async () => {
+    await apply(`apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: conditional}
+spec:
+  params: {shout: {type: boolean, default: false}}
+  tasks:
+    - {name: count, command: ["true"]}
+    - {name: load, command: ["true"], dependsOn: [count], when: "{{ tasks.count.outputs.rows }} > 0"}
+    - {name: shout, command: ["true"], when: "{{ params.shout }}"}
+    - {name: after-shout, command: ["true"], dependsOn: [shout]}
+    - {name: report, command: ["true"], dependsOn: [load]}
+`);
+    executor = new ScriptedExecutor(bus, (d) => ({ ok: true, outputs: d.task === 'count' ? { rows: 3 } : undefined }));
+    await executor.start();
+    const quiet = await runToEnd('conditional', { shout: false });
+    expect(await taskStates(quiet)).toEqual({ count: 'succeeded', load: 'succeeded', shout: 'skipped', 'after-shout': 'skipped', report: 'succeeded' });
+    expect((await getRun(pool, quiet))?.state).toBe('succeeded');
+    expect((await listRunAttempts(pool, quiet)).map((a) => a.task).sort()).toEqual(['count', 'load', 'report']);
+    const loud = await runToEnd('conditional', { shout: true });
+    expect(await taskStates(loud)).toMatchObject({ shout: 'succeeded', 'after-shout': 'succeeded' });
+  });
+
   it('pins a run to the version it started with', async () => {
     await apply(workflowYaml('pinned', `    - {name: a, command: ["echo", "v1"]}\n`));
     const held: TaskDispatch[] = [];

@@ -88,3 +88,4 @@ export type { IdGenerator } from './ids';
 export { isDnsLabel } from './names';
 export { closestMatch, didYouMean } from './suggest';
 export { dueIntervals, intervalsBetween, type DataInterval, type DueIntervalsInput, type ScheduleSpec } from './data-intervals';
+export { evaluateCondition } from './conditions';

@@ -86,15 +86,15 @@ export function renderTaskTemplates(task: TaskSpec, ctx: TemplateContext): TaskS
 }
 
 /** The strings of a task that may hold templates, in a fixed order. */
-function templatedStrings(task: Pick<TaskSpec, 'command' | 'args' | 'env' | 'image'>): string[] {
-  return [...(task.image === undefined ? [] : [task.image]), ...task.command, ...task.args, ...task.env.map((v) => v.value)];
+function templatedStrings(task: Pick<TaskSpec, 'command' | 'args' | 'env' | 'image' | 'when'>): string[] {
+  return [...(task.image === undefined ? [] : [task.image]), ...task.command, ...task.args, ...task.env.map((v) => v.value), ...(task.when === undefined ? [] : [task.when])];
 }
 
 /**
  * Names of the tasks whose outputs this task's templates read, each once, in order of first use:
  * the outputs the scheduler must load before rendering. Invalid templates are ignored.
  */
-export function referencedTasks(task: Pick<TaskSpec, 'command' | 'args' | 'env' | 'image'>): string[] {
+export function referencedTasks(task: Pick<TaskSpec, 'command' | 'args' | 'env' | 'image' | 'when'>): string[] {
   const names = new Set<string>();
   for (const text of templatedStrings(task)) {
     if (!hasTemplate(text)) continue;

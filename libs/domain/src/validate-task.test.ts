@@ -260,3 +260,15 @@ ${defaults}  tasks:
     expect(errors.map(formatIssue)).toEqual(['w.yaml:6:43: spec.tasks[0].retryBackoff: unknown value "exponentail" (did you mean "exponential"?); expected fixed or exponential']);
   });
 });
+
+describe('when: conditions', () => {
+  const file = (tasks: string) => `apiVersion: skein.dev/v1\nkind: Workflow\nmetadata: {name: w}\nspec:\n  params: {go: {type: boolean, default: true}}\n  tasks:\n${tasks}`;
+
+  it('keeps the condition in the spec and checks its templates like any other', () => {
+    const ok = parseWorkflowFile(file('    - {name: a, command: x}\n    - {name: b, command: x, dependsOn: [a], when: "{{ tasks.a.outputs.n }} > 0"}\n'), 'w.yaml');
+    expect(ok.errors).toEqual([]);
+    expect(ok.workflows[0]?.spec.spec.tasks[1]?.when).toBe('{{ tasks.a.outputs.n }} > 0');
+    const bad = parseWorkflowFile(file('    - {name: a, command: x}\n    - {name: b, command: x, when: "{{ tasks.a.outputs.n }} > 0"}\n    - {name: c, command: x, when: "{{ params.stop }}"}\n'), 'w.yaml');
+    expect(bad.errors.map((e) => e.path)).toEqual(['spec.tasks[1].when', 'spec.tasks[2].when']);
+  });
+});

@@ -23,7 +23,7 @@ export const DEFAULT_QUEUE = 'default';
 export const MAX_RETRIES = 100;
 
 const DEFAULTS_FIELDS = ['retries', 'retryDelay', 'retryBackoff', 'maxRetryDelay', 'retryJitter', 'timeout', 'queue', 'env', 'image', 'kubernetes', 'template'];
-const TASK_FIELDS = ['name', 'description', 'command', 'args', 'env', 'image', 'dependsOn', 'retries', 'retryDelay', 'retryBackoff', 'maxRetryDelay', 'retryJitter', 'timeout', 'queue', 'triggerRule', 'kubernetes', 'template'];
+const TASK_FIELDS = ['name', 'description', 'command', 'args', 'env', 'image', 'dependsOn', 'when', 'retries', 'retryDelay', 'retryBackoff', 'maxRetryDelay', 'retryJitter', 'timeout', 'queue', 'triggerRule', 'kubernetes', 'template'];
 
 /** `spec.defaults`, validated. */
 export interface TaskDefaults {
@@ -212,6 +212,10 @@ export function readTask(node: TreeNode, path: string, workflowDefaults: TaskDef
   const descriptionNode = f.get('description');
   const description = (descriptionNode && asString(descriptionNode, f.pathOf('description'), issues)) ?? defaults.description;
 
+  const whenNode = f.get('when');
+  const whenText = whenNode && asString(whenNode, f.pathOf('when'), issues, { nonEmpty: true });
+  const when: TemplateSite | undefined = whenNode && whenText !== undefined ? { text: whenText, pos: whenNode.pos, path: f.pathOf('when') } : undefined;
+
   const kubernetesNode = f.get('kubernetes');
   const kubernetes = readTaskKubernetes(kubernetesNode, f.pathOf('kubernetes'), issues, defaults.kubernetes, map.pos);
 
@@ -223,6 +227,7 @@ export function readTask(node: TreeNode, path: string, workflowDefaults: TaskDef
     args: (args ?? []).map((s) => s.text),
     env: env.map((v) => v.env),
     dependsOn: dependsOn.map((d) => d.name),
+    ...(when && { when: when.text }),
     retries: (retriesNode ? asInteger(retriesNode, f.pathOf('retries'), issues, 0, MAX_RETRIES) : defaults.retries) ?? 0,
     retryDelayMs: (retryDelayNode ? readDuration(retryDelayNode, f.pathOf('retryDelay'), issues) : defaults.retryDelayMs) ?? DEFAULT_RETRY_DELAY_MS,
     ...retryShapeSpec({ ...defaults.retryPolicy, ...readRetryShape(f, issues) }),
@@ -231,7 +236,7 @@ export function readTask(node: TreeNode, path: string, workflowDefaults: TaskDef
     triggerRule: (triggerRuleNode ? readTriggerRule(triggerRuleNode, f.pathOf('triggerRule'), issues) : undefined) ?? DEFAULT_TRIGGER_RULE,
     ...(kubernetes?.spec && { kubernetes: kubernetes.spec }),
   };
-  const templateSites = [...(image ? [image] : []), ...(command ?? []), ...(args ?? []), ...env.map((v) => v.site)];
+  const templateSites = [...(image ? [image] : []), ...(command ?? []), ...(args ?? []), ...env.map((v) => v.site), ...(when ? [when] : [])];
   return {
     spec,
     path,

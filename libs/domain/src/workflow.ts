@@ -46,6 +46,11 @@ export interface TaskSpec {
   readonly retryJitter?: true;
   /** Kill the attempt after this long; 0 = no limit. */
   readonly timeoutMs: number;
+  /**
+   * Run the task only when this holds, rendered with the run's templates (`{{ params.x }}`,
+   * `{{ tasks.T.outputs.k }} > 0`); false: the task is SKIPPED. See conditions.ts.
+   */
+  readonly when?: string;
   /** The executor queue (fleet) that runs this task. @default "default" */
   readonly queue: string;
   /** When the task may run, given its upstream tasks' states. @default "allSuccess" */
