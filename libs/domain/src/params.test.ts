@@ -89,3 +89,14 @@ describe('paramValueProblem', () => {
     expect(paramValueProblem('string', { a: 1 })).toBe('must be a string, got an object');
   });
 });
+
+describe('enum params', () => {
+  const spec = { env: { type: 'enum' as const, values: ['dev', 'prod'], default: 'dev' } };
+
+  it('takes one of its values, and says which ones when given another', () => {
+    expect(resolveParams(spec, {}).values).toEqual({ env: 'dev' });
+    expect(resolveParams(spec, { env: 'prod' }).values).toEqual({ env: 'prod' });
+    expect(resolveParams(spec, { env: 'prd' }).errors).toEqual([{ param: 'env', message: 'must be one of "dev", "prod", got the string "prd" (did you mean "prod"?)' }]);
+    expect(resolveParams({ env: { type: 'enum', values: ['a'] } }, {}).errors).toEqual([{ param: 'env', message: 'missing required param (one of "a")' }]);
+  });
+});

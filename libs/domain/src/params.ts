@@ -16,12 +16,13 @@ export interface ResolvedParams {
 }
 
 /** Every param type. */
-export const PARAM_TYPES: readonly ParamType[] = ['string', 'integer', 'number', 'boolean'];
+export const PARAM_TYPES: readonly ParamType[] = ['string', 'integer', 'number', 'boolean', 'enum'];
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
 const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-function article(type: ParamType): string {
+function article(type: ParamType, values?: readonly string[]): string {
+  if (type === 'enum') return `one of ${(values ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
   return type === 'integer' ? 'an integer' : `a ${type}`;
 }
 
@@ -37,7 +38,11 @@ function describe(value: unknown): string {
  * Checks a value against a param type, without coercion: the check for a default in a workflow file.
  * Returns what is wrong, or undefined.
  */
-export function paramValueProblem(type: ParamType, value: unknown): string | undefined {
+export function paramValueProblem(type: ParamType, value: unknown, values?: readonly string[]): string | undefined {
+  if (type === 'enum') {
+    if (typeof value === 'string' && (values ?? []).includes(value)) return undefined;
+    return `must be ${article(type, values)}, got ${describe(value)}${typeof value === 'string' ? didYouMean(value, values ?? []) : ''}`;
+  }
   const ok =
     (type === 'string' && typeof value === 'string') ||
     (type === 'boolean' && typeof value === 'boolean') ||
@@ -50,15 +55,15 @@ export function paramValueProblem(type: ParamType, value: unknown): string | und
  * Coerces a value given at trigger time to a param's type. Strings (from a CLI `--param k=v`) are
  * converted for integer, number and boolean (`"true"` / `"false"`); nothing else is converted.
  */
-export function coerceParamValue(type: ParamType, value: unknown): { value: ParamValue } | { problem: string } {
-  if (typeof value === 'string' && type !== 'string') {
+export function coerceParamValue(type: ParamType, value: unknown, values?: readonly string[]): { value: ParamValue } | { problem: string } {
+  if (typeof value === 'string' && type !== 'string' && type !== 'enum') {
     const text = value.trim();
     if (type === 'boolean' && (text === 'true' || text === 'false')) return { value: text === 'true' };
     if (type === 'integer' && INTEGER_TEXT.test(text) && Number.isSafeInteger(Number(text))) return { value: Number(text) };
     if (type === 'number' && NUMBER_TEXT.test(text) && Number.isFinite(Number(text))) return { value: Number(text) };
     return { problem: `must be ${article(type)}, got ${describe(value)}` };
   }
-  const problem = paramValueProblem(type, value);
+  const problem = paramValueProblem(type, value, values);
   return problem === undefined ? { value: value as ParamValue } : { problem };
 }
 
@@ -81,10 +86,10 @@ export function resolveParams(spec: Readonly<Record<string, ParamSpec>>, given: 
     const value = Object.hasOwn(given, name) ? given[name] : undefined;
     if (value === undefined) {
       if (param.default !== undefined) values[name] = param.default;
-      else errors.push({ param: name, message: `missing required param (${article(param.type)})` });
+      else errors.push({ param: name, message: `missing required param (${article(param.type, param.values)})` });
       continue;
     }
-    const result = coerceParamValue(param.type, value);
+    const result = coerceParamValue(param.type, value, param.values);
     if ('problem' in result) errors.push({ param: name, message: result.problem });
     else values[name] = result.value;
   }

@@ -194,7 +194,7 @@ ${TASKS}`),
       'w.yaml:6:37: spec.params.season.default: must be a string, got the integer 2026 (quote it: "2026")',
       'w.yaml:7:37: spec.params.limit.default: must be an integer, got the string "5"',
       `w.yaml:8:5: spec.params["2nd"]: param name "2nd" must be an identifier: letters, digits and '_', not starting with a digit`,
-      'w.yaml:8:17: spec.params["2nd"].type: unknown param type "strng" (did you mean "string"?); expected one of string, integer, number, boolean',
+      'w.yaml:8:17: spec.params["2nd"].type: unknown param type "strng" (did you mean "string"?); expected one of string, integer, number, boolean, enum',
       'w.yaml:9:11: spec.params.flag.type: missing required field "type"',
       'w.yaml:10:32: spec.params.x.default: must be a number, got a list',
       'w.yaml:10:37: spec.params.x.descr: unknown field "descr"',
@@ -215,5 +215,21 @@ describe('parseRfc3339', () => {
   );
   it('converts offsets', () => {
     expect(parseRfc3339('2026-01-01T06:00:00+06:00')?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+  });
+});
+
+describe('enum params in a workflow file', () => {
+  const withParams = (params: string) => `apiVersion: skein.dev/v1\nkind: Workflow\nmetadata: {name: w}\nspec:\n  params:\n${params}  tasks: [{name: a, command: x}]\n`;
+
+  it('reads values and checks the default against them', () => {
+    const ok = parseWorkflowFile(withParams('    env: {type: enum, values: [dev, prod], default: prod}\n'), 'w.yaml');
+    expect(ok.errors).toEqual([]);
+    expect(ok.workflows[0]?.spec.spec.params['env']).toEqual({ type: 'enum', values: ['dev', 'prod'], default: 'prod' });
+    const bad = parseWorkflowFile(withParams('    env: {type: enum, values: [dev, prod], default: test}\n    n: {type: integer, values: [1]}\n    e: {type: enum}\n'), 'w.yaml');
+    expect(bad.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      'spec.params.env.default: must be one of "dev", "prod", got the string "test"',
+      'spec.params.n.values: only an enum param takes values (this one is integer)',
+      'spec.params.e.values: an enum param needs `values`: the list of allowed strings',
+    ]);
   });
 });

@@ -9,7 +9,7 @@ import { PARAM_TYPES, paramValueProblem } from './params';
 import { DEFAULT_TIMEZONE, isValidTimeZone, scheduleProblem } from './schedule';
 import { closestMatch, didYouMean } from './suggest';
 import { checkTaskGraph } from './validate-graph';
-import { readDefaults, readTask, type TaskDraft, readDuration } from './validate-task';
+import { readDefaults, readDuration, readStrings, readTask, type TaskDraft } from './validate-task';
 import type { TemplateLookup } from './task-template';
 import type { ParamSpec, ParamType, WorkflowSpec } from './workflow';
 import type { TreeNode } from './yaml-tree';
@@ -23,7 +23,7 @@ const KINDS = ['Workflow', 'TaskTemplate'];
 const TOP_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec'];
 const METADATA_FIELDS = ['name', 'labels'];
 const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'catchup', 'maxActiveRuns', 'timeout', 'params', 'defaults', 'tasks'];
-const PARAM_FIELDS = ['type', 'default', 'description'];
+const PARAM_FIELDS = ['type', 'values', 'default', 'description'];
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
 /** The instant of an RFC 3339 timestamp with a valid calendar date, or undefined. */
@@ -74,11 +74,25 @@ function readParams(node: TreeNode, path: string, issues: IssueList): { params: 
       if ((PARAM_TYPES as readonly string[]).includes(typeText)) type = typeText as ParamType;
       else issues.add(typeNode.pos, f.pathOf('type'), `unknown param type ${JSON.stringify(typeText)}${didYouMean(typeText, PARAM_TYPES)}; expected one of ${PARAM_TYPES.join(', ')}`);
     }
+    // An enum names its allowed values; no other type takes `values`.
+    const valuesNode = f.get('values');
+    let values: string[] | undefined;
+    if (type === 'enum') {
+      if (!valuesNode) issues.add(paramMap.pos, f.pathOf('values'), 'an enum param needs `values`: the list of allowed strings');
+      else {
+        values = (readStrings(valuesNode, f.pathOf('values'), issues) ?? []).map((site) => site.text);
+        if (values.length === 0) issues.add(valuesNode.pos, f.pathOf('values'), 'must list at least one value');
+        const dup = values.find((v, i) => values?.indexOf(v) !== i);
+        if (dup !== undefined) issues.add(valuesNode.pos, f.pathOf('values'), `${JSON.stringify(dup)} is listed twice`);
+      }
+    } else if (valuesNode && type) {
+      issues.add(valuesNode.pos, f.pathOf('values'), `only an enum param takes values (this one is ${type})`);
+    }
     const defaultNode = f.get('default');
     let defaultValue: string | number | boolean | undefined;
     if (defaultNode && type) {
       const value = defaultNode.kind === 'scalar' ? defaultNode.value : undefined;
-      const problem = defaultNode.kind === 'scalar' ? paramValueProblem(type, value) : `must be a ${type}, got a ${defaultNode.kind === 'map' ? 'mapping' : 'list'}`;
+      const problem = defaultNode.kind === 'scalar' ? paramValueProblem(type, value, values) : `must be a ${type}, got a ${defaultNode.kind === 'map' ? 'mapping' : 'list'}`;
       if (problem !== undefined) {
         const quote = type === 'string' && (typeof value === 'number' || typeof value === 'boolean') ? ` (quote it: "${String(value)}")` : '';
         issues.add(defaultNode.pos, f.pathOf('default'), `${problem}${quote}`);
@@ -87,7 +101,10 @@ function readParams(node: TreeNode, path: string, issues: IssueList): { params: 
     const descriptionNode = f.get('description');
     const description = descriptionNode && asString(descriptionNode, f.pathOf('description'), issues);
     if (type) {
-      params[entry.key] = { type, ...(defaultValue !== undefined && { default: defaultValue }), ...(description !== undefined && { description }) };
+      params[entry.key] = {
+        type, ...(values !== undefined && { values }), ...(defaultValue !== undefined && { default: defaultValue }),
+        ...(description !== undefined && { description }),
+      };
     }
   }
   return { params, names };

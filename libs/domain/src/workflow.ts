@@ -7,10 +7,12 @@
 import type { KubernetesSpec } from './kubernetes-spec';
 import type { TriggerRule } from './trigger-rules';
 
-export type ParamType = 'string' | 'integer' | 'number' | 'boolean';
+export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'enum';
 
 export interface ParamSpec {
   readonly type: ParamType;
+  /** The allowed values of an `enum` param (strings). */
+  readonly values?: readonly string[];
   /** Absent: the param is required at trigger time. */
   readonly default?: string | number | boolean;
   readonly description?: string;
