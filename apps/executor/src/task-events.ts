@@ -28,6 +28,7 @@ export function toTaskLaunch(dispatch: TaskDispatch, withKubernetes = true): Kub
     timeoutMs: dispatch.timeoutMs,
     // A dispatch always carries one; epoch keeps a malformed one runnable rather than crashing.
     logicalDate: dispatch.logicalDate ?? EPOCH,
+    ...(dispatch.dataIntervalStart && dispatch.dataIntervalEnd && { dataInterval: { start: dispatch.dataIntervalStart, end: dispatch.dataIntervalEnd } }),
     traceparent: dispatch.traceparent || undefined,
   };
 }

@@ -1,4 +1,4 @@
-import { evaluateCondition, renderTaskTemplates, renderTemplate, referencedTasks, type TaskSpec, type TemplateContext } from '@skein/domain';
+import { evaluateCondition, nextScheduleTime, renderTaskTemplates, renderTemplate, referencedTasks, type TaskSpec, type TemplateContext, type WorkflowSpec } from '@skein/domain';
 import { TaskDispatch } from '@skein/proto';
 import { subjects } from '@skein/bus';
 import type { OutboxMessage } from '@skein/store';
@@ -9,6 +9,8 @@ export interface DispatchRun {
   readonly workflowVersion: number;
   readonly params: Record<string, string | number | boolean>;
   readonly logicalDate: Date;
+  /** For a scheduled or backfilled run, its schedule interval; absent: both ends are the logical date. */
+  readonly dataInterval?: { readonly start: Date; readonly end: Date };
 }
 
 export interface DispatchInput {
@@ -28,7 +30,10 @@ export function outputsNeeded(task: TaskSpec): string[] {
 }
 
 function templateContext(run: DispatchRun, outputs: ReadonlyMap<string, Record<string, unknown>>): TemplateContext {
-  return { params: run.params, run: { id: run.id, logicalDate: run.logicalDate, workflow: run.workflowId }, outputs: Object.fromEntries(outputs) };
+  return {
+    params: run.params, outputs: Object.fromEntries(outputs),
+    run: { id: run.id, logicalDate: run.logicalDate, workflow: run.workflowId, ...(run.dataInterval && { dataInterval: run.dataInterval }) },
+  };
 }
 
 /**
@@ -62,6 +67,8 @@ export function buildDispatch(input: DispatchInput): OutboxMessage {
     env: task.env.map((e) => ({ name: e.name, value: e.value, secret: e.secret })),
     timeoutMs: task.timeoutMs,
     logicalDate: run.logicalDate,
+    dataIntervalStart: run.dataInterval?.start ?? run.logicalDate,
+    dataIntervalEnd: run.dataInterval?.end ?? run.logicalDate,
     traceparent: input.traceparent,
     dispatchTime: input.now,
     kubernetesJson: task.kubernetes ? JSON.stringify(task.kubernetes) : '',
@@ -72,4 +79,15 @@ export function buildDispatch(input: DispatchInput): OutboxMessage {
     payload: TaskDispatch.encode(message).finish(),
     headers: input.traceparent ? { traceparent: input.traceparent } : {},
   };
+}
+
+/**
+ * The run's data interval: a scheduled or backfilled run covers its schedule interval
+ * [logical date, next fire time); any other run, just its logical date.
+ */
+export function dispatchRunOf(run: Omit<DispatchRun, 'dataInterval'> & { readonly trigger: string }, spec: WorkflowSpec): DispatchRun {
+  const { schedule, timezone } = spec.spec;
+  if (!schedule || (run.trigger !== 'schedule' && run.trigger !== 'backfill')) return run;
+  const end = nextScheduleTime(schedule, timezone, run.logicalDate);
+  return end ? { ...run, dataInterval: { start: run.logicalDate, end } } : run;
 }

@@ -7,7 +7,7 @@ import {
   NotFoundError, readTaskRuns, setRunReason,
   withTransaction, writeRunChanges, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type RunRecord, type StoredOutboxMessage,
 } from '@skein/store';
-import { buildDispatch, conditionHolds, outputsNeeded, type DispatchRun } from './dispatch';
+import { buildDispatch, conditionHolds, dispatchRunOf, outputsNeeded, type DispatchRun } from './dispatch';
 import type { RunGraph, RunGraphCache } from './run-graph';
 import { initialTaskRuns, RunTransition } from './run-transition';
 
@@ -344,6 +344,7 @@ export class RunApplier {
   private async dispatch(tx: PoolClient, run: RunRecord, graph: RunGraph, transition: RunTransition, names: readonly string[],
     pending: Pending, now: Date): Promise<void> {
     let queue = [...names];
+    const dispatchRun = queue.length > 0 ? dispatchRunOf(run, graph.spec) : run;
     while (queue.length > 0) {
       const needed = [...new Set(queue.flatMap((name) => {
         const spec = graph.tasks.get(name);
@@ -361,14 +362,14 @@ export class RunApplier {
         if (!task || !spec) continue;
         const attemptId = newId();
         try {
-          if (!conditionHolds(run, spec, outputs)) {
+          if (!conditionHolds(dispatchRun, spec, outputs)) {
             // `when:` is false: the task is skipped (no attempt), and that propagates like any skip.
             task.currentAttempt -= 1;
             transition.end(name, 'skipped', now);
             continue;
           }
           const traceparent = this.options.traceContext?.(run, name, task.currentAttempt, attemptId) ?? '';
-          pending.outbox.push(buildDispatch({ run, task: spec, attemptId, attempt: task.currentAttempt, outputs, traceparent, now }));
+          pending.outbox.push(buildDispatch({ run: dispatchRun, task: spec, attemptId, attempt: task.currentAttempt, outputs, traceparent, now }));
           pending.newAttempts.push({ id: attemptId, task: name, number: task.currentAttempt, state: 'queued', queueTime: now, reason: '', message: '', endTime: null });
         } catch (err) {
           if (!(err instanceof TemplateError)) throw err;

@@ -544,6 +544,28 @@ spec:
     expect(await taskStates(loud)).toMatchObject({ shout: 'succeeded', 'after-shout': 'succeeded' });
   });
 
+  it('gives a scheduled run its data interval, in templates and in the dispatch; a manual run its logical date', async () => {
+    await apply(`apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: hourly}
+spec:
+  schedule: "@hourly"
+  startDate: "2030-01-01T00:00:00Z"
+  tasks:
+    - {name: load, command: ["echo"], args: ["{{ run.dataInterval.start }}", "{{ run.dataInterval.end }}"]}
+`);
+    const held: TaskDispatch[] = [];
+    executor = new ScriptedExecutor(bus, (d) => { held.push(d); return 'hold'; });
+    await executor.start();
+    expect(await scheduler.createScheduledRun('hourly', {}, new Date('2026-05-01T10:00:00Z'))).toBe(true);
+    await scheduler.createRun({ workflowId: 'hourly', params: {}, trigger: 'manual', logicalDate: new Date('2026-05-01T10:30:00Z') });
+    for (let i = 0; i < 300 && held.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    const [scheduled, manual] = [...held].sort((a, b) => (a.logicalDate?.getTime() ?? 0) - (b.logicalDate?.getTime() ?? 0));
+    expect(scheduled?.args).toEqual(['2026-05-01T10:00:00.000Z', '2026-05-01T11:00:00.000Z']);
+    expect([scheduled?.dataIntervalStart?.toISOString(), scheduled?.dataIntervalEnd?.toISOString()]).toEqual(['2026-05-01T10:00:00.000Z', '2026-05-01T11:00:00.000Z']);
+    expect(manual?.args).toEqual(['2026-05-01T10:30:00.000Z', '2026-05-01T10:30:00.000Z']);
+  });
+
   it('pins a run to the version it started with', async () => {
     await apply(workflowYaml('pinned', `    - {name: a, command: ["echo", "v1"]}\n`));
     const held: TaskDispatch[] = [];

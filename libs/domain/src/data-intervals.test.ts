@@ -22,6 +22,12 @@ describe('dueIntervals', () => {
       .toEqual([['2026-01-01T10:15:00.000Z', '2026-01-01T10:20:00.000Z']]);
   });
 
+  it('never goes before the start date, even after a run with an earlier logical date', () => {
+    const last = at('2026-01-01T10:10:00Z');
+    expect(dueIntervals({ ...every5, startDate: '2030-01-01T00:00:00Z' }, { lastLogicalDate: last, origin: last, now: at('2026-01-01T11:00:00Z') })).toEqual([]);
+    expect(dueIntervals({ ...every5, catchup: false, startDate: '2030-01-01T00:00:00Z' }, { lastLogicalDate: last, origin: last, now: at('2026-01-01T11:00:00Z') })).toEqual([]);
+  });
+
   it('returns only the latest interval without catch-up', () => {
     const due = dueIntervals({ ...every5, catchup: false, startDate: '2026-01-01T00:00:00Z' }, { origin: at('2026-01-01T00:00:00Z'), now: at('2026-01-01T10:17:30Z') });
     expect(due.map(iso)).toEqual([['2026-01-01T10:10:00.000Z', '2026-01-01T10:15:00.000Z']]);

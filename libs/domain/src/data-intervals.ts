@@ -38,16 +38,16 @@ export interface DueIntervalsInput {
 export function dueIntervals(spec: ScheduleSpec, input: DueIntervalsInput): DataInterval[] {
   const { schedule, timezone } = spec;
   const limit = input.limit ?? 100;
+  const firstAtOrAfter = (origin: Date) => (latestScheduleTime(schedule, timezone, origin)?.getTime() === origin.getTime()
+    ? origin
+    : nextScheduleTime(schedule, timezone, origin));
+  // The last run's interval is [last, next(last)); the next interval starts where it ends — but never
+  // before the start date (a run made by hand, or before the start date moved, does not pull it back).
+  const afterLast = input.lastLogicalDate ? nextScheduleTime(schedule, timezone, input.lastLogicalDate) : undefined;
+  const fromStart = spec.startDate ? firstAtOrAfter(new Date(spec.startDate)) : undefined;
   let firstStart: Date | undefined;
-  if (input.lastLogicalDate) {
-    // The last run's interval is [last, next(last)); the next interval starts where it ends.
-    firstStart = nextScheduleTime(schedule, timezone, input.lastLogicalDate);
-  } else {
-    const origin = spec.startDate ? new Date(spec.startDate) : input.origin;
-    firstStart = latestScheduleTime(schedule, timezone, origin)?.getTime() === origin.getTime()
-      ? origin
-      : nextScheduleTime(schedule, timezone, origin);
-  }
+  if (input.lastLogicalDate) firstStart = afterLast && fromStart && fromStart > afterLast ? fromStart : afterLast;
+  else firstStart = fromStart ?? firstAtOrAfter(input.origin);
   if (!firstStart || firstStart > input.now) return [];
   if (!spec.catchup) {
     // Only the latest interval that is over: its end is the last fire time at or before now.

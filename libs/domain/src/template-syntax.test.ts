@@ -32,10 +32,10 @@ describe('parseTemplate', () => {
     ['{{ }}', 'empty template expression "{{ }}"'],
     ['{{ params }}', 'invalid template expression "params": expected params.NAME'],
     ['{{ params.a-b }}', 'invalid template expression "params.a-b": expected params.NAME'],
-    ['{{ run.logical_date }}', 'unknown run field in "run.logical_date" (did you mean "logicalDate"?): expected run.id, run.logicalDate or run.workflow'],
+    ['{{ run.logical_date }}', 'unknown run field in "run.logical_date" (did you mean "logicalDate"?): expected run.id, run.logicalDate, run.workflow, run.dataInterval.start or run.dataInterval.end'],
     ['{{ tasks.extract.output.path }}', 'invalid template expression "tasks.extract.output.path": expected tasks.TASK.outputs.KEY'],
     ['{{ tasks.Extract.outputs.path }}', 'expected tasks.TASK.outputs.KEY'],
-    ['{{ param.season }}', 'unknown template expression "param.season" (did you mean "params.season"?): expected params.NAME, run.id, run.logicalDate, run.workflow or tasks.TASK.outputs.KEY'],
+    ['{{ param.season }}', 'unknown template expression "param.season" (did you mean "params.season"?): expected params.NAME, run.id, run.logicalDate, run.workflow, run.dataInterval.start, run.dataInterval.end or tasks.TASK.outputs.KEY'],
     ['{{ .State.Running }}', 'unknown template expression ".State.Running": expected'],
     ['{{ env.HOME }}', 'unknown template expression "env.HOME": expected'],
   ])('reports %j', (text, problem) => {

@@ -7,7 +7,7 @@ import { isDnsLabel, isIdentifier } from './names';
 import { closestMatch, didYouMean } from './suggest';
 
 /** The fields of `run` a template may read. */
-export const RUN_TEMPLATE_FIELDS = ['id', 'logicalDate', 'workflow'] as const;
+export const RUN_TEMPLATE_FIELDS = ['id', 'logicalDate', 'workflow', 'dataInterval.start', 'dataInterval.end'] as const;
 
 /** A field of `run` a template may read. */
 export type RunTemplateField = (typeof RUN_TEMPLATE_FIELDS)[number];
@@ -32,7 +32,7 @@ export interface ParsedTemplate {
 
 const OUTPUT_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const LITERAL = /^"([^"]*)"$/;
-const FORMS = 'params.NAME, run.id, run.logicalDate, run.workflow or tasks.TASK.outputs.KEY';
+const FORMS = 'params.NAME, run.id, run.logicalDate, run.workflow, run.dataInterval.start, run.dataInterval.end or tasks.TASK.outputs.KEY';
 
 /** True if `text` contains template syntax, so plain strings can skip parsing. */
 export function hasTemplate(text: string): boolean {
@@ -51,10 +51,11 @@ function parseExpression(inner: string): TemplateExpression | string {
       if (segments.length === 2 && second !== undefined && isIdentifier(second)) return { kind: 'param', name: second };
       return `invalid template expression ${quoted}: expected params.NAME`;
     case 'run':
-      if (segments.length === 2 && (RUN_TEMPLATE_FIELDS as readonly string[]).includes(second ?? '')) {
-        return { kind: 'run', field: second as RunTemplateField };
+      {
+        const field = segments.slice(1).join('.');
+        if ((RUN_TEMPLATE_FIELDS as readonly string[]).includes(field)) return { kind: 'run', field: field as RunTemplateField };
+        return `unknown run field in ${quoted}${didYouMean(field, RUN_TEMPLATE_FIELDS)}: expected run.id, run.logicalDate, run.workflow, run.dataInterval.start or run.dataInterval.end`;
       }
-      return `unknown run field in ${quoted}${didYouMean(second ?? '', RUN_TEMPLATE_FIELDS)}: expected run.id, run.logicalDate or run.workflow`;
     case 'tasks':
       if (segments.length === 4 && third === 'outputs' && isDnsLabel(second ?? '') && OUTPUT_KEY.test(fourth ?? '')) {
         return { kind: 'output', task: second as string, key: fourth as string };

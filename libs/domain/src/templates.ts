@@ -16,6 +16,8 @@ export interface TemplateContext {
     readonly logicalDate: Date;
     /** The workflow's name. */
     readonly workflow: string;
+    /** The run's data interval; absent: both ends are the logical date. */
+    readonly dataInterval?: { readonly start: Date; readonly end: Date };
   };
   /** Outputs of finished upstream tasks, by task name. */
   readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -39,6 +41,8 @@ function valueOf(e: TemplateExpression, source: string, ctx: TemplateContext): s
     case 'run':
       if (e.field === 'id') return ctx.run.id;
       if (e.field === 'workflow') return ctx.run.workflow;
+      if (e.field === 'dataInterval.start') return (ctx.run.dataInterval?.start ?? ctx.run.logicalDate).toISOString();
+      if (e.field === 'dataInterval.end') return (ctx.run.dataInterval?.end ?? ctx.run.logicalDate).toISOString();
       if (Number.isNaN(ctx.run.logicalDate.getTime())) throw new TemplateError(`${source}: the run's logical date is invalid`, source);
       return ctx.run.logicalDate.toISOString();
     case 'output': {

@@ -98,9 +98,9 @@ describe('templates', () => {
       'file.yaml:12:17: spec.tasks[2].command[0]: {{ tasks.audit.outputs.ok }}: task "audit" is not upstream of "load", so its outputs may not exist yet (add it to dependsOn)',
       'file.yaml:13:14: spec.tasks[2].args[0]: {{ tasks.extrct.outputs.path }} refers to unknown task "extrct" (did you mean "extract"?)',
       'file.yaml:13:49: spec.tasks[2].args[1]: {{ tasks.load.outputs.x }}: a task cannot read its own outputs',
-      'file.yaml:13:79: spec.tasks[2].args[2]: unknown run field in "run.date": expected run.id, run.logicalDate or run.workflow',
+      'file.yaml:13:79: spec.tasks[2].args[2]: unknown run field in "run.date": expected run.id, run.logicalDate, run.workflow, run.dataInterval.start or run.dataInterval.end',
       'file.yaml:13:97: spec.tasks[2].args[3]: unterminated "{{" in "{{ params.season" (write {{ "{{" }} for a literal "{{")',
-      'file.yaml:14:30: spec.tasks[2].env[0].value: unknown template expression "env.HOME": expected params.NAME, run.id, run.logicalDate, run.workflow or tasks.TASK.outputs.KEY',
+      'file.yaml:14:30: spec.tasks[2].env[0].value: unknown template expression "env.HOME": expected params.NAME, run.id, run.logicalDate, run.workflow, run.dataInterval.start, run.dataInterval.end or tasks.TASK.outputs.KEY',
     ]);
   });
 
@@ -113,7 +113,7 @@ describe('templates', () => {
     );
     expect(problems(source)).toEqual([
       'file.yaml:5:28: spec.defaults.env.FROM_A: {{ tasks.a.outputs.v }}: a task cannot read its own outputs',
-      'file.yaml:5:60: spec.defaults.env.BAD: unknown template expression "nope": expected params.NAME, run.id, run.logicalDate, run.workflow or tasks.TASK.outputs.KEY',
+      'file.yaml:5:60: spec.defaults.env.BAD: unknown template expression "nope": expected params.NAME, run.id, run.logicalDate, run.workflow, run.dataInterval.start, run.dataInterval.end or tasks.TASK.outputs.KEY',
     ]);
   });
 

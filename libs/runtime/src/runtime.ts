@@ -29,6 +29,8 @@ export interface TaskLaunch {
   /** Kill the task after this long; 0 = no limit. */
   readonly timeoutMs: number;
   readonly logicalDate: Date;
+  /** The run's data interval; absent: both ends are the logical date. */
+  readonly dataInterval?: { readonly start: Date; readonly end: Date };
   /** W3C trace context handed to the task as `TRACEPARENT`. */
   readonly traceparent?: string;
 }

@@ -26,6 +26,8 @@ export function buildTaskEnv(base: Readonly<Record<string, string>>, task: TaskL
   env['SKEIN_ATTEMPT'] = String(task.attempt);
   env['SKEIN_ATTEMPT_ID'] = task.attemptId;
   env['SKEIN_LOGICAL_DATE'] = task.logicalDate.toISOString();
+  env['SKEIN_DATA_INTERVAL_START'] = (task.dataInterval?.start ?? task.logicalDate).toISOString();
+  env['SKEIN_DATA_INTERVAL_END'] = (task.dataInterval?.end ?? task.logicalDate).toISOString();
   env['SKEIN_OUTPUT_PATH'] = outputPath;
   if (task.traceparent) env['TRACEPARENT'] = task.traceparent;
   return env;

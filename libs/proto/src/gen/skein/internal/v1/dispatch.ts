@@ -42,6 +42,12 @@ export interface TaskDispatch {
    * JSON rather than messages: the spec passes Kubernetes objects (affinity, volumes, podTemplate) through.
    */
   kubernetesJson: string;
+  /**
+   * The run's data interval [start, end): for a scheduled or backfilled run, its schedule interval;
+   * otherwise both are the logical date. Tasks get them as SKEIN_DATA_INTERVAL_START/END.
+   */
+  dataIntervalStart: Date | undefined;
+  dataIntervalEnd: Date | undefined;
 }
 
 export interface EnvVar {
@@ -76,6 +82,8 @@ function createBaseTaskDispatch(): TaskDispatch {
     traceparent: "",
     dispatchTime: undefined,
     kubernetesJson: "",
+    dataIntervalStart: undefined,
+    dataIntervalEnd: undefined,
   };
 }
 
@@ -131,6 +139,12 @@ export const TaskDispatch: MessageFns<TaskDispatch> = {
     }
     if (message.kubernetesJson !== "") {
       writer.uint32(138).string(message.kubernetesJson);
+    }
+    if (message.dataIntervalStart !== undefined) {
+      Timestamp.encode(toTimestamp(message.dataIntervalStart), writer.uint32(146).fork()).join();
+    }
+    if (message.dataIntervalEnd !== undefined) {
+      Timestamp.encode(toTimestamp(message.dataIntervalEnd), writer.uint32(154).fork()).join();
     }
     return writer;
   },
@@ -284,6 +298,22 @@ export const TaskDispatch: MessageFns<TaskDispatch> = {
             message.kubernetesJson = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.dataIntervalStart = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.dataIntervalEnd = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -343,6 +373,16 @@ export const TaskDispatch: MessageFns<TaskDispatch> = {
         : isSet(object.kubernetes_json)
         ? globalThis.String(object.kubernetes_json)
         : "",
+      dataIntervalStart: isSet(object.dataIntervalStart)
+        ? fromJsonTimestamp(object.dataIntervalStart)
+        : isSet(object.data_interval_start)
+        ? fromJsonTimestamp(object.data_interval_start)
+        : undefined,
+      dataIntervalEnd: isSet(object.dataIntervalEnd)
+        ? fromJsonTimestamp(object.dataIntervalEnd)
+        : isSet(object.data_interval_end)
+        ? fromJsonTimestamp(object.data_interval_end)
+        : undefined,
     };
   },
 
@@ -399,6 +439,12 @@ export const TaskDispatch: MessageFns<TaskDispatch> = {
     if (message.kubernetesJson !== "") {
       obj.kubernetesJson = message.kubernetesJson;
     }
+    if (message.dataIntervalStart !== undefined) {
+      obj.dataIntervalStart = message.dataIntervalStart.toISOString();
+    }
+    if (message.dataIntervalEnd !== undefined) {
+      obj.dataIntervalEnd = message.dataIntervalEnd.toISOString();
+    }
     return obj;
   },
 
@@ -424,6 +470,8 @@ export const TaskDispatch: MessageFns<TaskDispatch> = {
     message.traceparent = object.traceparent ?? "";
     message.dispatchTime = object.dispatchTime ?? undefined;
     message.kubernetesJson = object.kubernetesJson ?? "";
+    message.dataIntervalStart = object.dataIntervalStart ?? undefined;
+    message.dataIntervalEnd = object.dataIntervalEnd ?? undefined;
     return message;
   },
 };
