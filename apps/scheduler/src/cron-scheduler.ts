@@ -74,10 +74,10 @@ export class CronScheduler {
   }
 
   private async scheduleWorkflow(workflow: WorkflowRecord, now: Date): Promise<number> {
-    const { schedule, timezone, startDate, catchup } = workflow.spec.spec;
+    const { schedule, timezone, startDate, endDate, catchup } = workflow.spec.spec;
     if (!schedule) return 0;
     const last = await latestScheduledLogicalDate(this.options.pool, workflow.id);
-    const intervals = dueIntervals({ schedule, timezone, startDate, catchup }, {
+    const intervals = dueIntervals({ schedule, timezone, startDate, endDate, catchup }, {
       lastLogicalDate: last ?? undefined, origin: workflow.createTime, now, limit: 100,
     });
     if (intervals.length === 0) return 0;

@@ -28,6 +28,12 @@ describe('dueIntervals', () => {
     expect(dueIntervals({ ...every5, catchup: false, startDate: '2030-01-01T00:00:00Z' }, { lastLogicalDate: last, origin: last, now: at('2026-01-01T11:00:00Z') })).toEqual([]);
   });
 
+  it('stops at the end date', () => {
+    const due = dueIntervals({ ...every5, startDate: '2026-01-01T10:00:00Z', endDate: '2026-01-01T10:10:00Z' }, { origin: at('2026-01-01T00:00:00Z'), now: at('2026-01-01T11:00:00Z') });
+    expect(due.map((d) => d.start.toISOString())).toEqual(['2026-01-01T10:00:00.000Z', '2026-01-01T10:05:00.000Z']);
+    expect(dueIntervals({ ...every5, catchup: false, endDate: '2026-01-01T10:10:00Z' }, { origin: at('2026-01-01T10:00:00Z'), now: at('2026-01-01T11:00:00Z') })).toEqual([]);
+  });
+
   it('returns only the latest interval without catch-up', () => {
     const due = dueIntervals({ ...every5, catchup: false, startDate: '2026-01-01T00:00:00Z' }, { origin: at('2026-01-01T00:00:00Z'), now: at('2026-01-01T10:17:30Z') });
     expect(due.map(iso)).toEqual([['2026-01-01T10:10:00.000Z', '2026-01-01T10:15:00.000Z']]);

@@ -14,6 +14,8 @@ export interface ScheduleSpec {
   readonly timezone: string;
   /** Intervals start no earlier than this (RFC 3339). */
   readonly startDate?: string;
+  /** No interval starting at or after this (RFC 3339). */
+  readonly endDate?: string;
   /** Create a run for every interval missed since the last one (true) or only for the latest (false). */
   readonly catchup: boolean;
 }
@@ -49,17 +51,19 @@ export function dueIntervals(spec: ScheduleSpec, input: DueIntervalsInput): Data
   if (input.lastLogicalDate) firstStart = afterLast && fromStart && fromStart > afterLast ? fromStart : afterLast;
   else firstStart = fromStart ?? firstAtOrAfter(input.origin);
   if (!firstStart || firstStart > input.now) return [];
+  const endDate = spec.endDate ? new Date(spec.endDate) : undefined;
+  const beforeEnd = (interval: DataInterval) => !endDate || interval.start < endDate;
   if (!spec.catchup) {
     // Only the latest interval that is over: its end is the last fire time at or before now.
     const end = latestScheduleTime(schedule, timezone, input.now);
     const start = end && latestScheduleTime(schedule, timezone, new Date(end.getTime() - 1));
-    return start && end && start >= firstStart ? [{ start, end }] : [];
+    return start && end && start >= firstStart ? [{ start, end }].filter(beforeEnd) : [];
   }
   // Fire times from firstStart on, up to now: consecutive pairs are the intervals that are over.
   const ticks = [firstStart, ...scheduleTimesBetween(schedule, timezone, firstStart, input.now, limit)];
   const intervals: DataInterval[] = [];
   for (let i = 0; i + 1 < ticks.length; i++) intervals.push({ start: ticks[i] as Date, end: ticks[i + 1] as Date });
-  return intervals;
+  return intervals.filter(beforeEnd);
 }
 
 /**

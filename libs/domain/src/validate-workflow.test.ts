@@ -233,3 +233,13 @@ describe('enum params in a workflow file', () => {
     ]);
   });
 });
+
+describe('endDate', () => {
+  it('must be an RFC 3339 time after startDate', () => {
+    const file = (dates: string) => `apiVersion: skein.dev/v1\nkind: Workflow\nmetadata: {name: w}\nspec:\n  schedule: "@daily"\n${dates}  tasks: [{name: a, command: x}]\n`;
+    expect(parseWorkflowFile(file('  startDate: "2026-01-01T00:00:00Z"\n  endDate: "2026-02-01T00:00:00Z"\n'), 'w.yaml').workflows[0]?.spec.spec.endDate).toBe('2026-02-01T00:00:00.000Z');
+    expect(parseWorkflowFile(file('  startDate: "2026-02-01T00:00:00Z"\n  endDate: "2026-01-01T00:00:00Z"\n'), 'w.yaml').errors.map(formatIssue))
+      .toEqual(['w.yaml:7:12: spec.endDate: endDate 2026-01-01T00:00:00.000Z is not after startDate 2026-02-01T00:00:00.000Z: no run would ever be scheduled']);
+    expect(parseWorkflowFile(file('  endDate: "soon"\n'), 'w.yaml').errors.map((e) => e.path)).toEqual(['spec.endDate']);
+  });
+});

@@ -22,7 +22,7 @@ export const MAX_TASKS = 5000;
 const KINDS = ['Workflow', 'TaskTemplate'];
 const TOP_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec'];
 const METADATA_FIELDS = ['name', 'labels'];
-const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'catchup', 'maxActiveRuns', 'timeout', 'params', 'defaults', 'tasks'];
+const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'endDate', 'catchup', 'maxActiveRuns', 'timeout', 'params', 'defaults', 'tasks'];
 const PARAM_FIELDS = ['type', 'values', 'default', 'description'];
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
@@ -172,6 +172,15 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
   if (startDateNode && startDateText !== undefined && startDate === undefined) {
     issues.add(startDateNode.pos, s.pathOf('startDate'), `${JSON.stringify(startDateText)} is not an RFC 3339 timestamp such as "2026-01-01T00:00:00Z"`);
   }
+  const endDateText = str('endDate');
+  const endDate = endDateText === undefined ? undefined : parseRfc3339(endDateText);
+  const endDateNode = s.get('endDate');
+  if (endDateNode && endDateText !== undefined && endDate === undefined) {
+    issues.add(endDateNode.pos, s.pathOf('endDate'), `${JSON.stringify(endDateText)} is not an RFC 3339 timestamp such as "2026-12-31T00:00:00Z"`);
+  }
+  if (endDateNode && startDate && endDate && endDate <= startDate) {
+    issues.add(endDateNode.pos, s.pathOf('endDate'), `endDate ${endDate.toISOString()} is not after startDate ${startDate.toISOString()}: no run would ever be scheduled`);
+  }
   const catchupNode = s.get('catchup');
   const catchup = (catchupNode && asBoolean(catchupNode, s.pathOf('catchup'), issues)) ?? false;
   const maxActiveRunsNode = s.get('maxActiveRuns');
@@ -208,6 +217,7 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
       ...(schedule !== undefined && { schedule: schedule.trim().split(/\s+/).join(' ') }),
       timezone,
       ...(startDate !== undefined && { startDate: startDate.toISOString() }),
+      ...(endDate !== undefined && { endDate: endDate.toISOString() }),
       catchup,
       ...(maxActiveRuns !== undefined && { maxActiveRuns }),
       ...(timeoutMs ? { timeoutMs } : {}),

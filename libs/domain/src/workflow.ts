@@ -76,6 +76,8 @@ export interface WorkflowSpec {
     readonly timezone: string;
     /** RFC 3339 timestamp in UTC (`2026-01-01T00:00:00.000Z`): no scheduled run before it. */
     readonly startDate?: string;
+    /** No scheduled run for an interval starting at or after this. */
+    readonly endDate?: string;
     readonly catchup: boolean;
     readonly maxActiveRuns?: number;
     /** A run still going this long after it started is FAILED (RUN_TIMEOUT); absent: no limit. */
