@@ -26,6 +26,7 @@ export function graphileAdapter(databaseUrl: string, slots: number): SystemAdapt
       // One pool we own, so stop() ends every connection before the database is dropped.
       pool = new Pool({ connectionString: databaseUrl, max: 20 });
       pool.on('error', () => undefined);
+      pool.on('connect', (client) => { client.on('error', () => undefined); });
       utils = await makeWorkerUtils({ pgPool: pool, logger: silent });
       await utils.migrate();
       const u = utils;

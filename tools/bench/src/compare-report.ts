@@ -37,23 +37,25 @@ export function rows(sizes: CompareSizes): Row[] {
     { workload: 'W4', metric: 'tasks_per_s', label: `${w4}: tasks/s`, higherIsBetter: true },
     { workload: 'W4', metric: 'run_p50_ms', label: `${w4}: run makespan p50 ms`, higherIsBetter: false },
     { workload: 'W4', metric: 'run_p99_ms', label: `${w4}: run makespan p99 ms`, higherIsBetter: false },
+    { workload: 'W5', metric: 'chain_overhead_ms', label: `W5 spawn chain ${n(sizes.spawnChain)}: ms per task over a bare spawn`, higherIsBetter: false },
+    { workload: 'W5', metric: 'independent_overhead_ms', label: `W5 spawn ${n(sizes.spawnTasks)} tasks: ms per task over bare spawns`, higherIsBetter: false },
+    { workload: 'W5', metric: 'spawn_tasks_per_s', label: `W5 spawn ${n(sizes.spawnTasks)} tasks: tasks/s`, higherIsBetter: true },
+    { workload: 'W5', metric: 'bare_spawn_ms', label: 'W5 bare /bin/true spawn ms (harness, same run)', higherIsBetter: false, noRatio: true },
     { workload: 'W6', metric: 'resume_ms', label: `W6 crash (Skein only): SIGKILL → first task started ms`, higherIsBetter: false, noRatio: true },
     { workload: 'W6', metric: 'tasks_lost', label: 'W6 crash: tasks lost (must be 0)', higherIsBetter: false, noRatio: true },
     { workload: 'W6', metric: 'tasks_run_twice', label: 'W6 crash: tasks run twice', higherIsBetter: false, noRatio: true },
     { workload: 'W6', metric: 'total_s', label: `W6 crash: ${n(sizes.independent)} tasks, submission → last end s`, higherIsBetter: false, noRatio: true },
     { workload: 'W6', metric: 'after_kill_s', label: 'W6 crash: SIGKILL → last task end s', higherIsBetter: false, noRatio: true },
-    { workload: 'W5', metric: 'chain_overhead_ms', label: `W5 spawn chain ${n(sizes.spawnChain)}: ms per task over a bare spawn`, higherIsBetter: false },
-    { workload: 'W5', metric: 'independent_overhead_ms', label: `W5 spawn ${n(sizes.spawnTasks)} tasks: ms per task over bare spawns`, higherIsBetter: false },
-    { workload: 'W5', metric: 'spawn_tasks_per_s', label: `W5 spawn ${n(sizes.spawnTasks)} tasks: tasks/s`, higherIsBetter: true },
-    { workload: 'W5', metric: 'bare_spawn_ms', label: 'W5 bare /bin/true spawn ms (harness, same run)', higherIsBetter: false, noRatio: true },
   ];
 }
 
-const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+// NaN is written to JSON as null: both read "n/a".
+const fmt = (x: number | null) => (x === null || !Number.isFinite(x) ? 'n/a' : Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 function cell(s: SystemResult, row: Row): string {
   const st = s.workloads[row.workload]?.[row.metric];
   if (!st) return '–';
+  if (st.median === null || !Number.isFinite(st.median)) return 'n/a';
   return st.q1 === st.q3 ? fmt(st.median) : `${fmt(st.median)} (${fmt(st.q1)}–${fmt(st.q3)})`;
 }
 
@@ -61,8 +63,8 @@ function cell(s: SystemResult, row: Row): string {
 function ratio(report: CompareReport, row: Row): string {
   const skein = report.systems.find((s) => s.system === 'Skein')?.workloads[row.workload]?.[row.metric]?.median;
   const peers = report.systems.filter((s) => s.system !== 'Skein').map((s) => s.workloads[(row.workload === 'W1-runs' ? 'W1' : row.workload)]?.[row.metric]?.median)
-    .filter((x): x is number => x !== undefined && Number.isFinite(x));
-  if (row.noRatio || skein === undefined || peers.length === 0) return '–';
+    .filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  if (row.noRatio || typeof skein !== 'number' || !Number.isFinite(skein) || peers.length === 0) return '–';
   const best = row.higherIsBetter ? Math.max(...peers) : Math.min(...peers);
   // An overhead at or below zero (within the noise of the bare baseline) has no meaningful ratio.
   if (best <= 0 || skein <= 0) return `– (best peer ${fmt(best)})`;
@@ -98,7 +100,9 @@ export function markdownSection(report: CompareReport): string {
     '## Side by side with the peers (issue 7)',
     '',
     '```sh',
-    'npm run bench -- compare [--quick] [--runs N] [--slots N] [--systems Skein,pg-boss] [--json FILE] [--no-docs]',
+    'npm run bench -- compare [--quick] [--runs N] [--slots N] [--systems Skein,pg-boss] [--only W1,W6] [--json FILE] [--no-docs]',
+    'npm run bench -- compare --quick                         # smoke run: small sizes, 1 run; writes tools/bench/results/quick.json only',
+    'npm run bench -- compare --from saved.json[,more.json]   # re-render saved results (later files\' workloads merged in)',
     '```',
     '',
     'Each system runs in a process of its own, one after the other, on the same PostgreSQL (embedded, `synchronous_commit=on`,',

@@ -72,12 +72,23 @@ function fanoutFigures(t: RunTimings): Record<string, number> {
   };
 }
 
+/** A measurement that has not ended in this long is stuck (a lost job, a deadlock): the system fails. */
+const measurementTimeoutMs = 600_000;
+
+function withTimeout<T>(label: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label} did not end within ${measurementTimeoutMs / 1000} s`)), measurementTimeoutMs);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Runs `measure` once to warm up, then `runs` times; each figure becomes a Stat. */
 async function repeat(runs: number, log: (l: string) => void, label: string, measure: (warmup: boolean) => Promise<Record<string, number>>): Promise<Record<string, Stat>> {
-  await measure(true);
+  await withTimeout(`${label} warm-up`, measure(true));
   const all: Record<string, number>[] = [];
   for (let i = 1; i <= runs; i++) {
-    const figures = await measure(false);
+    const figures = await withTimeout(`${label} ${i}/${runs}`, measure(false));
     all.push(figures);
     log(`${label} ${i}/${runs}: ${Object.entries(figures).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
   }
@@ -168,7 +179,8 @@ export async function runSystem(name: SystemName, serverUrl: string, sizes: Comp
     }
     const peakRssBytes = peakRssOfTree(adapter.countSelf);
     if (name === 'Skein' && wanted('W6')) {
-      // One crash, no warm-up: a lost attempt waits for the scheduler's lost-attempt timeout (60 s by default).
+      // One crash (after an unmeasured calibration run): what the killed consumers held comes back after
+      // JetStream's ack wait (30 s), a running attempt after the scheduler's lost-attempt timeout (60 s).
       log(`${name} W6: SIGKILL of the scheduler and the executor halfway through ${sizes.independent} tasks ...`);
       const figures = await (adapter as SkeinAdapter).crash(sizes.independent, 240_000);
       log(`${name} W6: ${JSON.stringify(figures)}`);

@@ -2,7 +2,7 @@
 // one system after the other, each in a child process of its own (`compare-system`), on one PostgreSQL.
 // Prints a table, writes tools/bench/results/latest.json and the comparison section of docs/benchmarks.md.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -52,8 +52,9 @@ export function parseCompareArgs(argv: readonly string[], repoRoot: string): Com
   const quick = argv.includes('--quick');
   let sizes: CompareSizes = quick ? quickSizes : fullSizes;
   let systems: SystemName[] = [...systemNames];
-  let jsonFile = path.join(repoRoot, 'tools', 'bench', 'results', 'latest.json');
-  let docsFile: string | undefined = path.join(repoRoot, 'docs', 'benchmarks.md');
+  // A --quick smoke run must not overwrite the measured results: its JSON goes elsewhere, the docs stay.
+  let jsonFile = path.join(repoRoot, 'tools', 'bench', 'results', quick ? 'quick.json' : 'latest.json');
+  let docsFile: string | undefined = quick ? undefined : path.join(repoRoot, 'docs', 'benchmarks.md');
   let from: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -142,12 +143,23 @@ export async function compare(argv: readonly string[], log: (l: string) => void)
   serverUrl ??= postgres?.url as string;
   try {
     const systems: SystemResult[] = [];
+    const date = new Date().toISOString();
+    const machineInfo = await machine(serverUrl);
     for (const name of args.systems) {
       log(`${name} ...`);
-      systems.push(await runChild(name, serverUrl, args.sizes, log));
+      try {
+        systems.push(await runChild(name, serverUrl, args.sizes, log));
+      } catch (err) {
+        // One system failing must not throw away the others' figures: it is reported as not run.
+        systems.push({ system: name, version: '?', configuration: '', skipped: `failed: ${(err as Error).message}`, workloads: {}, peakRssBytes: {}, duplicates: 0 });
+      }
+      // Saved after each system, so a long run interrupted keeps what it measured (render it with --from).
+      mkdirSync(path.dirname(args.jsonFile), { recursive: true });
+      writeFileSync(`${args.jsonFile}.partial`, JSON.stringify({ date, quick: args.quick, machine: machineInfo, sizes: args.sizes, systems }, null, 2));
     }
-    const report: CompareReport = { date: new Date().toISOString(), quick: args.quick, machine: await machine(serverUrl), sizes: args.sizes, systems };
+    const report: CompareReport = { date, quick: args.quick, machine: machineInfo, sizes: args.sizes, systems };
     write(report, args, log);
+    rmSync(`${args.jsonFile}.partial`, { force: true });
     return report;
   } finally {
     await postgres?.stop();

@@ -22,6 +22,8 @@ interface ActiveRun {
   readonly dag: Dag;
   readonly down: number[][];
   readonly timings: (TaskTiming | undefined)[];
+  /** Tasks whose downstream were released: a retried job (its release failed) releases again, once. */
+  readonly released: boolean[];
   done: number;
   duplicates: number;
   lastEnd: number;
@@ -45,7 +47,7 @@ export class DagDriver {
     const down = downstreamOf(dag);
     const ids = Array.from({ length: count }, () => `r${++this.sequence}`);
     const ended = ids.map((id) => new Promise<void>((resolve) => {
-      this.runs.set(id, { dag, down, timings: dag.upstream.map(() => undefined), done: 0, duplicates: 0, lastEnd: 0, finished: resolve });
+      this.runs.set(id, { dag, down, timings: dag.upstream.map(() => undefined), released: dag.upstream.map(() => false), done: 0, duplicates: 0, lastEnd: 0, finished: resolve });
     }));
     const fanin = dag.upstream.map((u, task) => ({ task, remaining: u.length })).filter((c) => c.remaining > 1);
     if (fanin.length > 0) for (const id of ids) await this.counters.init(id, fanin);
@@ -68,14 +70,17 @@ export class DagDriver {
     const end = now();
     const run = this.runs.get(job.run);
     if (!run) return;
-    if (run.timings[job.task]) { run.duplicates++; return; }
-    run.timings[job.task] = { start, end };
-    run.lastEnd = Math.max(run.lastEnd, end);
+    if (run.released[job.task]) { run.duplicates++; return; }
+    if (!run.timings[job.task]) {
+      run.timings[job.task] = { start, end };
+      run.lastEnd = Math.max(run.lastEnd, end);
+    }
     const next: number[] = [];
     const counted: number[] = [];
     for (const d of run.down[job.task] ?? []) ((run.dag.upstream[d]?.length ?? 0) > 1 ? counted : next).push(d);
     if (counted.length > 0) next.push(...(await this.counters.decrement(job.run, counted)));
     if (next.length > 0) await this.enqueue(next.map((task) => ({ run: job.run, task })), true);
+    run.released[job.task] = true;
     if (++run.done === run.dag.upstream.length) run.finished();
   }
 }

@@ -10,9 +10,13 @@ export async function pgFaninCounters(pool: Pool): Promise<FaninCounters> {
         [run, counts.map((c) => c.task), counts.map((c) => c.remaining)]);
     },
     async decrement(run, tasks) {
-      const { rows } = await pool.query<{ task: number }>(
-        `UPDATE bench_fanin SET remaining = remaining - 1 WHERE run = $1 AND task = ANY($2::int[]) RETURNING task, remaining`, [run, tasks]);
-      return rows.filter((r) => (r as { remaining?: number }).remaining === 0).map((r) => r.task);
+      // Rows are locked in task order first: concurrent upstream tasks decrementing overlapping sets
+      // (a layered DAG) would otherwise deadlock.
+      const { rows } = await pool.query<{ task: number; remaining: number }>(
+        `WITH locked AS (SELECT run, task FROM bench_fanin WHERE run = $1 AND task = ANY($2::int[]) ORDER BY task FOR UPDATE)
+         UPDATE bench_fanin f SET remaining = f.remaining - 1 FROM locked l WHERE f.run = l.run AND f.task = l.task
+         RETURNING f.task, f.remaining`, [run, tasks]);
+      return rows.filter((r) => r.remaining === 0).map((r) => r.task);
     },
   };
 }
