@@ -92,16 +92,24 @@ export async function listUnfinishedRunAttempts(db: Queryable, runId: string): P
   return rows.map(toAttempt);
 }
 
+// The sweeps below reach attempts through the active runs (index runs_active, then attempts by run_id):
+// an index on attempts.state would make every attempt state change a non-HOT update on the hot path.
+const activeAttemptColumns = attemptColumns.split(', ').map((c) => `a.${c}`).join(', ');
+
 /** Attempts still queued (no executor took them) since before `queuedBefore`, oldest first. */
 export async function listStaleQueuedAttempts(db: Queryable, queuedBefore: Date, limit: number): Promise<AttemptRecord[]> {
   const { rows } = await db.query<AttemptRow>(
-    `SELECT ${attemptColumns} FROM attempts WHERE state = 'queued' AND queue_time < $1 ORDER BY queue_time LIMIT $2`, [queuedBefore, limit]);
+    `SELECT ${activeAttemptColumns} FROM runs r JOIN attempts a ON a.run_id = r.id
+      WHERE r.state IN ('queued', 'running') AND a.state = 'queued' AND a.queue_time < $1
+      ORDER BY a.queue_time LIMIT $2`, [queuedBefore, limit]);
   return rows.map(toAttempt);
 }
 
 /** Attempts running on some executor, oldest first. */
 export async function listRunningAttempts(db: Queryable, limit: number): Promise<AttemptRecord[]> {
   const { rows } = await db.query<AttemptRow>(
-    `SELECT ${attemptColumns} FROM attempts WHERE state = 'running' ORDER BY start_time LIMIT $1`, [limit]);
+    `SELECT ${activeAttemptColumns} FROM runs r JOIN attempts a ON a.run_id = r.id
+      WHERE r.state IN ('queued', 'running') AND a.state = 'running'
+      ORDER BY a.start_time LIMIT $1`, [limit]);
   return rows.map(toAttempt);
 }
