@@ -5,8 +5,7 @@ import type {
   TriggerRunRequest, TriggerRunResponse, GetTaskRunRequest, GetTaskRunResponse,
 } from '@skein/proto';
 import { RunState } from '@skein/proto';
-import { getRun, getWorkflow, listRunAttempts, listTaskRuns, withTransaction, type AttemptRecord } from '@skein/store';
-import { findRequestRun, listRunsFiltered, lockRequestId, recordRequestRun } from './api-queries';
+import { type AttemptRecord, findRequestRun, getRun, getWorkflow, listRunAttempts, listRunsFiltered, listTaskRuns, lockRequestId, recordRequestRun, withTransaction } from '@skein/store';
 import { loadTaskRuns } from './run-watch';
 import { resolveRun, type ApiContext, type CallContext } from './api-context';
 import { ApiError, invalidArgument, notFound } from './errors';

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { runFingerprints } from './api-queries';
+import { runFingerprints } from '@skein/store';
 import { ApiError } from './errors';
 
 /**

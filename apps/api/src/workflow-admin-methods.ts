@@ -2,10 +2,9 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import type {
   DeleteWorkflowRequest, DeleteWorkflowResponse, ListWorkflowVersionsRequest, ListWorkflowVersionsResponse,
 } from '@skein/proto';
-import { getWorkflow, withTransaction } from '@skein/store';
+import { countUnendedRuns, deleteWorkflowAndRuns, getWorkflow, listWorkflowVersionsPage, lockWorkflowRow, withTransaction } from '@skein/store';
 import { z } from 'zod';
 import type { ApiContext } from './api-context';
-import { countUnendedRuns, deleteWorkflowAndRuns, listWorkflowVersionsPage, lockWorkflowRow } from './api-queries';
 import { ApiError, notFound } from './errors';
 import { toWorkflowVersion } from './mappers';
 import { checkTokenScope, decodePageToken, encodePageToken, LIST_PAGE, pageSize } from './pagination';

@@ -29,3 +29,6 @@ export { createPgLogStore, type LogStore, type LogBatchRecord, type LogRetention
 export { createFsLogStore } from './fs-log-store';
 export { startEmbeddedPostgres, ensureDatabase, type EmbeddedPostgresServer, type StartEmbeddedPostgresOptions } from './embedded-postgres';
 export { abandonRun } from './abandon-run';
+export { listWorkflowVersionsPage, deleteWorkflowAndRuns, lockWorkflowRow } from './workflows';
+export { countUnendedRuns, listRunsFiltered, runFingerprints, type RunFilter } from './runs';
+export { REQUEST_ID_TTL_HOURS, findRequestRun, lockRequestId, recordRequestRun } from './run-requests';

@@ -176,3 +176,55 @@ export async function listOverdueRuns(db: Queryable, now: Date, limit: number): 
     [now, limit]);
   return rows.map((r) => r.id);
 }
+
+/** Runs of the workflow that are queued (admitted or waiting for a slot) or running. */
+export async function countUnendedRuns(db: Queryable, workflowId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM runs WHERE workflow_id = $1 AND state IN ('queued', 'running')`, [workflowId]);
+  return rows[0]?.n ?? 0;
+}
+
+export interface RunFilter {
+  /** Undefined: every workflow. */
+  readonly workflowId?: string;
+  readonly state?: RunState;
+  /** Created at or after. */
+  readonly createdAfter?: Date;
+  /** Created before. */
+  readonly createdBefore?: Date;
+  /** The page starts after this run in (create_time DESC, id DESC) order. */
+  readonly after?: { readonly createTime: Date; readonly id: string };
+  readonly limit: number;
+}
+
+/** Runs newest first, filtered; the (create_time, id) indexes serve the order. */
+export async function listRunsFiltered(db: Queryable, filter: RunFilter): Promise<RunRecord[]> {
+  const { rows } = await db.query<RunRow>(
+    `SELECT ${runColumns} FROM runs
+      WHERE ($1::text IS NULL OR workflow_id = $1)
+        AND ($2::text IS NULL OR state = $2)
+        AND ($3::timestamptz IS NULL OR create_time >= $3)
+        AND ($4::timestamptz IS NULL OR create_time < $4)
+        AND ($5::timestamptz IS NULL OR (create_time, id) < ($5, $6::text))
+      ORDER BY create_time DESC, id DESC LIMIT $7`,
+    [filter.workflowId ?? null, filter.state ?? null, filter.createdAfter ?? null, filter.createdBefore ?? null,
+      filter.after?.createTime ?? null, filter.after?.id ?? null, filter.limit]);
+  return rows.map(toRun);
+}
+
+/**
+ * A digest per run of everything WatchRun shows (the run's state and reason, each task's state,
+ * each attempt's state and exit code): one indexed query for every watched run at once, so
+ * watchers re-read a run only when it changed.
+ */
+export async function runFingerprints(db: Queryable, runIds: readonly string[]): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ id: string; fp: string }>(
+    `SELECT r.id, md5(concat_ws('|', r.state, r.reason, r.start_time, r.end_time,
+        (SELECT string_agg(concat_ws(':', t.task, t.state, t.current_attempt, t.start_time, t.end_time), ',' ORDER BY t.task)
+           FROM task_runs t WHERE t.run_id = r.id),
+        (SELECT string_agg(concat_ws(':', a.id, a.state, a.exit_code, a.start_time, a.end_time, a.executor), ',' ORDER BY a.id)
+           FROM attempts a WHERE a.run_id = r.id))) AS fp
+       FROM runs r WHERE r.id = ANY($1::text[])`,
+    [runIds]);
+  return new Map(rows.map((r) => [r.id, r.fp]));
+}

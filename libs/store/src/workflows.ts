@@ -103,3 +103,28 @@ export async function setWorkflowPaused(db: Queryable, id: string, paused: boole
   const result = await db.query(`UPDATE workflows SET paused = $2, update_time = now() WHERE id = $1`, [id, paused]);
   return result.rowCount === 1;
 }
+
+/** A workflow's versions, newest first, those older than `beforeVersion` when given. */
+export async function listWorkflowVersionsPage(db: Queryable, workflowId: string, limit: number, beforeVersion?: number): Promise<WorkflowVersionRecord[]> {
+  const { rows } = await db.query<WorkflowVersionRecord>(
+    `SELECT workflow_id AS "workflowId", version, spec, digest, create_time AS "createTime" FROM workflow_versions
+      WHERE workflow_id = $1 AND ($2::int IS NULL OR version < $2)
+      ORDER BY version DESC LIMIT $3`,
+    [workflowId, beforeVersion ?? null, limit]);
+  return rows;
+}
+
+/**
+ * Deletes the workflow's runs (their task runs, attempts and idempotency keys cascade), then the
+ * workflow (its versions cascade). Run it in a transaction holding the workflow's row lock.
+ */
+export async function deleteWorkflowAndRuns(db: Queryable, workflowId: string): Promise<void> {
+  await db.query(`DELETE FROM runs WHERE workflow_id = $1`, [workflowId]);
+  await db.query(`DELETE FROM workflows WHERE id = $1`, [workflowId]);
+}
+
+/** Locks the workflow's row (FOR UPDATE); false when it does not exist. */
+export async function lockWorkflowRow(db: Queryable, workflowId: string): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM workflows WHERE id = $1 FOR UPDATE`, [workflowId]);
+  return rows.length > 0;
+}
