@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { LogEntry, type TailLogsRequest, type TailLogsResponse } from '@skein/proto';
 import { writeWithBackpressure } from '@skein/log-collector';
 import { tailTooSlow, type LogMethods } from './log-methods';
-import { httpStatusOf, toApiError, toGrpcError, toJsonStatus } from './status';
+import { serveSse } from './sse';
+import { toApiError, toGrpcError } from './status';
 
 /**
  * TailLogs over the two transports: gRPC server streaming and Server-Sent Events. Both write with
@@ -68,36 +69,23 @@ export function followLogsSse(methods: Pick<LogMethods, 'tailLogs'>, logger: Log
   const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
   const keepAliveMs = options.keepAliveMs ?? 15_000;
   return async (req: Request, res: Response): Promise<void> => {
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
-    let started = false;
-    let keepAlive: NodeJS.Timeout | undefined;
     let last = 0;
-    try {
-      const request = options.request(req);
-      last = request.afterSequence;
-      const responses = await methods.tailLogs(request, { signal: abort.signal });
-      res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-      res.flushHeaders();
-      started = true;
-      keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
-      for await (const response of responses) {
+    await serveSse<TailLogsResponse>(res, logger, {
+      method: 'TailLogs',
+      keepAliveMs,
+      open: async (signal) => {
+        const request = options.request(req);
+        last = request.afterSequence;
+        return methods.tailLogs(request, { signal });
+      },
+      write: async (response, out) => {
         last = lastSequenceOf(response, last);
-        if (response.entries.length > 0) await writeWithBackpressure(res, sseEvents(response), stallTimeoutMs, () => tailTooSlow(last));
-        if (response.complete) {
-          res.write(`event: end\ndata: ${JSON.stringify({ attempt: response.attempt, complete: true })}\n\n`);
-          break;
-        }
-      }
-      if (!abort.signal.aborted) res.end();
-    } catch (err) {
-      if (abort.signal.aborted) return;
-      const apiError = toApiError(err, logger, 'TailLogs');
-      if (!started) res.status(httpStatusOf(apiError.code)).json(toJsonStatus(apiError));
-      else res.end(`event: error\ndata: ${JSON.stringify(toJsonStatus(apiError))}\n\n`);
-    } finally {
-      clearInterval(keepAlive);
-    }
+        if (response.entries.length > 0) await writeWithBackpressure(out, sseEvents(response), stallTimeoutMs, () => tailTooSlow(last));
+        if (!response.complete) return false;
+        out.write(`event: end\ndata: ${JSON.stringify({ attempt: response.attempt, complete: true })}\n\n`);
+        return true;
+      },
+    });
   };
 }
 

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { WatchRunResponse, type WatchRunRequest } from '@skein/proto';
 import { writeWithBackpressure } from '@skein/log-collector';
 import { watchTooSlow, type WatchMethods } from './run-watch';
-import { httpStatusOf, toApiError, toGrpcError, toJsonStatus } from './status';
+import { serveSse } from './sse';
+import { toApiError, toGrpcError } from './status';
 
 /**
  * WatchRun over gRPC server streaming and Server-Sent Events. As with TailLogs, a message is written
@@ -53,28 +54,15 @@ export function watchRunSse(methods: WatchMethods, logger: Logger, options: Watc
   const stallTimeoutMs = options.stallTimeoutMs ?? 30_000;
   const keepAliveMs = options.keepAliveMs ?? 15_000;
   return async (req: Request, res: Response): Promise<void> => {
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
-    let started = false;
-    let keepAlive: NodeJS.Timeout | undefined;
-    try {
-      const responses = await methods.watchRun(options.request(req), { signal: abort.signal });
-      res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-      res.flushHeaders();
-      started = true;
-      keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
-      for await (const response of responses) {
-        const event = `event: run\ndata: ${JSON.stringify(WatchRunResponse.toJSON(response))}\n\n`;
-        await writeWithBackpressure(res, event, stallTimeoutMs, watchTooSlow);
-      }
-      if (!abort.signal.aborted) res.end('event: end\ndata: {}\n\n');
-    } catch (err) {
-      if (abort.signal.aborted) return;
-      const apiError = toApiError(err, logger, 'WatchRun');
-      if (!started) res.status(httpStatusOf(apiError.code)).json(toJsonStatus(apiError));
-      else res.end(`event: error\ndata: ${JSON.stringify(toJsonStatus(apiError))}\n\n`);
-    } finally {
-      clearInterval(keepAlive);
-    }
+    await serveSse<WatchRunResponse>(res, logger, {
+      method: 'WatchRun',
+      keepAliveMs,
+      endEvent: 'event: end\ndata: {}\n\n',
+      open: (signal) => methods.watchRun(options.request(req), { signal }),
+      write: async (response, out) => {
+        await writeWithBackpressure(out, `event: run\ndata: ${JSON.stringify(WatchRunResponse.toJSON(response))}\n\n`, stallTimeoutMs, watchTooSlow);
+        return false;
+      },
+    });
   };
 }
