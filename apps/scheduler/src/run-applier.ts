@@ -64,6 +64,8 @@ export interface EndedRun {
   readonly createTime: Date;
   readonly endTime: Date;
   readonly callerTraceparent: string;
+  /** The run's version limits active runs: its end frees a slot another run may be waiting for. */
+  readonly freesSlot: boolean;
 }
 
 /** What one transaction accumulates before its single write. */
@@ -413,7 +415,10 @@ export class RunApplier {
     }
     const outbox = pending.outbox.map((m, i) => ({ ...m, id: ids[i] as number }));
     const endedRun = endState
-      ? { runId: run.id, workflowId: run.workflowId, state: endState, createTime: run.createTime, endTime: now, callerTraceparent: run.traceparent }
+      ? {
+        runId: run.id, workflowId: run.workflowId, state: endState, createTime: run.createTime, endTime: now, callerTraceparent: run.traceparent,
+        freesSlot: transition.limitsActiveRuns,
+      }
       : undefined;
     return { outbox, endedRun };
   }

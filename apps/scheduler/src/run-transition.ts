@@ -34,6 +34,11 @@ export class RunTransition {
 
   constructor(private readonly graph: RunGraph, private readonly now: Date) {}
 
+  /** True when the run's workflow version limits its active runs (maxActiveRuns). */
+  get limitsActiveRuns(): boolean {
+    return this.graph.spec.spec.maxActiveRuns !== undefined;
+  }
+
   /** The workflow's run timeout, in ms; undefined: none. */
   get timeoutMs(): number | undefined {
     return this.graph.spec.spec.timeoutMs;

@@ -284,8 +284,9 @@ export class Scheduler {
     if (applied.runEnded) {
       this.options.logger.info({ runId }, 'run ended');
       this.options.onRunEnded?.(runId);
-      // A slot may have freed under maxActiveRuns.
-      await this.admit(applied.workflowId);
+      // A slot freed under maxActiveRuns. (A run of an unlimited version ending while a later, limited
+      // version has runs waiting is rare: the periodic admission sweep admits those.)
+      if (applied.endedRun?.freesSlot) await this.admit(applied.workflowId);
     }
   }
 

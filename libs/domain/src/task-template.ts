@@ -8,11 +8,10 @@
 import { sha256OfCanonicalJson } from './canonical-json';
 import { asInteger, asMap, asString, Fields, IssueList } from './fields';
 import type { KubernetesSpec } from './kubernetes-spec';
-import { dnsLabelProblem } from './names';
 import { readEnv } from './read-env';
 import { readKubernetes } from './read-kubernetes';
 import { MAX_RETRIES, readDuration, readImage, readName, readRetryShape, readStrings, type RetryShape } from './validate-task';
-import { API_VERSION, readLabels } from './validate-workflow';
+import { API_VERSION, readObjectHeader } from './validate-workflow';
 import type { EnvVar } from './workflow';
 import type { TreeNode } from './yaml-tree';
 
@@ -62,20 +61,7 @@ export function validateTemplateDocument(root: TreeNode, issues: IssueList): Tas
   const map = asMap(root, '', issues);
   if (!map) return undefined;
   const top = new Fields(map, '', TOP_FIELDS, TOP_FIELDS, issues);
-  const apiVersionNode = top.getRequired('apiVersion');
-  const apiVersion = apiVersionNode && asString(apiVersionNode, 'apiVersion', issues);
-  if (apiVersionNode && apiVersion !== undefined && apiVersion !== API_VERSION) {
-    issues.add(apiVersionNode.pos, 'apiVersion', `unsupported apiVersion ${JSON.stringify(apiVersion)}; expected ${JSON.stringify(API_VERSION)}`);
-  }
-  const metadataNode = top.getRequired('metadata');
-  const metadataMap = metadataNode && asMap(metadataNode, 'metadata', issues);
-  const metadata = metadataMap && new Fields(metadataMap, 'metadata', ['name', 'labels'], ['name'], issues);
-  const nameNode = metadata?.getRequired('name');
-  const name = nameNode && asString(nameNode, 'metadata.name', issues);
-  const nameProblem = name === undefined ? undefined : dnsLabelProblem(name);
-  if (nameNode && nameProblem !== undefined) issues.add(nameNode.pos, 'metadata.name', nameProblem);
-  const labelsNode = metadata?.get('labels');
-  const labels = labelsNode ? readLabels(labelsNode, 'metadata.labels', issues) : {};
+  const { name, labels } = readObjectHeader(top, issues);
 
   const specNode = top.getRequired('spec');
   const specMap = specNode && asMap(specNode, 'spec', issues);

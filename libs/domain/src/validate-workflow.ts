@@ -135,21 +135,7 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
     if (closestMatch(kind, KINDS) === undefined) return undefined;
   }
   const top = new Fields(map, '', TOP_FIELDS, TOP_FIELDS, issues);
-  const apiVersionNode = top.getRequired('apiVersion');
-  const apiVersion = apiVersionNode && asString(apiVersionNode, 'apiVersion', issues);
-  if (apiVersionNode && apiVersion !== undefined && apiVersion !== API_VERSION) {
-    issues.add(apiVersionNode.pos, 'apiVersion', `unsupported apiVersion ${JSON.stringify(apiVersion)}; expected ${JSON.stringify(API_VERSION)}`);
-  }
-
-  const metadataNode = top.getRequired('metadata');
-  const metadataMap = metadataNode && asMap(metadataNode, 'metadata', issues);
-  const metadata = metadataMap && new Fields(metadataMap, 'metadata', METADATA_FIELDS, ['name'], issues);
-  const nameNode = metadata?.getRequired('name');
-  const name = nameNode && asString(nameNode, 'metadata.name', issues);
-  const nameProblem = name === undefined ? undefined : dnsLabelProblem(name);
-  if (nameNode && nameProblem !== undefined) issues.add(nameNode.pos, 'metadata.name', nameProblem);
-  const labelsNode = metadata?.get('labels');
-  const labels = labelsNode ? readLabels(labelsNode, 'metadata.labels', issues) : {};
+  const { name, labels } = readObjectHeader(top, issues);
 
   const specNode = top.getRequired('spec');
   const specMap = specNode && asMap(specNode, 'spec', issues);
@@ -225,4 +211,25 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
       tasks: drafts.map((d) => d.spec),
     },
   };
+}
+
+/**
+ * The header every Skein object has (Workflow, TaskTemplate): `apiVersion` (checked) and `metadata` with a
+ * DNS-label `name` and optional `labels`. `name` is undefined when missing; an invalid one adds an issue.
+ */
+export function readObjectHeader(top: Fields, issues: IssueList): { name: string | undefined; labels: Record<string, string> } {
+  const apiVersionNode = top.getRequired('apiVersion');
+  const apiVersion = apiVersionNode && asString(apiVersionNode, 'apiVersion', issues);
+  if (apiVersionNode && apiVersion !== undefined && apiVersion !== API_VERSION) {
+    issues.add(apiVersionNode.pos, 'apiVersion', `unsupported apiVersion ${JSON.stringify(apiVersion)}; expected ${JSON.stringify(API_VERSION)}`);
+  }
+  const metadataNode = top.getRequired('metadata');
+  const metadataMap = metadataNode && asMap(metadataNode, 'metadata', issues);
+  const metadata = metadataMap && new Fields(metadataMap, 'metadata', METADATA_FIELDS, ['name'], issues);
+  const nameNode = metadata?.getRequired('name');
+  const name = nameNode && asString(nameNode, 'metadata.name', issues);
+  const nameProblem = name === undefined ? undefined : dnsLabelProblem(name);
+  if (nameNode && nameProblem !== undefined) issues.add(nameNode.pos, 'metadata.name', nameProblem);
+  const labelsNode = metadata?.get('labels');
+  return { name, labels: labelsNode ? readLabels(labelsNode, 'metadata.labels', issues) : {} };
 }

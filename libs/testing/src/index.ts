@@ -5,3 +5,4 @@ export { startRedisServer, redisServerBinary, type RedisServer, type StartRedisS
 export { startServiceStack, type ServiceStack, type ServiceName, type StartStackOptions } from './service-stack';
 export { startFakeKubeServer, type FakeKubeServer, type InjectedFailure } from './fake-kube/fake-kube-server';
 export type { PodScenario } from './fake-kube/fake-pod-runner';
+export { RestClient } from './rest-client';

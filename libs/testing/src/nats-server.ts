@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port';
+import { findServerBinary, waitForPort } from './server-process';
 
 /** A nats-server with JetStream, started for a test on a free port. */
 export interface NatsServer {
@@ -15,29 +15,11 @@ export interface NatsServer {
   restart(): Promise<void>;
 }
 
-/** Finds nats-server on PATH or in /usr/sbin, or explains how to install it. */
+/** Finds nats-server on PATH or in the usual system directories, or explains how to install it. */
 export function natsServerBinary(): string {
-  const candidates = [...(process.env['PATH'] ?? '').split(path.delimiter).map((d) => path.join(d, 'nats-server')), '/usr/sbin/nats-server', '/usr/local/bin/nats-server'];
-  const found = candidates.find((c) => c && existsSync(c));
-  if (!found) throw new Error('nats-server not found on PATH or in /usr/sbin: install it (Debian: `apt-get install nats-server`)');
-  return found;
+  return findServerBinary('nats-server', 'Debian: `apt-get install nats-server`');
 }
 
-function waitForPort(port: number, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(); });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > until) reject(new Error(`nats-server did not listen on ${port} in ${deadlineMs} ms`));
-        else setTimeout(attempt, 20);
-      });
-    };
-    attempt();
-  });
-}
 
 export interface StartNatsServerOptions {
   /** @default a fresh temporary directory, removed on stop */
@@ -59,7 +41,7 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
     child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
     try {
-      await waitForPort(port, 10_000);
+      await waitForPort(port, 10_000, 'nats-server');
     } catch (err) {
       child.kill('SIGKILL');
       throw new Error(`${(err as Error).message}\n${output}`);

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port';
+import { findServerBinary, waitForPort } from './server-process';
 
 /** A redis-server started for a benchmark or test on a free port, with an append-only file. */
 export interface RedisServer {
@@ -25,29 +25,11 @@ export interface StartRedisServerOptions {
   appendfsync?: 'always' | 'everysec' | 'no';
 }
 
-/** Finds redis-server on PATH or in /usr/bin, /usr/sbin, or explains how to install it. */
+/** Finds redis-server on PATH or in the usual system directories, or explains how to install it. */
 export function redisServerBinary(): string {
-  const dirs = [...(process.env['PATH'] ?? '').split(path.delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
-  const found = dirs.filter(Boolean).map((d) => path.join(d, 'redis-server')).find((c) => existsSync(c));
-  if (!found) throw new Error('redis-server not found on PATH or in /usr/bin: install it (Debian: `apt-get install redis-server`)');
-  return found;
+  return findServerBinary('redis-server', 'Debian: `apt-get install redis-server`');
 }
 
-function waitForPort(port: number, deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => { socket.destroy(); resolve(); });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > until) reject(new Error(`redis-server did not listen on ${port} in ${deadlineMs} ms`));
-        else setTimeout(attempt, 20);
-      });
-    };
-    attempt();
-  });
-}
 
 /** Starts redis-server with AOF persistence (`appendonly yes`) and no RDB snapshots, bound to 127.0.0.1. */
 export async function startRedisServer(options: StartRedisServerOptions = {}): Promise<RedisServer> {
@@ -65,7 +47,7 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
   child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
   const cleanup = () => { if (temporary) rmSync(dataDir, { recursive: true, force: true }); };
   try {
-    await waitForPort(port, 10_000);
+    await waitForPort(port, 10_000, 'redis-server');
   } catch (err) {
     child.kill('SIGKILL');
     cleanup();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from './free-port';
 import { startNatsServer } from './nats-server';
+import { RestClient } from './rest-client';
 import { createTestDatabase } from './test-database';
 
 /** Skein as four OS processes on a real PostgreSQL and a real nats-server, for benchmarks and tests. */
@@ -10,6 +11,8 @@ export interface ServiceStack {
   readonly natsUrl: string;
   readonly httpUrl: string;
   readonly grpcAddress: string;
+  /** A REST client of the stack's api. */
+  readonly api: RestClient;
   readonly processes: ReadonlyMap<ServiceName, ChildProcess>;
   /** Kills one service with a signal and waits for it to exit. */
   kill(name: ServiceName, signal: NodeJS.Signals): Promise<void>;
@@ -109,6 +112,7 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
     databaseUrl,
     natsUrl: nats.url,
     httpUrl: `http://127.0.0.1:${httpPort}`,
+    api: new RestClient(`http://127.0.0.1:${httpPort}`),
     grpcAddress: `127.0.0.1:${grpcPort}`,
     processes,
     kill,

@@ -9,15 +9,6 @@ import { now, type LayeredTimings, type RunTimings, type SystemAdapter, type Tas
 import { readTimings } from './measure';
 import { chainWorkload, fanoutWorkload, independentWorkload, layeredWorkload, type Workload } from './workloads';
 
-async function call<T>(stack: ServiceStack, method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.httpUrl}${route}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T & { message?: string };
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${json.message ?? ''}`);
-  return json;
-}
-
 /** Runs `fn` over `items` with at most `limit` calls in flight. */
 async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
@@ -72,10 +63,10 @@ export function skeinAdapter(options: SkeinAdapterOptions): SkeinAdapter {
 
   const apply = async (w: Workload) => {
     if (applied.has(w.name)) return;
-    await call(s(), 'POST', '/v1/workflows:apply', { source: w.workflow, fileName: `${w.name}.json` });
+    await s().api.ok('POST', '/v1/workflows:apply', { source: w.workflow, fileName: `${w.name}.json` });
     applied.add(w.name);
   };
-  const trigger = async (w: Workload) => (await call<{ run: { runId: string } }>(s(), 'POST', `/v1/workflows/${w.name}/runs`, { params: {} })).run.runId;
+  const trigger = async (w: Workload) => (await s().api.ok<{ run: { runId: string } }>('POST', `/v1/workflows/${w.name}/runs`, { params: {} })).run.runId;
   /** Waits until every run ended (polling the store: the figures come from the executor's timestamps, not from this). */
   const waitForRuns = async (ids: readonly string[]) => {
     for (;;) {

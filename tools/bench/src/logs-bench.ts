@@ -31,16 +31,9 @@ function workflow(name: string, command: string[]): string {
   return JSON.stringify({ apiVersion: 'skein.dev/v1', kind: 'Workflow', metadata: { name }, spec: { tasks: [{ name: 'write', command }] } });
 }
 
-async function call<T>(stack: ServiceStack, method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.httpUrl}${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const json = (await res.json()) as T & { message?: string };
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${json.message ?? ''}`);
-  return json;
-}
-
 async function trigger(stack: ServiceStack, name: string, command: string[]): Promise<string> {
-  await call(stack, 'POST', '/v1/workflows:apply', { source: workflow(name, command), fileName: `${name}.json` });
-  return (await call<{ run: { runId: string } }>(stack, 'POST', `/v1/workflows/${name}/runs`, {})).run.runId;
+  await stack.api.ok('POST', '/v1/workflows:apply', { source: workflow(name, command), fileName: `${name}.json` });
+  return (await stack.api.ok<{ run: { runId: string } }>('POST', `/v1/workflows/${name}/runs`, {})).run.runId;
 }
 
 /** Task stdout → stored: N lines from `seq`, from the first line's write time to the commit of the last. */

@@ -40,21 +40,12 @@ function parseArgs(argv: string[]): Args {
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
-async function call<T>(stack: ServiceStack, method: string, route: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.httpUrl}${route}`, {
-    method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T & { message?: string };
-  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${json.message ?? ''}`);
-  return json;
-}
-
 /** Triggers one run and waits for its end; returns the run id. */
 async function runOnce(stack: ServiceStack, workflow: string): Promise<string> {
-  const triggered = await call<{ run: { runId: string } }>(stack, 'POST', `/v1/workflows/${workflow}/runs`, { params: {} });
+  const triggered = await stack.api.ok<{ run: { runId: string } }>('POST', `/v1/workflows/${workflow}/runs`, { params: {} });
   const runId = triggered.run.runId;
   for (;;) {
-    const { run } = await call<{ run: { state: string } }>(stack, 'GET', `/v1/workflows/${workflow}/runs/${runId}`);
+    const { run } = await stack.api.ok<{ run: { state: string } }>('GET', `/v1/workflows/${workflow}/runs/${runId}`);
     if (run.state === 'RUN_STATE_SUCCEEDED') return runId;
     if (run.state === 'RUN_STATE_FAILED' || run.state === 'RUN_STATE_CANCELLED') throw new Error(`run ${runId} ended ${run.state}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -89,7 +80,7 @@ async function main(): Promise<void> {
   });
   try {
     const warmup = chainWorkload(20);
-    for (const w of [warmup, workload]) await call(stack, 'POST', '/v1/workflows:apply', { source: w.workflow, fileName: `${w.name}.json` });
+    for (const w of [warmup, workload]) await stack.api.ok('POST', '/v1/workflows:apply', { source: w.workflow, fileName: `${w.name}.json` });
     log('warm-up run ...');
     await runOnce(stack, warmup.name);
     const allHops: number[] = [];

@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServiceStack, type ServiceStack } from '@skein/testing';
-import { RestClient } from './rest-client';
+import { RestClient, startServiceStack, type ServiceStack } from '@skein/testing';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -24,7 +23,7 @@ describe('Skein as four separate services on PostgreSQL and NATS', () => {
       schedulerEnv: { SCHEDULER_LOST_AFTER_MS: '2000' },
       onOutput: (service, line) => output.push(`[${service}] ${line}`),
     });
-    api = new RestClient(stack.httpUrl);
+    api = stack.api;
   }, 120_000);
 
   afterAll(async () => {

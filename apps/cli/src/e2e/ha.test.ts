@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
-import { startServiceStack, type ServiceStack } from '@skein/testing';
-import { RestClient } from './rest-client';
+import { RestClient, startServiceStack, type ServiceStack } from '@skein/testing';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 
@@ -22,7 +21,7 @@ describe('scheduler high availability', () => {
       schedulerEnv: { SCHEDULER_ACK_WAIT_MS: '2000' },
       executorEnv: { EXECUTOR_CAPACITY: '8' },
     });
-    api = new RestClient(stack.httpUrl);
+    api = stack.api;
     db = new Client({ connectionString: stack.databaseUrl });
     await db.connect();
   }, 120_000);
