@@ -3,6 +3,7 @@ import {
   type Attempt, type LogEntry, type Run, type TaskRun, type Workflow, type WorkflowVersion,
 } from '@skein/proto';
 import type { AttemptRecord, LogLineRecord, RunRecord, TaskRunRecord, WorkflowRecord, WorkflowVersionRecord } from '@skein/store';
+import type { TaskSpec, WorkflowSpec } from '@skein/domain';
 import { runName, taskRunName, workflowName, workflowVersionName } from './resource-names';
 
 /**
@@ -25,6 +26,7 @@ const TASK_RUN_STATES: Record<TaskRunRecord['state'], TaskRunState> = {
   succeeded: TaskRunState.TASK_RUN_STATE_SUCCEEDED,
   failed: TaskRunState.TASK_RUN_STATE_FAILED,
   up_for_retry: TaskRunState.TASK_RUN_STATE_UP_FOR_RETRY,
+  scheduled: TaskRunState.TASK_RUN_STATE_SCHEDULED,
   skipped: TaskRunState.TASK_RUN_STATE_SKIPPED,
   upstream_failed: TaskRunState.TASK_RUN_STATE_UPSTREAM_FAILED,
   cancelled: TaskRunState.TASK_RUN_STATE_CANCELLED,
@@ -129,8 +131,11 @@ export function toAttempt(record: AttemptRecord): Attempt {
  * A task run with its attempts (oldest first) and its upstream tasks, which come from the workflow
  * version the run is pinned to.
  */
-export function toTaskRun(workflowId: string, record: TaskRunRecord, attempts: readonly AttemptRecord[], dependsOn: readonly string[]): TaskRun {
+export function toTaskRun(workflowId: string, record: TaskRunRecord, attempts: readonly AttemptRecord[], spec: WorkflowSpec): TaskRun {
+  const task = spec.spec.tasks.find((t) => t.name === record.task);
+  const dependsOn = task?.dependsOn ?? [];
   return {
+    waitingFor: record.state === 'scheduled' ? waitingFor(spec, task) : '',
     name: taskRunName(workflowId, record.runId, record.task),
     task: record.task,
     state: toTaskRunState(record.state),
@@ -149,4 +154,13 @@ export function toLogEntry(attempt: number, line: LogLineRecord): LogEntry {
     time: line.time,
     line: line.text,
   };
+}
+
+/** What a SCHEDULED task waits for: its pool's slots, its workflow's maxActiveTasks, or either. */
+function waitingFor(spec: WorkflowSpec, task: TaskSpec | undefined): string {
+  const limits = [
+    ...(task?.pool !== undefined ? [`pool ${task.pool}${(task.poolSlots ?? 1) > 1 ? ` (${task.poolSlots} slots)` : ''}`] : []),
+    ...(spec.spec.maxActiveTasks !== undefined ? [`maxActiveTasks ${spec.spec.maxActiveTasks}`] : []),
+  ];
+  return limits.join(' and ');
 }

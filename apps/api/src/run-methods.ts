@@ -180,10 +180,9 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       const page = remaining.slice(0, limit);
       const byTask = new Map<string, AttemptRecord[]>();
       for (const attempt of attempts) byTask.set(attempt.task, [...(byTask.get(attempt.task) ?? []), attempt]);
-      const dependsOn = new Map(spec.spec.tasks.map((t) => [t.name, t.dependsOn]));
-      const last = page[page.length - 1];
+          const last = page[page.length - 1];
       return {
-        taskRuns: page.map((t) => toTaskRun(run.workflowId, t, byTask.get(t.task) ?? [], dependsOn.get(t.task) ?? [])),
+        taskRuns: page.map((t) => toTaskRun(run.workflowId, t, byTask.get(t.task) ?? [], spec)),
         nextPageToken: remaining.length > limit && last ? encodePageToken({ k: 'tasks', parent: scope, position: last.position }) : '',
       };
     },

@@ -17,8 +17,7 @@ export async function loadTaskRuns(ctx: ApiContext, run: RunRecord): Promise<Tas
   ]);
   const byTask = new Map<string, AttemptRecord[]>();
   for (const attempt of attempts) byTask.set(attempt.task, [...(byTask.get(attempt.task) ?? []), attempt]);
-  const dependsOn = new Map(spec.spec.tasks.map((t) => [t.name, t.dependsOn]));
-  return taskRuns.map((t) => toTaskRun(run.workflowId, t, byTask.get(t.task) ?? [], dependsOn.get(t.task) ?? []));
+  return taskRuns.map((t) => toTaskRun(run.workflowId, t, byTask.get(t.task) ?? [], spec));
 }
 
 /** The WatchRun method, transport-independent. */

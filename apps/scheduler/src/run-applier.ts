@@ -4,7 +4,7 @@ import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError
 import type { TaskEvent } from '@skein/proto';
 import {
   admitRun, countActiveRuns, getWorkflow, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun,
-  NotFoundError, readTaskRuns, setRunReason,
+  NotFoundError, readTaskRuns, setRunReason, deleteRunSlotWaits, insertSlotWaits, releaseSlots, type NewSlotWait,
   withTransaction, writeRunChanges, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type RunRecord, type StoredOutboxMessage,
 } from '@skein/store';
 import { buildDispatch, conditionHolds, dispatchRunOf, outputsNeeded, type DispatchRun } from './dispatch';
@@ -44,6 +44,8 @@ export interface Applied {
   readonly endedRun?: EndedRun;
   /** The run was created waiting for a slot under maxActiveRuns. */
   readonly waiting?: boolean;
+  /** Tasks started waiting for a slot (pool, maxActiveTasks) or released one: admission should look. */
+  readonly slotsChanged?: boolean;
 }
 
 export interface EndedAttempt {
@@ -76,13 +78,15 @@ interface Pending {
   readonly endedAttempts: EndedAttempt[];
   /** Outputs of tasks that succeeded in this transaction (not yet written, so not readable from the store). */
   readonly outputs: Map<string, Record<string, unknown>>;
+  /** Limited tasks that became ready: they wait for a slot instead of being dispatched. */
+  readonly waits: NewSlotWait[];
   startedAt: Date | null;
 }
 
 /** Losses of never-started attempts re-dispatched for free, per task run, before they count as failures. */
 const MAX_UNSTARTED_LOSSES = 3;
 
-const emptyPending = (): Pending => ({ attempts: new Map(), newAttempts: [], outbox: [], endedAttempts: [], outputs: new Map(), startedAt: null });
+const emptyPending = (): Pending => ({ attempts: new Map(), newAttempts: [], outbox: [], endedAttempts: [], outputs: new Map(), waits: [], startedAt: null });
 
 /**
  * Applies every change to a run inside one transaction that holds the run's row lock, so any
@@ -128,8 +132,8 @@ export class RunApplier {
       })));
       const pending = emptyPending();
       await this.dispatch(tx, run, graph, transition, initial.filter((t) => t.state === 'queued').map((t) => t.task), pending, now);
-      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, undefined, { startClock: true });
-      return { workflowId: run.workflowId, run, outbox, runEnded: endedRun !== undefined, endedRun };
+      const { outbox, endedRun, slotsChanged } = await this.write(tx, run, transition, pending, now, undefined, { startClock: true });
+      return { workflowId: run.workflowId, run, outbox, runEnded: endedRun !== undefined, endedRun, slotsChanged };
     });
   }
 
@@ -152,8 +156,8 @@ export class RunApplier {
       for (const event of events) this.applyEvent(graph, transition, pending, event, now);
       await this.settle(tx, run, transition);
       await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
-      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now);
-      return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedAttempts: pending.endedAttempts, endedRun };
+      const { outbox, endedRun, slotsChanged } = await this.write(tx, run, transition, pending, now);
+      return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedAttempts: pending.endedAttempts, endedRun, slotsChanged };
     });
   }
 
@@ -172,8 +176,8 @@ export class RunApplier {
       }
       const pending = emptyPending();
       await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
-      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now);
-      return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedRun };
+      const { outbox, endedRun, slotsChanged } = await this.write(tx, run, transition, pending, now);
+      return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedRun, slotsChanged };
     });
   }
 
@@ -202,8 +206,8 @@ export class RunApplier {
         const pending = emptyPending();
         await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
         await admitRun(tx, run.id);
-        const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, undefined, { startClock: true });
-        admitted.push({ runId: run.id, applied: { workflowId, outbox, runEnded: endedRun !== undefined, endedRun } });
+        const { outbox, endedRun, slotsChanged } = await this.write(tx, run, transition, pending, now, undefined, { startClock: true });
+        admitted.push({ runId: run.id, applied: { workflowId, outbox, runEnded: endedRun !== undefined, endedRun, slotsChanged } });
       }
       return admitted;
     });
@@ -239,8 +243,8 @@ export class RunApplier {
       transition.clear(cleared);
       const pending = emptyPending();
       await this.dispatch(tx, run, graph, transition, transition.takeReady(), pending, now);
-      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, undefined, { reopen: true, startClock: true });
-      return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedRun, retried: graph.order.filter((t) => cleared.has(t)) };
+      const { outbox, endedRun, slotsChanged } = await this.write(tx, run, transition, pending, now, undefined, { reopen: true, startClock: true });
+      return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedRun, slotsChanged, retried: graph.order.filter((t) => cleared.has(t)) };
     });
   }
 
@@ -265,9 +269,11 @@ export class RunApplier {
         pending.attempts.set(a.id, attemptUpdate(a.id, { state: 'cancelled', reason: 'CANCELLED', message: reason, startTime: a.startTime, endTime: now }));
         pending.endedAttempts.push({ attemptId: a.id, task: a.task, number: a.number, state: 'cancelled', reason: 'CANCELLED', executor: a.executor, startTime: a.startTime ?? now, endTime: now });
       }
-      const { outbox, endedRun } = await this.write(tx, run, transition, pending, now, { state: endState, reason });
+      const { outbox, endedRun, slotsChanged } = await this.write(tx, run, transition, pending, now, { state: endState, reason });
+      // Its waiting tasks were cancelled above: their waits go (the released leases went in write()).
+      if (graph.limited.size > 0) await deleteRunSlotWaits(tx, run.id);
       return {
-        workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedAttempts: pending.endedAttempts, endedRun,
+        workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedAttempts: pending.endedAttempts, endedRun, slotsChanged,
         stopAttempts: unfinished.map((a) => ({ attemptId: a.id, task: a.task })),
       };
     });
@@ -348,6 +354,8 @@ export class RunApplier {
     let queue = [...names];
     const dispatchRun = queue.length > 0 ? dispatchRunOf(run, graph.spec) : run;
     while (queue.length > 0) {
+      // Tasks ready together go out highest priority first (stable: file order within a priority).
+      if (graph.prioritised) queue.sort((a, b) => (graph.tasks.get(b)?.priority ?? 0) - (graph.tasks.get(a)?.priority ?? 0));
       const needed = [...new Set(queue.flatMap((name) => {
         const spec = graph.tasks.get(name);
         return spec ? outputsNeeded(spec) : [];
@@ -371,7 +379,18 @@ export class RunApplier {
             continue;
           }
           const traceparent = this.options.traceContext?.(run, name, task.currentAttempt, attemptId) ?? '';
-          pending.outbox.push(buildDispatch({ run: dispatchRun, task: spec, attemptId, attempt: task.currentAttempt, outputs, traceparent, now }));
+          const message = buildDispatch({ run: dispatchRun, task: spec, attemptId, attempt: task.currentAttempt, outputs, traceparent, now });
+          if (graph.limited.has(name)) {
+            // Under a pool or maxActiveTasks: the task waits for a slot; admission sends this dispatch.
+            task.state = 'scheduled';
+            transition.touch(name);
+            pending.waits.push({
+              attemptId, task: name, number: task.currentAttempt, workflowId: run.workflowId, pool: spec.pool ?? null, poolSlots: spec.poolSlots ?? 1,
+              maxActiveTasks: graph.spec.spec.maxActiveTasks ?? null, priority: spec.priority ?? 0, waitTime: now, dispatch: message,
+            });
+            continue;
+          }
+          pending.outbox.push(message);
           pending.newAttempts.push({ id: attemptId, task: name, number: task.currentAttempt, state: 'queued', queueTime: now, reason: '', message: '', endTime: null });
         } catch (err) {
           if (!(err instanceof TemplateError)) throw err;
@@ -390,7 +409,7 @@ export class RunApplier {
    *   reopened by a retry: its timeout is counted from now.
    */
   private async write(tx: PoolClient, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
-    forcedEnd?: { state: RunState; reason: string }, { reopen = false, startClock = false } = {}): Promise<{ outbox: StoredOutboxMessage[]; endedRun?: EndedRun }> {
+    forcedEnd?: { state: RunState; reason: string }, { reopen = false, startClock = false } = {}): Promise<{ outbox: StoredOutboxMessage[]; endedRun?: EndedRun; slotsChanged: boolean }> {
     const unfinished = run.unfinishedTasks + transition.unfinishedDelta;
     const failed = run.failedTasks + transition.failedDelta;
     const cancelled = run.cancelledTasks + transition.cancelledDelta;
@@ -408,6 +427,14 @@ export class RunApplier {
         deadline: startClock && transition.timeoutMs ? new Date(now.getTime() + transition.timeoutMs) : null,
       },
     });
+    // Slots (only runs with limited tasks pay for these statements).
+    let slotsChanged = false;
+    if (transition.limitsTasks) {
+      await insertSlotWaits(tx, run.id, pending.waits);
+      const ended = pending.endedAttempts.filter((a) => transition.isLimited(a.task)).map((a) => a.attemptId);
+      const released = await releaseSlots(tx, ended);
+      slotsChanged = pending.waits.length > 0 || released > 0;
+    }
     if (endState === 'failed' && !forcedEnd) {
       // Rare path: name the failed tasks (this transaction's writes are visible to it).
       const names = await listTaskNamesInStates(tx, run.id, ['failed']);
@@ -420,7 +447,7 @@ export class RunApplier {
         freesSlot: transition.limitsActiveRuns,
       }
       : undefined;
-    return { outbox, endedRun };
+    return { outbox, endedRun, slotsChanged };
   }
 }
 

@@ -12,6 +12,10 @@ export interface RunGraph {
   readonly upstream: ReadonlyMap<string, readonly string[]>;
   readonly downstream: ReadonlyMap<string, readonly string[]>;
   readonly roots: readonly string[];
+  /** Tasks that wait for a slot before they are dispatched (a pool, or the workflow's maxActiveTasks). */
+  readonly limited: ReadonlySet<string>;
+  /** Whether tasks ready together include different priorities (then they are dispatched highest first). */
+  readonly prioritised: boolean;
 }
 
 export function compileRunGraph(spec: WorkflowSpec): RunGraph {
@@ -33,6 +37,8 @@ export function compileRunGraph(spec: WorkflowSpec): RunGraph {
     upstream,
     downstream,
     roots: spec.spec.tasks.filter((t) => t.dependsOn.length === 0).map((t) => t.name),
+    limited: new Set(spec.spec.tasks.filter((t) => t.pool !== undefined || spec.spec.maxActiveTasks !== undefined).map((t) => t.name)),
+    prioritised: spec.spec.tasks.some((t) => (t.priority ?? 0) !== 0),
   };
 }
 

@@ -39,6 +39,16 @@ export class RunTransition {
     return this.graph.spec.spec.maxActiveRuns !== undefined;
   }
 
+  /** True when some of the run's tasks wait for slots (pools, maxActiveTasks). */
+  get limitsTasks(): boolean {
+    return this.graph.limited.size > 0;
+  }
+
+  /** Whether the task waits for a slot before it is dispatched. */
+  isLimited(task: string): boolean {
+    return this.graph.limited.has(task);
+  }
+
   /** The workflow's run timeout, in ms; undefined: none. */
   get timeoutMs(): number | undefined {
     return this.graph.spec.spec.timeoutMs;

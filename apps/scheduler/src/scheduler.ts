@@ -13,6 +13,7 @@ import { RetryTimer } from './retry-timer';
 import { RunApplier, type Applied, type AttemptTraceContext, type CreateRunInput } from './run-applier';
 import { recordAttemptSpan, recordRunSpan } from './spans';
 import { RunGraphCache } from './run-graph';
+import { SlotAdmitter } from './slot-admitter';
 
 export interface SchedulerOptions {
   readonly pool: Pool;
@@ -47,6 +48,8 @@ export interface SchedulerOptions {
   readonly lostSweepIntervalMs?: number;
   /** How often to look for runs past their `spec.timeout`. @default 1000 */
   readonly runTimeoutSweepIntervalMs?: number;
+  /** How often to look for tasks waiting for a slot (pools, maxActiveTasks) besides when told. @default 2000 */
+  readonly slotSweepIntervalMs?: number;
 }
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
@@ -74,6 +77,7 @@ export class Scheduler {
   private readonly queuedTimeouts: QueuedTimeoutSweeper;
   private readonly lostAttempts: LostAttemptDetector;
   private readonly runTimeouts: RunTimeoutSweeper;
+  private readonly slots: SlotAdmitter;
   private admissionSweep: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
   private subscription: Subscription | undefined;
@@ -110,6 +114,10 @@ export class Scheduler {
       pool: options.pool, logger: options.logger, sweepIntervalMs: options.runTimeoutSweepIntervalMs,
       timeOut: (runId) => this.timeOutRun(runId),
     });
+    this.slots = new SlotAdmitter({
+      pool: options.pool, logger: options.logger, sweepIntervalMs: options.slotSweepIntervalMs,
+      publish: (messages) => this.outbox.publish(messages),
+    });
     this.applier = new RunApplier({
       pool: options.pool, graphs: this.graphs, logger: options.logger,
       traceContext: options.traceContext ?? ((run, _task, _attempt, attemptId) => attemptTraceparent(run.id, attemptId)),
@@ -130,6 +138,7 @@ export class Scheduler {
     this.queuedTimeouts.start();
     this.lostAttempts.start();
     this.runTimeouts.start();
+    this.slots.start();
     this.admissionSweep = setInterval(() => {
       this.sweeping = this.sweeping.then(() => this.sweepAdmissions()).catch((err) => this.options.logger.warn({ err }, 'admission sweep failed'));
     }, this.options.admissionSweepIntervalMs ?? 5000);
@@ -279,6 +288,7 @@ export class Scheduler {
 
   private async afterCommit(runId: string, applied: Applied): Promise<void> {
     await this.outbox.publish(applied.outbox);
+    if (applied.slotsChanged) this.slots.request();
     for (const attempt of applied.endedAttempts ?? []) recordAttemptSpan(runId, applied.workflowId, attempt);
     if (applied.endedRun) recordRunSpan(applied.endedRun);
     if (applied.runEnded) {
@@ -315,6 +325,7 @@ export class Scheduler {
     await this.queuedTimeouts.stop();
     await this.lostAttempts.stop();
     await this.runTimeouts.stop();
+    await this.slots.stop();
     if (this.admissionSweep) clearInterval(this.admissionSweep);
     await this.sweeping;
     await this.subscription?.drain();

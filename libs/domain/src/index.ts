@@ -19,7 +19,11 @@ export type {
 
 // Parsing and validating workflow files
 export { parseWorkflowFile, workflowDigest, MAX_WORKFLOW_FILE_BYTES } from './parse-workflow';
-export type { ParsedTemplate, ParsedWorkflow, ParseOptions, ParseResult } from './parse-workflow';
+export type { ParsedPool, ParsedTemplate, ParsedWorkflow, ParseOptions, ParseResult } from './parse-workflow';
+
+// Pools
+export { MAX_POOL_SLOTS, POOL_KIND } from './pool';
+export type { PoolLookup, PoolSpec } from './pool';
 
 // Task templates and Kubernetes settings
 export { TASK_TEMPLATE_KIND, templateDigest } from './task-template';
@@ -27,7 +31,7 @@ export type { TaskTemplateFields, TaskTemplateSpec, TemplateLookup } from './tas
 export { imageReferenceProblem, quantityProblem } from './image-reference';
 export { mergeKubernetesSpec } from './merge-kubernetes';
 export { API_VERSION, MAX_TASKS } from './validate-workflow';
-export { DEFAULT_QUEUE, DEFAULT_RETRY_DELAY_MS, MAX_RETRIES } from './validate-task';
+export { DEFAULT_QUEUE, DEFAULT_RETRY_DELAY_MS, MAX_PRIORITY, MAX_RETRIES } from './validate-task';
 export { compareIssues, formatIssue } from './issues';
 export type { ValidationIssue } from './issues';
 export { canonicalJson } from './canonical-json';

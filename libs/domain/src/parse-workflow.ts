@@ -9,6 +9,7 @@ import { IssueList } from './fields';
 import { compareIssues, type ValidationIssue } from './issues';
 import { TASK_TEMPLATE_KIND, templateDigest, validateTemplateDocument, type TaskTemplateSpec, type TemplateLookup } from './task-template';
 import { validateWorkflowDocument } from './validate-workflow';
+import { POOL_KIND, validatePoolDocument, type PoolLookup, type PoolSpec } from './pool';
 import type { WorkflowSpec } from './workflow';
 import { documentTree, type Position, type TreeNode } from './yaml-tree';
 
@@ -34,10 +35,18 @@ export interface ParsedTemplate {
   readonly document: number;
 }
 
-/** The valid workflows and task templates of a file, and every issue found in it (in position order). */
+/** One valid Pool from a file. */
+export interface ParsedPool {
+  readonly spec: PoolSpec;
+  /** 0-based index of the document in the file. */
+  readonly document: number;
+}
+
+/** The valid workflows, task templates and pools of a file, and every issue found in it (in position order). */
 export interface ParseResult {
   readonly workflows: ParsedWorkflow[];
   readonly templates: ParsedTemplate[];
+  readonly pools: ParsedPool[];
   readonly errors: ValidationIssue[];
 }
 
@@ -50,6 +59,13 @@ export interface ParseOptions {
   readonly templates?: TemplateLookup;
   /** Names of those templates, for "did you mean" hints. */
   readonly templateNames?: () => readonly string[];
+  /**
+   * Pools from elsewhere (the server's), consulted after the file's own. When given, a task naming a
+   * pool found in neither is an issue at its `pool:` field; when absent, pool names are not checked.
+   */
+  readonly pools?: PoolLookup;
+  /** Names of those pools, for hints. */
+  readonly poolNames?: () => readonly string[];
 }
 
 function documentKind(root: TreeNode): unknown {
@@ -86,7 +102,7 @@ export function parseWorkflowFile(source: string, fileName: string, options: Par
   const size = Buffer.byteLength(source, 'utf8');
   if (size > MAX_WORKFLOW_FILE_BYTES) {
     issues.add({ line: 1, column: 1 }, '', `file is too large: ${size} bytes (the limit is ${MAX_WORKFLOW_FILE_BYTES} bytes, 1 MiB)`);
-    return { workflows: [], templates: [], errors: issues.issues };
+    return { workflows: [], templates: [], pools: [], errors: issues.issues };
   }
 
   const lineCounter = new LineCounter();
@@ -99,6 +115,8 @@ export function parseWorkflowFile(source: string, fileName: string, options: Par
 
   const workflows: ParsedWorkflow[] = [];
   const templates: ParsedTemplate[] = [];
+  const pools: ParsedPool[] = [];
+  const poolIndex = new Map<string, number>();
   const names = new Map<string, number>();
   const templateIndex = new Map<string, number>();
   let nonEmpty = 0;
@@ -129,13 +147,32 @@ export function parseWorkflowFile(source: string, fileName: string, options: Par
       templates.push({ spec: template, digest: templateDigest(template), document: index });
       return;
     }
+    if (documentKind(root) === POOL_KIND) {
+      const pool = validatePoolDocument(root, issues);
+      if (!pool) return;
+      const first = poolIndex.get(pool.metadata.name);
+      if (first !== undefined) {
+        issues.add(metadataNamePosition(root), 'metadata.name', `pool ${JSON.stringify(pool.metadata.name)} is defined twice in this file (also in document ${first + 1})`);
+        return;
+      }
+      poolIndex.set(pool.metadata.name, index);
+      pools.push({ spec: pool, document: index });
+      return;
+    }
     workflowRoots.push({ root, index });
   });
+  const ownPools = new Map(pools.map((p) => [p.spec.metadata.name, p.spec]));
+  const poolCheck = options.pools
+    ? {
+      lookup: (name: string) => ownPools.get(name) ?? options.pools?.(name),
+      names: () => [...new Set([...ownPools.keys(), ...(options.poolNames?.() ?? [])])],
+    }
+    : undefined;
   const own = new Map(templates.map((t) => [t.spec.metadata.name, t.spec]));
   const lookup: TemplateLookup = (name) => own.get(name) ?? options.templates?.(name);
   const templateNames = () => [...own.keys(), ...(options.templateNames?.() ?? [])];
   for (const { root, index } of workflowRoots) {
-    const spec = validateWorkflowDocument(root, issues, lookup, templateNames);
+    const spec = validateWorkflowDocument(root, issues, lookup, templateNames, poolCheck);
     if (!spec) continue;
     const first = names.get(spec.metadata.name);
     if (first !== undefined) {
@@ -146,5 +183,5 @@ export function parseWorkflowFile(source: string, fileName: string, options: Par
     workflows.push({ spec, digest: workflowDigest(spec), document: index });
   }
   if (nonEmpty === 0 && issues.count === 0) issues.add({ line: 1, column: 1 }, '', 'no workflow in file: it is empty');
-  return { workflows, templates, errors: [...issues.issues].sort(compareIssues) };
+  return { workflows, templates, pools, errors: [...issues.issues].sort(compareIssues) };
 }

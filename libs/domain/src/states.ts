@@ -7,6 +7,7 @@
 /** Every task run state, in lifecycle order. */
 export const TASK_RUN_STATES = [
   'pending',
+  'scheduled',
   'queued',
   'running',
   'succeeded',
@@ -18,8 +19,8 @@ export const TASK_RUN_STATES = [
 ] as const;
 
 /**
- * A task's state within one run. `pending`: waiting for its trigger rule; `queued`: dispatched,
- * not started; `up_for_retry`: failed with retries left, waiting out its retry delay.
+ * A task's state within one run. `pending`: waiting for its trigger rule; `scheduled`: ready, waiting
+ * for a slot (its pool's or its workflow's maxActiveTasks); `queued`: dispatched, not started; `up_for_retry`: failed with retries left, waiting out its retry delay.
  */
 export type TaskRunState = (typeof TASK_RUN_STATES)[number];
 

@@ -8,6 +8,7 @@ import { imageReferenceProblem } from './image-reference';
 import { readTaskKubernetes, type KubernetesDraft } from './task-kubernetes';
 import { readTemplateRef, resolveTaskTemplate, type TemplateRef } from './resolve-template';
 import type { TemplateLookup } from './task-template';
+import { MAX_POOL_SLOTS, type PoolRef } from './pool';
 import { dnsLabelProblem } from './names';
 import { readEnv, type LocatedEnvVar, type TemplateSite } from './read-env';
 import { didYouMean } from './suggest';
@@ -21,9 +22,11 @@ export const DEFAULT_RETRY_DELAY_MS = 10_000;
 export const DEFAULT_QUEUE = 'default';
 /** The most retries a task may have. */
 export const MAX_RETRIES = 100;
+/** The range of `priority` (higher starts first among tasks waiting for a slot). */
+export const MAX_PRIORITY = 1_000_000;
 
-const DEFAULTS_FIELDS = ['retries', 'retryDelay', 'retryBackoff', 'maxRetryDelay', 'retryJitter', 'timeout', 'queue', 'env', 'image', 'kubernetes', 'template'];
-const TASK_FIELDS = ['name', 'description', 'command', 'args', 'env', 'image', 'dependsOn', 'when', 'retries', 'retryDelay', 'retryBackoff', 'maxRetryDelay', 'retryJitter', 'timeout', 'queue', 'triggerRule', 'kubernetes', 'template'];
+const DEFAULTS_FIELDS = ['retries', 'retryDelay', 'retryBackoff', 'maxRetryDelay', 'retryJitter', 'timeout', 'queuedTimeout', 'queue', 'pool', 'priority', 'env', 'image', 'kubernetes', 'template'];
+const TASK_FIELDS = ['name', 'description', 'command', 'args', 'env', 'image', 'dependsOn', 'when', 'retries', 'retryDelay', 'retryBackoff', 'maxRetryDelay', 'retryJitter', 'timeout', 'queuedTimeout', 'queue', 'pool', 'poolSlots', 'priority', 'triggerRule', 'kubernetes', 'template'];
 
 /** `spec.defaults`, validated. */
 export interface TaskDefaults {
@@ -31,7 +34,10 @@ export interface TaskDefaults {
   readonly retryDelayMs?: number;
   readonly retryPolicy?: RetryShape;
   readonly timeoutMs?: number;
+  readonly queuedTimeoutMs?: number;
   readonly queue?: string;
+  readonly pool?: LocatedName;
+  readonly priority?: number;
   readonly image?: TemplateSite;
   readonly env: readonly LocatedEnvVar[];
   readonly kubernetes?: KubernetesDraft;
@@ -41,6 +47,13 @@ export interface TaskDefaults {
   readonly description?: string;
   readonly commandPrefix?: readonly TemplateSite[];
   readonly args?: readonly TemplateSite[];
+}
+
+/** A name with where it was written (for checks against objects known at apply time, e.g. pools). */
+export interface LocatedName {
+  readonly name: string;
+  readonly pos: Position;
+  readonly path: string;
 }
 
 /** A dependsOn entry with where it was written. */
@@ -60,6 +73,8 @@ export interface TaskDraft {
   readonly dependsOn: readonly DependencyRef[];
   /** Every string of the task (its own or from defaults) that may hold templates. */
   readonly templateSites: readonly TemplateSite[];
+  /** The pool the task names (its own or from the defaults), checked against the known pools. */
+  readonly poolRef?: PoolRef;
 }
 
 export function readDuration(node: TreeNode, path: string, issues: IssueList): number | undefined {
@@ -120,7 +135,10 @@ export function readDefaults(node: TreeNode, path: string, issues: IssueList): T
   const retries = at('retries');
   const retryDelay = at('retryDelay');
   const timeout = at('timeout');
+  const queuedTimeout = at('queuedTimeout');
   const queue = at('queue');
+  const pool = at('pool');
+  const priority = at('priority');
   const image = at('image');
   const env = at('env');
   const kubernetes = at('kubernetes');
@@ -132,7 +150,10 @@ export function readDefaults(node: TreeNode, path: string, issues: IssueList): T
     ...(retryDelay && { retryDelayMs: readDuration(retryDelay, f.pathOf('retryDelay'), issues) }),
     retryPolicy: readRetryShape(f, issues),
     ...(timeout && { timeoutMs: readDuration(timeout, f.pathOf('timeout'), issues) }),
+    ...(queuedTimeout && { queuedTimeoutMs: readDuration(queuedTimeout, f.pathOf('queuedTimeout'), issues) }),
     ...(queue && { queue: readName(queue, f.pathOf('queue'), issues) }),
+    ...(pool && { pool: readLocatedName(pool, f.pathOf('pool'), issues) }),
+    ...(priority && { priority: readPriority(priority, f.pathOf('priority'), issues) }),
     ...(image && { image: readImage(image, f.pathOf('image'), issues) }),
     env: env ? readEnv(env, f.pathOf('env'), issues) : [],
   };
@@ -208,6 +229,15 @@ export function readTask(node: TreeNode, path: string, workflowDefaults: TaskDef
   const retryDelayNode = f.get('retryDelay');
   const timeoutNode = f.get('timeout');
   const queueNode = f.get('queue');
+  const queuedTimeoutNode = f.get('queuedTimeout');
+  const poolNode = f.get('pool');
+  const poolSlotsNode = f.get('poolSlots');
+  const priorityNode = f.get('priority');
+  const pool = poolNode ? readLocatedName(poolNode, f.pathOf('pool'), issues) : workflowDefaults.pool;
+  const poolSlots = poolSlotsNode ? asInteger(poolSlotsNode, f.pathOf('poolSlots'), issues, 1, MAX_POOL_SLOTS) : 1;
+  if (poolSlotsNode && !pool) issues.add(poolSlotsNode.pos, f.pathOf('poolSlots'), 'poolSlots needs a pool: name one with `pool:` (here or in spec.defaults)');
+  const priority = priorityNode ? readPriority(priorityNode, f.pathOf('priority'), issues) : workflowDefaults.priority;
+  const queuedTimeoutMs = queuedTimeoutNode ? readDuration(queuedTimeoutNode, f.pathOf('queuedTimeout'), issues) : workflowDefaults.queuedTimeoutMs;
   const triggerRuleNode = f.get('triggerRule');
   const descriptionNode = f.get('description');
   const description = (descriptionNode && asString(descriptionNode, f.pathOf('description'), issues)) ?? defaults.description;
@@ -232,7 +262,10 @@ export function readTask(node: TreeNode, path: string, workflowDefaults: TaskDef
     retryDelayMs: (retryDelayNode ? readDuration(retryDelayNode, f.pathOf('retryDelay'), issues) : defaults.retryDelayMs) ?? DEFAULT_RETRY_DELAY_MS,
     ...retryShapeSpec({ ...defaults.retryPolicy, ...readRetryShape(f, issues) }),
     timeoutMs: (timeoutNode ? readDuration(timeoutNode, f.pathOf('timeout'), issues) : defaults.timeoutMs) ?? 0,
+    ...(queuedTimeoutMs ? { queuedTimeoutMs } : {}),
     queue: (queueNode ? readName(queueNode, f.pathOf('queue'), issues) : defaults.queue) ?? DEFAULT_QUEUE,
+    ...(pool && { pool: pool.name, poolSlots: poolSlots ?? 1 }),
+    ...(priority ? { priority } : {}),
     triggerRule: (triggerRuleNode ? readTriggerRule(triggerRuleNode, f.pathOf('triggerRule'), issues) : undefined) ?? DEFAULT_TRIGGER_RULE,
     ...(kubernetes?.spec && { kubernetes: kubernetes.spec }),
   };
@@ -244,7 +277,20 @@ export function readTask(node: TreeNode, path: string, workflowDefaults: TaskDef
     ...(name !== undefined && nameNode && { namePos: nameNode.pos }),
     dependsOn,
     templateSites,
+    ...(pool && {
+      poolRef: { name: pool.name, slots: poolSlots ?? 1, pos: pool.pos, path: pool.path, ...(poolSlotsNode && { slotsPos: poolSlotsNode.pos, slotsPath: f.pathOf('poolSlots') }) },
+    }),
   };
+}
+
+/** A DNS-label name (a pool's) with where it was written. */
+function readLocatedName(node: TreeNode, path: string, issues: IssueList): LocatedName | undefined {
+  const name = readName(node, path, issues);
+  return name === undefined ? undefined : { name, pos: node.pos, path };
+}
+
+function readPriority(node: TreeNode, path: string, issues: IssueList): number | undefined {
+  return asInteger(node, path, issues, -MAX_PRIORITY, MAX_PRIORITY);
 }
 
 /** How retry delays grow, as written in a task or in `defaults` (each field optional). */

@@ -32,13 +32,13 @@ describe('top level', () => {
 
   it('rejects other kinds without checking their fields', () => {
     expect(problems('apiVersion: skein.dev/v1\nkind: CronJob\nmetadata: {name: elixir}\nimage: x\n')).toEqual([
-      'w.yaml:2:7: kind: unsupported kind "CronJob"; expected "Workflow" or "TaskTemplate"',
+      'w.yaml:2:7: kind: unsupported kind "CronJob"; expected "Workflow", "TaskTemplate" or "Pool"',
     ]);
   });
 
   it('suggests the kind and goes on checking a misspelt Workflow', () => {
     expect(problems(withSpec('  tasks: []\n').replace('kind: Workflow', 'kind: Workfow'))).toEqual([
-      'w.yaml:2:7: kind: unsupported kind "Workfow" (did you mean "Workflow"?); expected "Workflow" or "TaskTemplate"',
+      'w.yaml:2:7: kind: unsupported kind "Workfow" (did you mean "Workflow"?); expected "Workflow", "TaskTemplate" or "Pool"',
       'w.yaml:5:10: spec.tasks: a workflow needs at least one task',
     ]);
   });

@@ -11,6 +11,7 @@ import { closestMatch, didYouMean } from './suggest';
 import { checkTaskGraph } from './validate-graph';
 import { readDefaults, readDuration, readStrings, readTask, type TaskDraft } from './validate-task';
 import type { TemplateLookup } from './task-template';
+import { checkPoolRefs, type PoolLookup } from './pool';
 import type { ParamSpec, ParamType, WorkflowSpec } from './workflow';
 import type { TreeNode } from './yaml-tree';
 
@@ -19,10 +20,10 @@ export const API_VERSION = 'skein.dev/v1';
 /** The most tasks one workflow may have. */
 export const MAX_TASKS = 5000;
 
-const KINDS = ['Workflow', 'TaskTemplate'];
+const KINDS = ['Workflow', 'TaskTemplate', 'Pool'];
 const TOP_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec'];
 const METADATA_FIELDS = ['name', 'labels'];
-const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'endDate', 'catchup', 'maxActiveRuns', 'timeout', 'params', 'defaults', 'tasks'];
+const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'endDate', 'catchup', 'maxActiveRuns', 'maxActiveTasks', 'timeout', 'params', 'defaults', 'tasks'];
 const PARAM_FIELDS = ['type', 'values', 'default', 'description'];
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
@@ -122,7 +123,8 @@ function readTimezone(node: TreeNode, path: string, issues: IssueList): string |
  * Validates one document and returns the normalised spec, or undefined if the document has any
  * issue (all of which are added to `issues`).
  */
-export function validateWorkflowDocument(root: TreeNode, issues: IssueList, templates?: TemplateLookup, templateNames?: () => readonly string[]): WorkflowSpec | undefined {
+export function validateWorkflowDocument(root: TreeNode, issues: IssueList, templates?: TemplateLookup, templateNames?: () => readonly string[],
+  pools?: { readonly lookup: PoolLookup; readonly names: () => readonly string[] }): WorkflowSpec | undefined {
   const before = issues.count;
   const map = asMap(root, '', issues);
   if (!map) return undefined;
@@ -130,7 +132,7 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
   const kindNode = map.entries.find((e) => e.key === 'kind')?.value;
   const kind = kindNode && asString(kindNode, 'kind', issues);
   if (kindNode && kind !== undefined && !KINDS.includes(kind)) {
-    issues.add(kindNode.pos, 'kind', `unsupported kind ${JSON.stringify(kind)}${didYouMean(kind, KINDS)}; expected "Workflow" or "TaskTemplate"`);
+    issues.add(kindNode.pos, 'kind', `unsupported kind ${JSON.stringify(kind)}${didYouMean(kind, KINDS)}; expected "Workflow", "TaskTemplate" or "Pool"`);
     // A different kind of object has different fields: checking them as a workflow's is noise.
     if (closestMatch(kind, KINDS) === undefined) return undefined;
   }
@@ -171,6 +173,8 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
   const catchup = (catchupNode && asBoolean(catchupNode, s.pathOf('catchup'), issues)) ?? false;
   const maxActiveRunsNode = s.get('maxActiveRuns');
   const maxActiveRuns = maxActiveRunsNode && asInteger(maxActiveRunsNode, s.pathOf('maxActiveRuns'), issues, 1);
+  const maxActiveTasksNode = s.get('maxActiveTasks');
+  const maxActiveTasks = maxActiveTasksNode && asInteger(maxActiveTasksNode, s.pathOf('maxActiveTasks'), issues, 1);
   const timeoutNode = s.get('timeout');
   const timeoutMs = timeoutNode && readDuration(timeoutNode, s.pathOf('timeout'), issues);
   const paramsNode = s.get('params');
@@ -192,6 +196,7 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
     });
   }
   checkTaskGraph(drafts, paramNames, issues);
+  if (pools) checkPoolRefs(drafts.flatMap((d) => (d.poolRef ? [d.poolRef] : [])), pools.lookup, pools.names, issues);
 
   if (issues.count > before || name === undefined) return undefined;
   return {
@@ -206,6 +211,7 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
       ...(endDate !== undefined && { endDate: endDate.toISOString() }),
       catchup,
       ...(maxActiveRuns !== undefined && { maxActiveRuns }),
+      ...(maxActiveTasks !== undefined && { maxActiveTasks }),
       ...(timeoutMs ? { timeoutMs } : {}),
       params,
       tasks: drafts.map((d) => d.spec),

@@ -53,8 +53,16 @@ export interface TaskSpec {
    * `{{ tasks.T.outputs.k }} > 0`); false: the task is SKIPPED. See conditions.ts.
    */
   readonly when?: string;
+  /** An attempt no executor has started this long after it was dispatched fails with QUEUED_TIMEOUT; absent: the scheduler's default. */
+  readonly queuedTimeoutMs?: number;
   /** The executor queue (fleet) that runs this task. @default "default" */
   readonly queue: string;
+  /** The pool whose slots the task holds while its attempt is queued or running; absent: none. */
+  readonly pool?: string;
+  /** Slots of `pool` the task takes (set with `pool`). @default 1 */
+  readonly poolSlots?: number;
+  /** Higher starts first among tasks waiting for a slot (and among tasks ready at once); absent: 0. */
+  readonly priority?: number;
   /** When the task may run, given its upstream tasks' states. @default "allSuccess" */
   readonly triggerRule: TriggerRule;
   /** Settings of the task's Job on the kubernetes runtime (defaults, template and task merged); absent when none. */
@@ -80,6 +88,8 @@ export interface WorkflowSpec {
     readonly endDate?: string;
     readonly catchup: boolean;
     readonly maxActiveRuns?: number;
+    /** At most this many tasks of the workflow queued or running at once, across all its runs. */
+    readonly maxActiveTasks?: number;
     /** A run still going this long after it started is FAILED (RUN_TIMEOUT); absent: no limit. */
     readonly timeoutMs?: number;
     readonly params: Readonly<Record<string, ParamSpec>>;

@@ -96,6 +96,21 @@ export {
   LogServiceClient,
 } from './gen/skein/v1/log_service';
 export {
+  Pool,
+  Pool_LabelsEntry,
+  ApplyPoolRequest,
+  ApplyPoolResponse,
+  GetPoolRequest,
+  GetPoolResponse,
+  ListPoolsRequest,
+  ListPoolsResponse,
+  DeletePoolRequest,
+  DeletePoolResponse,
+  PoolServiceService,
+  type PoolServiceServer,
+  PoolServiceClient,
+} from './gen/skein/v1/pool_service';
+export {
   RunState,
   runStateFromJSON,
   runStateToJSON,

@@ -17,6 +17,9 @@ export async function abandonRun(pool: Pool, runId: string, reason: string): Pro
     const { rows } = await tx.query<{ id: string }>(
       `UPDATE attempts SET state = 'cancelled', reason = 'RUN_ABANDONED', message = $2, end_time = now()
         WHERE run_id = $1 AND state IN ('queued', 'running') RETURNING id`, [runId, reason]);
+    // Slots: the run's waiting tasks stop waiting, its attempts' leases are released.
+    await tx.query(`DELETE FROM slot_waits WHERE run_id = $1`, [runId]);
+    await tx.query(`DELETE FROM slot_leases WHERE run_id = $1`, [runId]);
     return rows.map((r) => r.id);
   });
 }

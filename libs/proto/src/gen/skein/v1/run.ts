@@ -77,6 +77,8 @@ export enum TaskRunState {
   TASK_RUN_STATE_SKIPPED = 7,
   TASK_RUN_STATE_UPSTREAM_FAILED = 8,
   TASK_RUN_STATE_CANCELLED = 9,
+  /** TASK_RUN_STATE_SCHEDULED - Ready, waiting for a slot: its pool's, or its workflow's `maxActiveTasks`. */
+  TASK_RUN_STATE_SCHEDULED = 10,
   UNRECOGNIZED = -1,
 }
 
@@ -112,6 +114,9 @@ export function taskRunStateFromJSON(object: any): TaskRunState {
     case 9:
     case "TASK_RUN_STATE_CANCELLED":
       return TaskRunState.TASK_RUN_STATE_CANCELLED;
+    case 10:
+    case "TASK_RUN_STATE_SCHEDULED":
+      return TaskRunState.TASK_RUN_STATE_SCHEDULED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -141,6 +146,8 @@ export function taskRunStateToJSON(object: TaskRunState): string {
       return "TASK_RUN_STATE_UPSTREAM_FAILED";
     case TaskRunState.TASK_RUN_STATE_CANCELLED:
       return "TASK_RUN_STATE_CANCELLED";
+    case TaskRunState.TASK_RUN_STATE_SCHEDULED:
+      return "TASK_RUN_STATE_SCHEDULED";
     case TaskRunState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -241,7 +248,11 @@ export interface TaskRun {
   attempts: Attempt[];
   dependsOn: string[];
   startTime: Date | undefined;
-  endTime: Date | undefined;
+  endTime:
+    | Date
+    | undefined;
+  /** What a TASK_RUN_STATE_SCHEDULED task waits for: `pool warehouse`, `maxActiveTasks`; empty otherwise. */
+  waitingFor: string;
 }
 
 /** One try at running a task. */
@@ -552,7 +563,16 @@ export const Run: MessageFns<Run> = {
 };
 
 function createBaseTaskRun(): TaskRun {
-  return { name: "", task: "", state: 0, attempts: [], dependsOn: [], startTime: undefined, endTime: undefined };
+  return {
+    name: "",
+    task: "",
+    state: 0,
+    attempts: [],
+    dependsOn: [],
+    startTime: undefined,
+    endTime: undefined,
+    waitingFor: "",
+  };
 }
 
 export const TaskRun: MessageFns<TaskRun> = {
@@ -577,6 +597,9 @@ export const TaskRun: MessageFns<TaskRun> = {
     }
     if (message.endTime !== undefined) {
       Timestamp.encode(toTimestamp(message.endTime), writer.uint32(58).fork()).join();
+    }
+    if (message.waitingFor !== "") {
+      writer.uint32(66).string(message.waitingFor);
     }
     return writer;
   },
@@ -650,6 +673,14 @@ export const TaskRun: MessageFns<TaskRun> = {
             message.endTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.waitingFor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -683,6 +714,11 @@ export const TaskRun: MessageFns<TaskRun> = {
         : isSet(object.end_time)
         ? fromJsonTimestamp(object.end_time)
         : undefined,
+      waitingFor: isSet(object.waitingFor)
+        ? globalThis.String(object.waitingFor)
+        : isSet(object.waiting_for)
+        ? globalThis.String(object.waiting_for)
+        : "",
     };
   },
 
@@ -709,6 +745,9 @@ export const TaskRun: MessageFns<TaskRun> = {
     if (message.endTime !== undefined) {
       obj.endTime = message.endTime.toISOString();
     }
+    if (message.waitingFor !== "") {
+      obj.waitingFor = message.waitingFor;
+    }
     return obj;
   },
 
@@ -724,6 +763,7 @@ export const TaskRun: MessageFns<TaskRun> = {
     message.dependsOn = object.dependsOn?.map((e) => e) || [];
     message.startTime = object.startTime ?? undefined;
     message.endTime = object.endTime ?? undefined;
+    message.waitingFor = object.waitingFor ?? "";
     return message;
   },
 };
