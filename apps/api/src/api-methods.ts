@@ -7,18 +7,19 @@ import { createRunWatchHub, type RunWatchHub } from './run-watch-hub';
 import { createWorkflowAdminMethods, type WorkflowAdminMethods } from './workflow-admin-methods';
 import { createWorkflowMethods, type WorkflowMethods } from './workflow-methods';
 import { createTemplateMethods, type TemplateMethods } from './template-methods';
+import { createPoolMethods, type PoolMethods } from './pool-methods';
 
 /**
  * Every public API method as a plain async function from request message to response message. The
  * gRPC server and the REST router are thin adapters over these, so the two cannot drift apart.
  */
-export type ApiMethods = WorkflowMethods & WorkflowAdminMethods & RunMethods & RetryMethods & LogMethods & WatchMethods & TemplateMethods;
+export type ApiMethods = WorkflowMethods & WorkflowAdminMethods & RunMethods & RetryMethods & LogMethods & WatchMethods & TemplateMethods & PoolMethods;
 
 /** `watchHub`: what tells WatchRun streams about changes (its owner closes it); default: a new one. */
 export function createApiMethods(ctx: ApiContext, options: { watchHub?: RunWatchHub } = {}): ApiMethods {
   const watchHub = options.watchHub ?? createRunWatchHub({ pool: ctx.pool, logger: ctx.logger });
   return {
     ...createWorkflowMethods(ctx), ...createWorkflowAdminMethods(ctx), ...createRunMethods(ctx), ...createRetryMethods(ctx), ...createLogMethods(ctx), ...createWatchMethods(ctx, watchHub),
-    ...createTemplateMethods(ctx),
+    ...createTemplateMethods(ctx), ...createPoolMethods(ctx),
   };
 }

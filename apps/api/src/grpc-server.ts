@@ -6,6 +6,7 @@ import {
   type LogServiceServer, type RunServiceServer, type WorkflowServiceServer,
 } from '@skein/proto';
 import { TemplateServiceService, type TemplateServiceServer } from '@skein/proto';
+import { PoolServiceService, type PoolServiceServer } from '@skein/proto';
 import { callContextOf, TRACEPARENT_HEADER, TRIGGER_HEADER, type CallContext } from './api-context';
 import type { ApiMethods } from './api-methods';
 import { tailLogsGrpcHandler } from './log-tail-transport';
@@ -17,7 +18,7 @@ import { toApiError, toGrpcError } from './status';
 export const MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /** The fully-qualified names of the services this server implements (and reports healthy). */
-export const SERVICE_NAMES = ['skein.v1.WorkflowService', 'skein.v1.RunService', 'skein.v1.LogService', 'skein.v1.TemplateService'] as const;
+export const SERVICE_NAMES = ['skein.v1.WorkflowService', 'skein.v1.RunService', 'skein.v1.LogService', 'skein.v1.TemplateService', 'skein.v1.PoolService'] as const;
 
 /** A grpc-js server with the API's services, health checking and reflection registered (not yet bound). */
 export interface ApiGrpcServer {
@@ -75,6 +76,13 @@ export function createGrpcServer(methods: ApiMethods, logger: Logger, options: {
     renderTask: unary('RenderTask', logger, (r) => methods.renderTask(r)),
   };
   server.addService(TemplateServiceService, templates);
+  const pools: PoolServiceServer = {
+    applyPool: unary('ApplyPool', logger, (r) => methods.applyPool(r)),
+    getPool: unary('GetPool', logger, (r) => methods.getPool(r)),
+    listPools: unary('ListPools', logger, (r) => methods.listPools(r)),
+    deletePool: unary('DeletePool', logger, (r) => methods.deletePool(r)),
+  };
+  server.addService(PoolServiceService, pools);
 
   const health = new HealthImplementation();
   health.addToServer(server);

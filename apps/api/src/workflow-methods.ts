@@ -12,6 +12,7 @@ import { toWorkflow, toWorkflowVersion } from './mappers';
 import { decodePageToken, encodePageToken, LIST_PAGE, pageSize, workflowCursor } from './pagination';
 import { parseWorkflowName } from './resource-names';
 import { storedTemplates } from './template-methods';
+import { storedPools } from './pool-methods';
 
 /** Largest workflow file accepted, in UTF-8 bytes. */
 export const MAX_WORKFLOW_SOURCE_BYTES = 1024 * 1024;
@@ -61,6 +62,12 @@ function parseOne(source: string, requestFileName: string, templates: ParseOptio
   return first;
 }
 
+/** What a workflow file is checked against on the server: the stored templates and pools. */
+export async function storedObjects(db: ApiContext['pool']): Promise<ParseOptions> {
+  const [templates, pools] = await Promise.all([storedTemplates(db), storedPools(db)]);
+  return { ...templates, ...pools };
+}
+
 export function createWorkflowMethods(ctx: ApiContext): WorkflowMethods {
   /** Pausing stops the schedule only: runs already created go on, and manual triggers still work. */
   async function setPaused(name: string, paused: boolean) {
@@ -74,14 +81,14 @@ export function createWorkflowMethods(ctx: ApiContext): WorkflowMethods {
 
   return {
     async applyWorkflow(request) {
-      const { spec, digest } = parseOne(request.source, request.fileName, await storedTemplates(ctx.pool));
+      const { spec, digest } = parseOne(request.source, request.fileName, await storedObjects(ctx.pool));
       const result = await applyWorkflow(ctx.pool, spec, digest);
       ctx.logger.info({ workflow: spec.metadata.name, version: result.version.version, created: result.created }, 'workflow applied');
       return { workflow: toWorkflow(result.workflow), version: toWorkflowVersion(result.version), created: result.created };
     },
 
     async validateWorkflow(request) {
-      const { spec } = parseOne(request.source, request.fileName, await storedTemplates(ctx.pool));
+      const { spec } = parseOne(request.source, request.fileName, await storedObjects(ctx.pool));
       return { workflowId: spec.metadata.name, taskCount: spec.spec.tasks.length };
     },
 
