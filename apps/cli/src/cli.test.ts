@@ -166,6 +166,32 @@ describe('skein CLI', () => {
     });
   });
 
+  describe('pools', () => {
+    it('applies pools before the workflows that name them, then lists, shows and deletes them', async () => {
+      const pooled = file('pools/etl.yaml', workflowYaml('pooled').replace('      command: ["echo", "extract"]', '      command: ["echo", "extract"]\n      pool: warehouse'));
+      file('pools/warehouse.yaml', 'apiVersion: skein.dev/v1\nkind: Pool\nmetadata: {name: warehouse}\nspec: {slots: 4, description: four connections}\n');
+      // etl.yaml sorts before warehouse.yaml: the pool is applied first all the same.
+      expect(await skein(['apply', '-f', path.join(dir, 'pools')])).toEqual({
+        code: 0, out: 'pool warehouse: created (4 slots)\nworkflow pooled: created version 1\n', err: '',
+      });
+      const list = await skein(['pools', 'list']);
+      expect(list.out.split('\n').slice(0, 2).map((l) => l.split(/\s+/).slice(0, 4))).toEqual([['NAME', 'SLOTS', 'USED', 'WAITING'], ['warehouse', '4', '0', '0']]);
+      const got = await skein(['pools', 'get', 'warehouse']);
+      expect(got.out).toMatch(/^Name: +pools\/warehouse\nSlots: +4\nUsed: +0\nWaiting: +0 tasks\nDescription: +four connections\n/);
+      const inUse = await skein(['pools', 'delete', 'warehouse']);
+      expect(inUse.code).not.toBe(0);
+      expect(inUse.err).toContain('named by workflow pooled');
+      const unknownPool = file('pools-bad/w.yaml', workflowYaml('bad-pool').replace('      command: ["echo", "load"]', '      command: ["echo", "load"]\n      pool: warehose'));
+      const bad = await skein(['apply', '-f', unknownPool]);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toContain('spec.tasks[1].pool: unknown pool "warehose" (did you mean "warehouse"?)');
+      file('pools-bad/p.yaml', 'apiVersion: skein.dev/v1\nkind: Pool\nmetadata: {name: spare}\nspec: {slots: 1}\n');
+      await skein(['apply', '-f', path.join(dir, 'pools-bad', 'p.yaml')]);
+      expect(await skein(['pools', 'delete', 'spare'])).toEqual({ code: 0, out: 'pool spare deleted\n', err: '' });
+      expect(JSON.parse((await skein(['-o', 'json', 'pools', 'list'])).out)).toEqual({ pools: [expect.objectContaining({ name: 'pools/warehouse', slots: 4 })] });
+    });
+  });
+
   describe('workflows', () => {
     it('lists workflows as a table and as JSON', async () => {
       const table = await skein(['workflows', 'list']);

@@ -13,6 +13,7 @@ import { getWorkflowCommand, listWorkflowsCommand, pauseWorkflowCommand } from '
 import { cancelCommand } from './commands/cancel';
 import { backfillCommand, parseTime, type BackfillOptions } from './commands/backfill';
 import { retryCommand } from './commands/retry';
+import { deletePoolCommand, getPoolCommand, listPoolsCommand } from './commands/pools';
 import { runStandalone } from './standalone/standalone';
 
 export type { CliIo } from './cli-io';
@@ -111,6 +112,19 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .description('delete a workflow, its versions and its runs (refused while a run is queued or running)')
     .argument('<workflow>', 'workflow name')
     .action((workflow: string, _opts, command: Command) => act(command, (ctx) => deleteWorkflowCommand(ctx, workflow)));
+
+  const pools = program.command('pools').description('list, show and delete pools (apply them with `skein apply`)');
+  pools.command('list')
+    .description('list pools with their slots in use and their waiting tasks')
+    .action((_opts, command: Command) => act(command, (ctx) => listPoolsCommand(ctx)));
+  pools.command('get')
+    .description('show a pool')
+    .argument('<pool>', 'pool name')
+    .action((pool: string, _opts, command: Command) => act(command, (ctx) => getPoolCommand(ctx, pool)));
+  pools.command('delete')
+    .description('delete a pool (refused while a workflow names it or a task holds or waits for a slot)')
+    .argument('<pool>', 'pool name')
+    .action((pool: string, _opts, command: Command) => act(command, (ctx) => deletePoolCommand(ctx, pool)));
 
   program.command('trigger')
     .description('start a run of a workflow and print its id')

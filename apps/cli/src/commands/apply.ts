@@ -1,21 +1,26 @@
 import { formatIssue, parseWorkflowFile } from '@skein/domain';
-import { ApplyTemplateResponse, ApplyWorkflowResponse, ValidateWorkflowResponse } from '@skein/proto';
+import { ApplyPoolResponse, ApplyTemplateResponse, ApplyWorkflowResponse, ValidateWorkflowResponse } from '@skein/proto';
 import { parse } from 'yaml';
 import { CliError } from '../cli-io';
 import type { CommandContext } from '../command-context';
 import { json } from '../format';
-import { createTemplateClient, type TemplateClient } from '../template-client';
+import { createPoolClient, createTemplateClient, type PoolClient, type TemplateClient } from '../template-client';
 import { readWorkflowFiles, splitDocuments } from '../workflow-files';
 import { templatesOf } from './render';
 
-/** Whether a document is a `kind: TaskTemplate` (an unparsable one goes to ApplyWorkflow, which reports it). */
-function isTemplateDocument(source: string): boolean {
+/** A document's `kind` (an unparsable document has none: it goes to ApplyWorkflow, which reports it). */
+function kindOf(source: string): unknown {
   try {
     const doc: unknown = parse(source);
-    return typeof doc === 'object' && doc !== null && (doc as { kind?: unknown }).kind === 'TaskTemplate';
+    return typeof doc === 'object' && doc !== null ? (doc as { kind?: unknown }).kind : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Whether a document is a `kind: TaskTemplate`. */
+function isTemplateDocument(source: string): boolean {
+  return kindOf(source) === 'TaskTemplate';
 }
 
 /**
@@ -26,10 +31,24 @@ export async function applyCommand(ctx: CommandContext, targets: readonly string
   const files = targets.flatMap(readWorkflowFiles);
   const results: unknown[] = [];
   let failed = false;
-  // TaskTemplates first, from every file: the workflows applied after them resolve `template:` against them.
-  const documents = files.flatMap((file) => splitDocuments(file.source).map((source) => ({ file, source, template: isTemplateDocument(source) })));
+  // Pools and TaskTemplates first, from every file: the workflows applied after them are checked and
+  // resolved against them.
+  const documents = files.flatMap((file) => splitDocuments(file.source).map((source) => ({ file, source, template: isTemplateDocument(source), pool: kindOf(source) === 'Pool' })));
   let templateClient: TemplateClient | undefined;
+  let poolClient: PoolClient | undefined;
   try {
+    for (const { file, source } of documents.filter((d) => d.pool)) {
+      try {
+        poolClient ??= createPoolClient(ctx.client().server);
+        const res = await poolClient.applyPool({ source, fileName: file.name });
+        results.push(ApplyPoolResponse.toJSON(res));
+        if (ctx.output === 'table') ctx.out(`pool ${res.pool?.poolId ?? '?'}: ${res.created ? 'created' : 'applied'} (${res.pool?.slots ?? 0} slots)`);
+      } catch (err) {
+        if (!(err instanceof CliError) || err.reason !== 'WORKFLOW_INVALID') throw err;
+        for (const line of err.lines) ctx.err(line);
+        failed = true;
+      }
+    }
     for (const { file, source } of documents.filter((d) => d.template)) {
       try {
         templateClient ??= createTemplateClient(ctx.client().server);
@@ -48,9 +67,10 @@ export async function applyCommand(ctx: CommandContext, targets: readonly string
     }
   } finally {
     templateClient?.close();
+    poolClient?.close();
   }
   for (const file of files) {
-    for (const source of splitDocuments(file.source).filter((s) => !isTemplateDocument(s))) {
+    for (const source of splitDocuments(file.source).filter((s) => !isTemplateDocument(s) && kindOf(s) !== 'Pool')) {
       try {
         const res = await ctx.client().applyWorkflow({ source, fileName: file.name });
         results.push(ApplyWorkflowResponse.toJSON(res));

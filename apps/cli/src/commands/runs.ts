@@ -18,7 +18,8 @@ export function taskTable(taskRuns: readonly TaskRun[], now = new Date()): strin
     const last = t.attempts[t.attempts.length - 1];
     return [
       t.task,
-      taskRunStateName(t.state as TaskRunState),
+      // A scheduled task says what it waits for: `scheduled (pool warehouse)`.
+      t.waitingFor ? `${taskRunStateName(t.state as TaskRunState)} (${t.waitingFor})` : taskRunStateName(t.state as TaskRunState),
       String(t.attempts.length),
       last?.exitCode === undefined ? '-' : String(last.exitCode),
       elapsed(t.startTime, t.endTime, now),
