@@ -117,4 +117,39 @@ spec:
     expect((await api.waitForRun('orphaned', run.runId, 60_000)).state).toBe('RUN_STATE_SUCCEEDED');
     expect((await tasks())?.attempts.map((a) => a.state)).toEqual(['ATTEMPT_STATE_LOST', 'ATTEMPT_STATE_SUCCEEDED']);
   }, 90_000);
+  it('holds a pool\'s limit across runs: tasks wait in SCHEDULED, then start by priority (examples/pools.yaml)', async () => {
+    const source = readFileSync(path.join(repoRoot, 'examples', 'pools.yaml'), 'utf8');
+    const [poolDoc, workflowDoc] = source.split(/^---$/m) as [string, string];
+    await api.ok('POST', '/v1/pools:apply', { source: poolDoc, fileName: 'pools.yaml' });
+    await api.ok('POST', '/v1/workflows:apply', { source: workflowDoc, fileName: 'pools.yaml' });
+    const runs = [];
+    for (let i = 0; i < 2; i++) runs.push((await api.ok<{ run: { runId: string } }>('POST', '/v1/workflows/warehouse-load/runs', {})).run.runId);
+    let sawWaiting: TaskRunJson & { waitingFor?: string } | undefined;
+    for (let i = 0; i < 400 && !sawWaiting; i++) {
+      const { taskRuns } = await api.ok<{ taskRuns: (TaskRunJson & { waitingFor?: string })[] }>('GET', `/v1/workflows/warehouse-load/runs/${runs[1]}/tasks`);
+      sawWaiting = taskRuns.find((t) => t.state === 'TASK_RUN_STATE_SCHEDULED' && t.task.startsWith('load-'));
+      if (!sawWaiting) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(sawWaiting?.waitingFor).toMatch(/^pool warehouse( \(2 slots\))? and maxActiveTasks 4$/);
+    // Every attempt's [start, end) in the pool, over both runs: never more than 2 slots in use.
+    const intervals: { start: number; end: number; slots: number; task: string; run: string }[] = [];
+    for (const runId of runs) {
+      expect((await api.waitForRun('warehouse-load', runId)).state).toBe('RUN_STATE_SUCCEEDED');
+      const { taskRuns } = await api.ok<{ taskRuns: { task: string; attempts: { startTime: string; endTime: string }[] }[] }>(
+        'GET', `/v1/workflows/warehouse-load/runs/${runId}/tasks`);
+      for (const t of taskRuns.filter((x) => x.task.startsWith('load-'))) {
+        const a = t.attempts[0] as { startTime: string; endTime: string };
+        intervals.push({ start: Date.parse(a.startTime), end: Date.parse(a.endTime), slots: t.task === 'load-events' ? 2 : 1, task: t.task, run: runId });
+      }
+    }
+    const edges = intervals.flatMap((x) => [{ at: x.start, delta: x.slots }, { at: x.end, delta: -x.slots }]).sort((a, b) => a.at - b.at || a.delta - b.delta);
+    let used = 0;
+    let peak = 0;
+    for (const edge of edges) peak = Math.max(peak, (used += edge.delta));
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(intervals).toHaveLength(8);
+    const pool = await api.ok<{ pool: { usedSlots?: number; waitingTasks?: number } }>('GET', '/v1/pools/warehouse');
+    expect(pool.pool.usedSlots ?? 0).toBe(0);
+    expect(pool.pool.waitingTasks ?? 0).toBe(0);
+  }, 60_000);
 });
