@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { subjects, type Bus } from '@skein/bus';
 import { CancelAttempt, TaskEvent } from '@skein/proto';
-import { listStaleQueuedAttempts } from '@skein/store';
+import { listOverdueQueuedAttempts, listStaleQueuedAttempts, pruneQueueDeadlines, type AttemptRecord } from '@skein/store';
 
 export interface QueuedTimeoutOptions {
   readonly pool: Pool;
@@ -36,12 +36,18 @@ export class QueuedTimeoutSweeper {
     this.timer.unref();
   }
 
-  /** Reports every attempt queued for longer than the timeout; returns how many. */
+  /**
+   * Reports every attempt queued for longer than its task's `queuedTimeout`, or the scheduler's default
+   * for tasks without one; returns how many.
+   */
   async sweep(): Promise<number> {
     const now = new Date();
-    const stale = await listStaleQueuedAttempts(this.options.pool, new Date(now.getTime() - this.options.timeoutMs), 500);
-    const seconds = Math.round(this.options.timeoutMs / 1000);
+    const stale: (AttemptRecord & { timeoutMs: number })[] = [
+      ...(await listStaleQueuedAttempts(this.options.pool, new Date(now.getTime() - this.options.timeoutMs), 500)).map((a) => ({ ...a, timeoutMs: this.options.timeoutMs })),
+      ...await listOverdueQueuedAttempts(this.options.pool, now, 500),
+    ];
     await Promise.all(stale.map(async (a) => {
+      const seconds = Math.round(a.timeoutMs / 1000);
       this.options.bus.publishCore(subjects.cancel(a.id), CancelAttempt.encode(CancelAttempt.fromPartial({ attemptId: a.id, reason: 'QUEUED_TIMEOUT' })).finish());
       await this.options.bus.publish(subjects.event(a.runId), TaskEvent.encode(TaskEvent.fromPartial({
         attemptId: a.id, runId: a.runId, task: a.task, attempt: a.number, executor: this.options.identity, time: now,
@@ -49,6 +55,7 @@ export class QueuedTimeoutSweeper {
       })).finish(), { msgId: `${a.id}:queued-timeout` });
     }));
     if (stale.length > 0) this.options.logger.warn({ count: stale.length }, 'attempts failed with QUEUED_TIMEOUT');
+    await pruneQueueDeadlines(this.options.pool);
     return stale.length;
   }
 

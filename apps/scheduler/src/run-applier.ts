@@ -4,7 +4,7 @@ import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError
 import type { TaskEvent } from '@skein/proto';
 import {
   admitRun, countActiveRuns, getWorkflow, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun,
-  NotFoundError, readTaskRuns, setRunReason, deleteRunSlotWaits, insertSlotWaits, releaseSlots, type NewSlotWait,
+  NotFoundError, readTaskRuns, setRunReason, deleteRunSlotWaits, insertQueueDeadlines, insertSlotWaits, releaseSlots, type NewSlotWait,
   withTransaction, writeRunChanges, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type RunRecord, type StoredOutboxMessage,
 } from '@skein/store';
 import { buildDispatch, conditionHolds, dispatchRunOf, outputsNeeded, type DispatchRun } from './dispatch';
@@ -386,7 +386,8 @@ export class RunApplier {
             transition.touch(name);
             pending.waits.push({
               attemptId, task: name, number: task.currentAttempt, workflowId: run.workflowId, pool: spec.pool ?? null, poolSlots: spec.poolSlots ?? 1,
-              maxActiveTasks: graph.spec.spec.maxActiveTasks ?? null, priority: spec.priority ?? 0, waitTime: now, dispatch: message,
+              maxActiveTasks: graph.spec.spec.maxActiveTasks ?? null, priority: spec.priority ?? 0, queuedTimeoutMs: spec.queuedTimeoutMs ?? null,
+              waitTime: now, dispatch: message,
             });
             continue;
           }
@@ -427,6 +428,13 @@ export class RunApplier {
         deadline: startClock && transition.timeoutMs ? new Date(now.getTime() + transition.timeoutMs) : null,
       },
     });
+    // Tasks with their own queuedTimeout (only they pay for this statement).
+    if (transition.hasQueuedTimeouts) {
+      await insertQueueDeadlines(tx, pending.newAttempts.flatMap((a) => {
+        const timeoutMs = a.state === 'queued' ? transition.queuedTimeoutOf(a.task) : undefined;
+        return timeoutMs ? [{ attemptId: a.id, deadline: new Date(a.queueTime.getTime() + timeoutMs), timeoutMs }] : [];
+      }));
+    }
     // Slots (only runs with limited tasks pay for these statements).
     let slotsChanged = false;
     if (transition.limitsTasks) {

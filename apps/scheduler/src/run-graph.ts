@@ -16,6 +16,8 @@ export interface RunGraph {
   readonly limited: ReadonlySet<string>;
   /** Whether tasks ready together include different priorities (then they are dispatched highest first). */
   readonly prioritised: boolean;
+  /** Whether some task has its own queuedTimeout. */
+  readonly queuedTimeouts: boolean;
 }
 
 export function compileRunGraph(spec: WorkflowSpec): RunGraph {
@@ -39,6 +41,7 @@ export function compileRunGraph(spec: WorkflowSpec): RunGraph {
     roots: spec.spec.tasks.filter((t) => t.dependsOn.length === 0).map((t) => t.name),
     limited: new Set(spec.spec.tasks.filter((t) => t.pool !== undefined || spec.spec.maxActiveTasks !== undefined).map((t) => t.name)),
     prioritised: spec.spec.tasks.some((t) => (t.priority ?? 0) !== 0),
+    queuedTimeouts: spec.spec.tasks.some((t) => t.queuedTimeoutMs !== undefined),
   };
 }
 

@@ -49,6 +49,16 @@ export class RunTransition {
     return this.graph.limited.has(task);
   }
 
+  /** True when some of the run's tasks have their own queuedTimeout. */
+  get hasQueuedTimeouts(): boolean {
+    return this.graph.queuedTimeouts;
+  }
+
+  /** The task's own queuedTimeout in ms; undefined: the scheduler's default. */
+  queuedTimeoutOf(task: string): number | undefined {
+    return this.graph.tasks.get(task)?.queuedTimeoutMs;
+  }
+
   /** The workflow's run timeout, in ms; undefined: none. */
   get timeoutMs(): number | undefined {
     return this.graph.spec.spec.timeoutMs;

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { createInProcessBus, subjects, type Bus, type Subscription } from '@skein/bus';
 import { parseWorkflowFile } from '@skein/domain';
 import { ExecutorHeartbeat, TaskDispatch, TaskEvent } from '@skein/proto';
-import { applyWorkflow, createPool, getRun, insertOutbox, listRunAttempts, listTaskRuns, migrate } from '@skein/store';
+import { applyPool, applyWorkflow, createPool, getRun, insertOutbox, listRunAttempts, listTaskRuns, migrate } from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import { Scheduler } from './scheduler';
 
@@ -431,6 +431,32 @@ spec:
     expect(attempts[0]?.message).toMatch(/no executor took the task within 0s/);
     expect(cancels).toEqual(expect.arrayContaining(attempts.map((x) => `skein.cancel.${x.id}`)));
     await watch.drain();
+  });
+
+  it('applies a task\'s own queuedTimeout (from admission, for a pooled task) instead of the scheduler\'s default', async () => {
+    await applyPool(pool, { apiVersion: 'skein.dev/v1', kind: 'Pool', metadata: { name: 'qt-pool', labels: {} }, spec: { slots: 1 } });
+    await apply(workflowYaml('own-queue-timeout', `    - {name: quick, command: ["true"], queue: nobody, queuedTimeout: 300ms}
+    - {name: pooled, command: ["true"], queue: nobody, queuedTimeout: 300ms, pool: qt-pool}
+    - {name: patient, command: ["true"], queue: nobody}
+`));
+    await scheduler.stop();
+    // The default (1 h) would never fire in this test: only the tasks' own timeouts can.
+    scheduler = new Scheduler({ pool, bus, logger, queuedTimeoutSweepIntervalMs: 50, onRunEnded: (id) => ended.get(id)?.() });
+    await scheduler.start();
+    const { runId } = await scheduler.createRun({ workflowId: 'own-queue-timeout', params: {}, trigger: 'manual' });
+    for (let i = 0; i < 200; i++) {
+      const states = await taskStates(runId);
+      if (states['quick'] === 'failed' && states['pooled'] === 'failed') break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(await taskStates(runId)).toEqual({ quick: 'failed', pooled: 'failed', patient: 'queued' });
+    const attempts = await listRunAttempts(pool, runId);
+    const timedOut = attempts.filter((a) => a.task !== 'patient').map((a) => [a.task, a.reason, a.message]);
+    expect(timedOut).toHaveLength(2);
+    expect(timedOut).toEqual(expect.arrayContaining([
+      ['quick', 'QUEUED_TIMEOUT', expect.stringMatching(/within 0s/)], ['pooled', 'QUEUED_TIMEOUT', expect.stringMatching(/within 0s/)],
+    ]));
+    await scheduler.cancelRun(runId, 'test over');
   });
 
   it('fails a run it cannot process, with the reason, and keeps applying other runs', async () => {

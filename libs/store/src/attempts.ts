@@ -101,8 +101,33 @@ export async function listStaleQueuedAttempts(db: Queryable, queuedBefore: Date,
   const { rows } = await db.query<AttemptRow>(
     `SELECT ${activeAttemptColumns} FROM runs r JOIN attempts a ON a.run_id = r.id
       WHERE r.state IN ('queued', 'running') AND a.state = 'queued' AND a.queue_time < $1
+        AND NOT EXISTS (SELECT 1 FROM attempt_queue_deadlines d WHERE d.attempt_id = a.id)
       ORDER BY a.queue_time LIMIT $2`, [queuedBefore, limit]);
   return rows.map(toAttempt);
+}
+
+/** Queued attempts of tasks with their own `queuedTimeout`, past it (with that timeout). */
+export async function listOverdueQueuedAttempts(db: Queryable, now: Date, limit: number): Promise<(AttemptRecord & { timeoutMs: number })[]> {
+  const { rows } = await db.query<AttemptRow & { timeout_ms: number }>(
+    `SELECT ${activeAttemptColumns}, d.timeout_ms FROM attempt_queue_deadlines d JOIN attempts a ON a.id = d.attempt_id JOIN runs r ON r.id = a.run_id
+      WHERE d.deadline < $1 AND a.state = 'queued' AND r.state IN ('queued', 'running')
+      ORDER BY d.deadline LIMIT $2`, [now, limit]);
+  return rows.map((r) => ({ ...toAttempt(r), timeoutMs: r.timeout_ms }));
+}
+
+/** Records the queued deadlines of attempts of tasks with their own `queuedTimeout`. */
+export async function insertQueueDeadlines(db: Queryable, rows: readonly { attemptId: string; deadline: Date; timeoutMs: number }[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO attempt_queue_deadlines (attempt_id, deadline, timeout_ms) SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int[])`,
+    [rows.map((r) => r.attemptId), rows.map((r) => r.deadline), rows.map((r) => r.timeoutMs)]);
+}
+
+/** Drops the deadlines of attempts that are no longer queued (started, ended or gone). */
+export async function pruneQueueDeadlines(db: Queryable): Promise<number> {
+  const result = await db.query(
+    `DELETE FROM attempt_queue_deadlines d WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = d.attempt_id AND a.state = 'queued')`);
+  return result.rowCount ?? 0;
 }
 
 /** Attempts running on some executor, oldest first. */

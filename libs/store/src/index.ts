@@ -17,7 +17,7 @@ export {
 } from './task-runs';
 export { writeRunChanges, type RunChanges, type AttemptUpdate, type NewAttemptRow, type TaskRunWrite } from './run-changes';
 export {
-  insertAttempts, getAttempt, listRunAttempts, findTaskAttempt, listTaskOutputs, listUnfinishedAttempts, listUnfinishedRunAttempts, listStaleQueuedAttempts, listRunningAttempts,
+  insertAttempts, getAttempt, listRunAttempts, findTaskAttempt, listTaskOutputs, listUnfinishedAttempts, listUnfinishedRunAttempts, listStaleQueuedAttempts, listRunningAttempts, listOverdueQueuedAttempts, insertQueueDeadlines, pruneQueueDeadlines,
   type AttemptRecord, type NewAttempt,
 } from './attempts';
 export { insertOutbox, deleteOutbox, claimStaleOutbox, type OutboxMessage, type StoredOutboxMessage } from './outbox';

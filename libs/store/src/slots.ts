@@ -17,6 +17,8 @@ export interface NewSlotWait {
   readonly poolSlots: number;
   readonly maxActiveTasks: number | null;
   readonly priority: number;
+  /** The task's own queuedTimeout (ms), counted once it is admitted; null: the scheduler's default. */
+  readonly queuedTimeoutMs: number | null;
   readonly waitTime: Date;
   readonly dispatch: OutboxMessage;
 }
@@ -48,16 +50,17 @@ export async function insertSlotWaits(db: Queryable, runId: string, waits: reado
   if (waits.length === 0) return;
   await db.query(
     `INSERT INTO slot_waits (attempt_id, run_id, task, number, workflow_id, pool, pool_slots, max_active_tasks, priority, wait_time,
-                             subject, msg_id, payload, headers)
+                             subject, msg_id, payload, headers, queued_timeout_ms)
      SELECT w.attempt_id, $1, w.task, w.number, w.workflow_id, w.pool, w.pool_slots, w.max_active_tasks, w.priority, w.wait_time,
-            w.subject, w.msg_id, w.payload, w.headers
+            w.subject, w.msg_id, w.payload, w.headers, w.queued_timeout_ms
        FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::int[], $9::int[], $10::timestamptz[],
-                   $11::text[], $12::text[], $13::bytea[], $14::jsonb[])
-            AS w(attempt_id, task, number, workflow_id, pool, pool_slots, max_active_tasks, priority, wait_time, subject, msg_id, payload, headers)`,
+                   $11::text[], $12::text[], $13::bytea[], $14::jsonb[], $15::int[])
+            AS w(attempt_id, task, number, workflow_id, pool, pool_slots, max_active_tasks, priority, wait_time, subject, msg_id, payload, headers,
+                 queued_timeout_ms)`,
     [runId, waits.map((w) => w.attemptId), waits.map((w) => w.task), waits.map((w) => w.number), waits.map((w) => w.workflowId),
       waits.map((w) => w.pool), waits.map((w) => w.poolSlots), waits.map((w) => w.maxActiveTasks), waits.map((w) => w.priority),
       waits.map((w) => w.waitTime), waits.map((w) => w.dispatch.subject), waits.map((w) => w.dispatch.msgId),
-      waits.map((w) => Buffer.from(w.dispatch.payload)), waits.map((w) => JSON.stringify(w.dispatch.headers))]);
+      waits.map((w) => Buffer.from(w.dispatch.payload)), waits.map((w) => JSON.stringify(w.dispatch.headers)), waits.map((w) => w.queuedTimeoutMs)]);
 }
 
 /** Releases the slots of attempts that ended; returns how many leases there were. */
@@ -154,6 +157,10 @@ export async function grantSlots(db: Queryable, grants: readonly { attemptId: st
        INSERT INTO attempts (id, run_id, task, number, state, queue_time) SELECT attempt_id, run_id, task, number, 'queued', $3 FROM chosen RETURNING 1
      ), task_runs_queued AS (
        UPDATE task_runs tr SET state = 'queued' FROM chosen c WHERE tr.run_id = c.run_id AND tr.task = c.task RETURNING 1
+     ), deadlines AS (
+       INSERT INTO attempt_queue_deadlines (attempt_id, deadline, timeout_ms)
+       SELECT attempt_id, $3::timestamptz + make_interval(secs => queued_timeout_ms / 1000.0), queued_timeout_ms FROM chosen
+        WHERE queued_timeout_ms IS NOT NULL RETURNING 1
      ), leased AS (
        INSERT INTO slot_leases (attempt_id, run_id, workflow_id, pool, pool_slots, limits_workflow, grant_time)
        SELECT attempt_id, run_id, workflow_id, pool, pool_slots, limits_workflow, $3 FROM chosen RETURNING 1

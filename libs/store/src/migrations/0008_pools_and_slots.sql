@@ -29,6 +29,8 @@ CREATE TABLE slot_waits (
   -- The workflow version's maxActiveTasks when the task started waiting; NULL: none.
   max_active_tasks integer,
   priority         integer NOT NULL,
+  -- The task's own queuedTimeout, in ms, counted from admission; NULL: the scheduler's default.
+  queued_timeout_ms integer,
   wait_time        timestamptz NOT NULL,
   subject          text NOT NULL,
   msg_id           text NOT NULL,
@@ -52,3 +54,12 @@ CREATE TABLE slot_leases (
 );
 CREATE INDEX slot_leases_pool ON slot_leases (pool) WHERE pool IS NOT NULL;
 CREATE INDEX slot_leases_workflow ON slot_leases (workflow_id) WHERE limits_workflow;
+
+-- Queued attempts of tasks with their own `queuedTimeout` (the rest use the scheduler's default): the
+-- queued-timeout sweep fails them at `deadline`. Rows of attempts no longer queued are pruned by it.
+CREATE TABLE attempt_queue_deadlines (
+  attempt_id text PRIMARY KEY,
+  deadline   timestamptz NOT NULL,
+  timeout_ms integer NOT NULL
+);
+CREATE INDEX attempt_queue_deadlines_due ON attempt_queue_deadlines (deadline);
