@@ -168,7 +168,7 @@ describe('skein CLI', () => {
 
   describe('pools', () => {
     it('applies pools before the workflows that name them, then lists, shows and deletes them', async () => {
-      const pooled = file('pools/etl.yaml', workflowYaml('pooled').replace('      command: ["echo", "extract"]', '      command: ["echo", "extract"]\n      pool: warehouse'));
+      file('pools/etl.yaml', workflowYaml('pooled').replace('      command: ["echo", "extract"]', '      command: ["echo", "extract"]\n      pool: warehouse'));
       file('pools/warehouse.yaml', 'apiVersion: skein.dev/v1\nkind: Pool\nmetadata: {name: warehouse}\nspec: {slots: 4, description: four connections}\n');
       // etl.yaml sorts before warehouse.yaml: the pool is applied first all the same.
       expect(await skein(['apply', '-f', path.join(dir, 'pools')])).toEqual({
