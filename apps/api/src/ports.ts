@@ -1,3 +1,4 @@
+import type { ParamValue } from '@skein/domain';
 import type { LogLineRecord } from '@skein/store';
 
 /**
@@ -9,7 +10,7 @@ import type { LogLineRecord } from '@skein/store';
 export interface CreateRunCommand {
   readonly workflowId: string;
   /** Already validated and defaulted against the workflow's current version. */
-  readonly params: Record<string, string | number | boolean>;
+  readonly params: Record<string, ParamValue>;
   /** `manual` (CLI), `api`, ... */
   readonly trigger: string;
   /** @default now */
@@ -31,7 +32,7 @@ export interface RunCommands {
    * Creates backfill runs for these logical dates (already validated against the workflow's schedule).
    * Dates with a queued, running or (unless `rerunSucceeded`) succeeded run are skipped.
    */
-  backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, string | number | boolean>,
+  backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, ParamValue>,
     rerunSucceeded: boolean): Promise<{ runIds: string[]; skipped: Date[] }>;
   /**
    * Runs tasks of an ended run again: `task` and its downstream, or every failed, upstream-failed and

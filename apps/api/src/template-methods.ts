@@ -5,7 +5,7 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { formatIssue, parseWorkflowFile, type ParseOptions, type TaskTemplateSpec, type ValidationIssue } from '@skein/domain';
+import { formatIssue, parseWorkflowFile, type ParseOptions, type TaskTemplateSpec, type ValidationIssue, type ParamValue } from '@skein/domain';
 import {
   type ApplyTemplateRequest, type ApplyTemplateResponse, type GetTemplateRequest, type GetTemplateResponse, type ListTemplatesRequest,
   type ListTemplatesResponse, type RenderTaskRequest, type RenderTaskResponse, type TaskTemplate,
@@ -129,10 +129,11 @@ export function createTemplateMethods(ctx: ApiContext): TemplateMethods {
         const names = parsed.workflows.map((w) => w.spec.metadata.name).join(', ') || 'none';
         throw invalidArgument('workflow', `${request.workflow === '' ? 'name one workflow of the file' : `no workflow ${JSON.stringify(request.workflow)} in the file`} (it has: ${names})`);
       }
-      const params: Record<string, string | number | boolean> = {};
+      const params: Record<string, ParamValue> = {};
       for (const [key, value] of Object.entries(request.params ?? {})) {
         if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') params[key] = value;
-        else throw invalidArgument(`params.${key}`, 'must be a string, number or boolean');
+        else if (value !== null && typeof value === 'object' && !Array.isArray(value)) params[key] = value as Record<string, unknown>;
+        else throw invalidArgument(`params.${key}`, 'must be a string, number, boolean or object');
       }
       try {
         const job = renderTaskJob(workflow.spec, request.task, { settings: { namespace: request.namespace || 'default' }, params });

@@ -1,13 +1,13 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { dueIntervals, nextScheduleTime, resolveParams } from '@skein/domain';
+import { dueIntervals, nextScheduleTime, resolveParams, type ParamValue } from '@skein/domain';
 import { latestScheduledLogicalDate, listScheduledWorkflows, type WorkflowRecord } from '@skein/store';
 
 export interface CronSchedulerOptions {
   readonly pool: Pool;
   readonly logger: Logger;
   /** Creates the run of one interval unless it exists (idempotent on workflow and logical date). */
-  readonly createRun: (workflowId: string, params: Record<string, string | number | boolean>, logicalDate: Date) => Promise<boolean>;
+  readonly createRun: (workflowId: string, params: Record<string, ParamValue>, logicalDate: Date) => Promise<boolean>;
   /** Look for newly applied, changed or unpaused workflows this often. @default 5000 */
   readonly pollIntervalMs?: number;
   /** The clock (tests). @default () => new Date() */

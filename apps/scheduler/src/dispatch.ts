@@ -1,4 +1,4 @@
-import { evaluateCondition, nextScheduleTime, renderTaskTemplates, renderTemplate, referencedTasks, type TaskSpec, type TemplateContext, type WorkflowSpec } from '@skein/domain';
+import { evaluateCondition, nextScheduleTime, renderTaskTemplates, renderTemplate, referencedTasks, type TaskSpec, type TemplateContext, type WorkflowSpec, type ParamValue } from '@skein/domain';
 import { TaskDispatch } from '@skein/proto';
 import { subjects } from '@skein/bus';
 import type { OutboxMessage } from '@skein/store';
@@ -7,7 +7,7 @@ export interface DispatchRun {
   readonly id: string;
   readonly workflowId: string;
   readonly workflowVersion: number;
-  readonly params: Record<string, string | number | boolean>;
+  readonly params: Record<string, ParamValue>;
   readonly logicalDate: Date;
   /** For a scheduled or backfilled run, its schedule interval; absent: both ends are the logical date. */
   readonly dataInterval?: { readonly start: Date; readonly end: Date };

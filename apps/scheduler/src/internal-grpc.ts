@@ -1,3 +1,4 @@
+import type { ParamValue } from '@skein/domain';
 import * as grpc from '@grpc/grpc-js';
 import {
   BackfillRequest, BackfillResponse, CreateRunRequest, CreateRunResponse, RetryTasksRequest, RetryTasksResponse, SchedulerServiceClient, SchedulerServiceService, StopRunRequest, StopRunResponse,
@@ -69,7 +70,7 @@ export function createSchedulerClient(options: SchedulerClientOptions) {
   const client = new SchedulerServiceClient(options.address, grpc.credentials.createInsecure());
   const deadline = () => new Date(Date.now() + (options.deadlineMs ?? 10_000));
   return {
-    createRun(command: { workflowId: string; params: Record<string, string | number | boolean>; trigger: string; logicalDate?: Date; traceparent?: string }): Promise<{ runId: string }> {
+    createRun(command: { workflowId: string; params: Record<string, ParamValue>; trigger: string; logicalDate?: Date; traceparent?: string }): Promise<{ runId: string }> {
       const request = CreateRunRequest.fromPartial({ workflowId: command.workflowId, params: command.params, trigger: command.trigger, logicalDate: command.logicalDate });
       // The trace context crosses to the scheduler in gRPC metadata.
       const metadata = new grpc.Metadata();
@@ -84,7 +85,7 @@ export function createSchedulerClient(options: SchedulerClientOptions) {
           (err, res) => (err ? reject(err) : resolve({ cancelled: res.stopped })));
       });
     },
-    backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, string | number | boolean>, rerunSucceeded: boolean):
+    backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, ParamValue>, rerunSucceeded: boolean):
       Promise<{ runIds: string[]; skipped: Date[] }> {
       return new Promise((resolve, reject) => {
         client.backfill(BackfillRequest.fromPartial({ workflowId, logicalDates: [...logicalDates], params, rerunSucceeded }), new grpc.Metadata(),
@@ -103,11 +104,12 @@ export function createSchedulerClient(options: SchedulerClientOptions) {
   };
 }
 
-/** Params arrive as a Struct; Skein's param values are strings, numbers and booleans. */
-function scalarParams(struct: Record<string, unknown> | undefined): Record<string, string | number | boolean> {
-  const params: Record<string, string | number | boolean> = {};
+/** Params arrive as a Struct; Skein's param values are strings, numbers, booleans and objects (checked by the api). */
+function scalarParams(struct: Record<string, unknown> | undefined): Record<string, ParamValue> {
+  const params: Record<string, ParamValue> = {};
   for (const [k, v] of Object.entries(struct ?? {})) {
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') params[k] = v;
+    else if (v !== null && typeof v === 'object' && !Array.isArray(v)) params[k] = v as Record<string, unknown>;
   }
   return params;
 }

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
-import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError, type RunState } from '@skein/domain';
+import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError, type RunState, type ParamValue } from '@skein/domain';
 import type { TaskEvent } from '@skein/proto';
 import {
   admitRun, countActiveRuns, getWorkflow, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun,
@@ -13,7 +13,7 @@ import { initialTaskRuns, RunTransition } from './run-transition';
 
 export interface CreateRunInput {
   readonly workflowId: string;
-  readonly params: Record<string, string | number | boolean>;
+  readonly params: Record<string, ParamValue>;
   readonly trigger: string;
   readonly logicalDate?: Date;
   /** The creating call's W3C trace context; the run's span links to it. */

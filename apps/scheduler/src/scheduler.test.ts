@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import pino from 'pino';
 import { createInProcessBus, subjects, type Bus, type Subscription } from '@skein/bus';
-import { parseWorkflowFile } from '@skein/domain';
+import { parseWorkflowFile, type ParamValue } from '@skein/domain';
 import { ExecutorHeartbeat, TaskDispatch, TaskEvent } from '@skein/proto';
 import { applyPool, applyWorkflow, createPool, getRun, insertOutbox, listRunAttempts, listTaskRuns, migrate } from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
@@ -67,7 +67,7 @@ describe('Scheduler', () => {
     for (const w of parsed.workflows) await applyWorkflow(pool, w.spec, w.digest);
   }
 
-  async function runToEnd(workflowId: string, params: Record<string, string | number | boolean> = {}): Promise<string> {
+  async function runToEnd(workflowId: string, params: Record<string, ParamValue> = {}): Promise<string> {
     let resolveEnded!: () => void;
     const done = new Promise<void>((resolve) => { resolveEnded = resolve; });
     const { runId } = await scheduler.createRun({ workflowId, params, trigger: 'manual' });
@@ -457,6 +457,23 @@ spec:
       ['quick', 'QUEUED_TIMEOUT', expect.stringMatching(/within 0s/)], ['pooled', 'QUEUED_TIMEOUT', expect.stringMatching(/within 0s/)],
     ]));
     await scheduler.cancelRun(runId, 'test over');
+  });
+
+  it('renders an object param and its keys into the dispatched command', async () => {
+    await apply(`apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: object-param}
+spec:
+  params:
+    filters: {type: object, default: {region: eu}}
+  tasks:
+    - {name: a, command: ["echo", "{{ params.filters.region }}", "{{ params.filters }}"]}
+`);
+    executor = new ScriptedExecutor(bus, () => ({ ok: true }));
+    await executor.start();
+    const runId = await runToEnd('object-param', { filters: { region: 'us', limit: 5 } });
+    expect((await getRun(pool, runId))?.params).toEqual({ filters: { region: 'us', limit: 5 } });
+    expect(executor.dispatches[0]?.command).toEqual(['echo', 'us', '{"limit":5,"region":"us"}']);
   });
 
   it('fails a run it cannot process, with the reason, and keeps applying other runs', async () => {

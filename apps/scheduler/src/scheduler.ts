@@ -1,3 +1,4 @@
+import type { ParamValue } from '@skein/domain';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
@@ -160,7 +161,7 @@ export class Scheduler {
   }
 
   /** Creates the scheduled run of one data interval, unless it exists; true when this call created it. */
-  async createScheduledRun(workflowId: string, params: Record<string, string | number | boolean>, logicalDate: Date): Promise<boolean> {
+  async createScheduledRun(workflowId: string, params: Record<string, ParamValue>, logicalDate: Date): Promise<boolean> {
     const created = await this.applier.createRun({ workflowId, params, trigger: 'schedule', logicalDate });
     if (!created.run) return false;
     this.options.logger.info({ runId: created.run.id, workflow: workflowId, logicalDate }, 'scheduled run created');
@@ -173,7 +174,7 @@ export class Scheduler {
    * Creates backfill runs for these logical dates, oldest first (they start as maxActiveRuns allows).
    * A date that already has a queued, running or (unless `rerunSucceeded`) succeeded run is skipped.
    */
-  async backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, string | number | boolean>,
+  async backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, ParamValue>,
     rerunSucceeded: boolean): Promise<{ runIds: string[]; skipped: Date[] }> {
     const sorted = [...logicalDates].sort((a, b) => a.getTime() - b.getTime());
     const existing = await listRunStatesAtLogicalDates(this.options.pool, workflowId, sorted);

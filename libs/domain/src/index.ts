@@ -45,8 +45,8 @@ export { referencedTasks, renderTaskTemplates, renderTemplate } from './template
 export type { TemplateContext } from './templates';
 
 // Params at trigger time
-export { coerceParamValue, PARAM_TYPES, resolveParams } from './params';
-export type { ParamValue, ResolvedParams } from './params';
+export { coerceParamValue, MAX_OBJECT_PARAM_BYTES, PARAM_TYPES, resolveParams } from './params';
+export type { ParamObject, ParamValue, ResolvedParams } from './params';
 
 // DAG
 export { downstreamOf, findCycles, rootTasks, topologicalOrder, upstreamClosure, upstreamClosures } from './dag';

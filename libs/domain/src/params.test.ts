@@ -100,3 +100,22 @@ describe('enum params', () => {
     expect(resolveParams({ env: { type: 'enum', values: ['a'] } }, {}).errors).toEqual([{ param: 'env', message: 'missing required param (one of "a")' }]);
   });
 });
+
+describe('object params', () => {
+  const spec = { filters: { type: 'object' as const, default: { region: 'eu', limit: 10 } } };
+
+  it('takes a JSON object, or a string of JSON from the CLI, and defaults to the declared one', () => {
+    expect(resolveParams(spec, {}).values).toEqual({ filters: { region: 'eu', limit: 10 } });
+    expect(resolveParams(spec, { filters: { region: 'us' } }).values).toEqual({ filters: { region: 'us' } });
+    expect(resolveParams(spec, { filters: '{"region": "apac", "tags": ["a"]}' }).values).toEqual({ filters: { region: 'apac', tags: ['a'] } });
+  });
+
+  it('rejects lists, scalars, invalid JSON and values over 64 KiB, naming the param', () => {
+    expect(resolveParams(spec, { filters: [1] }).errors).toEqual([{ param: 'filters', message: 'must be a JSON object, got a list' }]);
+    expect(resolveParams(spec, { filters: 3 }).errors).toEqual([{ param: 'filters', message: 'must be a JSON object, got the integer 3' }]);
+    expect(resolveParams(spec, { filters: '{region: eu}' }).errors).toEqual([
+      { param: 'filters', message: 'must be a JSON object, got the string "{region: eu}" (not valid JSON)' },
+    ]);
+    expect(resolveParams(spec, { filters: { blob: 'x'.repeat(70_000) } }).errors[0]?.message).toMatch(/^is too large: \d+ bytes as JSON \(the limit is 65536\)$/);
+  });
+});

@@ -6,8 +6,14 @@ import type { ParamIssue } from './errors';
 import { didYouMean } from './suggest';
 import type { ParamSpec, ParamType } from './workflow';
 
-/** A resolved param value. */
-export type ParamValue = string | number | boolean;
+/** A resolved param value: an `object` param's value is a JSON object. */
+export type ParamValue = string | number | boolean | ParamObject;
+
+/** The value of an `object` param: a JSON object (from a YAML mapping, JSON, or a CLI `--param k='{...}'`). */
+export type ParamObject = { readonly [key: string]: unknown };
+
+/** The largest `object` param value, as JSON: 64 KiB. */
+export const MAX_OBJECT_PARAM_BYTES = 64 * 1024;
 
 /** The outcome of {@link resolveParams}: values for every declared param, or the problems. */
 export interface ResolvedParams {
@@ -16,13 +22,14 @@ export interface ResolvedParams {
 }
 
 /** Every param type. */
-export const PARAM_TYPES: readonly ParamType[] = ['string', 'integer', 'number', 'boolean', 'enum'];
+export const PARAM_TYPES: readonly ParamType[] = ['string', 'integer', 'number', 'boolean', 'enum', 'object'];
 
 const INTEGER_TEXT = /^[+-]?\d+$/;
 const NUMBER_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 function article(type: ParamType, values?: readonly string[]): string {
   if (type === 'enum') return `one of ${(values ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+  if (type === 'object') return 'a JSON object';
   return type === 'integer' ? 'an integer' : `a ${type}`;
 }
 
@@ -39,6 +46,11 @@ function describe(value: unknown): string {
  * Returns what is wrong, or undefined.
  */
 export function paramValueProblem(type: ParamType, value: unknown, values?: readonly string[]): string | undefined {
+  if (type === 'object') {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return `must be ${article(type)}, got ${describe(value)}`;
+    const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
+    return size > MAX_OBJECT_PARAM_BYTES ? `is too large: ${size} bytes as JSON (the limit is ${MAX_OBJECT_PARAM_BYTES})` : undefined;
+  }
   if (type === 'enum') {
     if (typeof value === 'string' && (values ?? []).includes(value)) return undefined;
     return `must be ${article(type, values)}, got ${describe(value)}${typeof value === 'string' ? didYouMean(value, values ?? []) : ''}`;
@@ -56,6 +68,17 @@ export function paramValueProblem(type: ParamType, value: unknown, values?: read
  * converted for integer, number and boolean (`"true"` / `"false"`); nothing else is converted.
  */
 export function coerceParamValue(type: ParamType, value: unknown, values?: readonly string[]): { value: ParamValue } | { problem: string } {
+  if (typeof value === 'string' && type === 'object') {
+    // From the CLI: `--param filters='{"region": "eu"}'`.
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return { problem: `must be a JSON object, got ${describe(value)} (not valid JSON)` };
+    }
+    const problem = paramValueProblem(type, parsed);
+    return problem === undefined ? { value: parsed as ParamObject } : { problem };
+  }
   if (typeof value === 'string' && type !== 'string' && type !== 'enum') {
     const text = value.trim();
     if (type === 'boolean' && (text === 'true' || text === 'false')) return { value: text === 'true' };

@@ -1,4 +1,5 @@
 import { parseWorkflowFile } from './parse-workflow';
+import { renderTaskTemplates } from './templates';
 import type { PoolSpec } from './pool';
 
 const pool = (name: string, slots: number | string) => `apiVersion: skein.dev/v1\nkind: Pool\nmetadata: {name: ${name}}\nspec: {slots: ${slots}}\n`;
@@ -64,5 +65,26 @@ describe('Workflow concurrency fields', () => {
     const result = parseWorkflowFile(workflow('    - {name: a, command: ["true"], queuedTimeout: 30s}\n    - {name: b, command: ["true"]}\n', '  defaults: {queuedTimeout: 5m}\n'), 'w.yaml');
     expect(result.errors).toEqual([]);
     expect(result.workflows[0]?.spec.spec.tasks.map((t) => t.queuedTimeoutMs)).toEqual([30_000, 300_000]);
+  });
+});
+
+describe('object params in workflow files and templates', () => {
+  it('declares an object param with a mapping default, and renders params.NAME and params.NAME.KEY', () => {
+    const result = parseWorkflowFile(workflow('    - {name: a, command: ["echo", "{{ params.filters.region }}", "{{ params.filters }}"]}\n',
+      '  params:\n    filters:\n      type: object\n      default: {region: eu, limit: 10}\n'), 'w.yaml');
+    expect(result.errors).toEqual([]);
+    const task = result.workflows[0]?.spec.spec.tasks[0];
+    const ctx = { params: { filters: { region: 'eu', limit: 10 } }, run: { id: 'r', logicalDate: new Date(0), workflow: 'w' }, outputs: {} };
+    expect(task && renderTaskTemplates(task, ctx).command).toEqual(['echo', 'eu', '{"limit":10,"region":"eu"}']);
+    expect(() => task && renderTaskTemplates({ ...task, command: ['{{ params.filters.zone }}'] }, ctx)).toThrow('params.filters has no key "zone"');
+  });
+
+  it('rejects a scalar default for an object param and a mapping default for a string param', () => {
+    const result = parseWorkflowFile(workflow('    - {name: a, command: ["true"]}\n',
+      '  params:\n    f: {type: object, default: 3}\n    s: {type: string, default: {a: 1}}\n'), 'w.yaml');
+    expect(result.errors.map((e) => [e.path, e.message])).toEqual([
+      ['spec.params.f.default', 'must be a JSON object, got the integer 3'],
+      ['spec.params.s.default', 'must be a string, got a mapping'],
+    ]);
   });
 });

@@ -14,7 +14,7 @@ export type RunTemplateField = (typeof RUN_TEMPLATE_FIELDS)[number];
 
 /** One `{{ ... }}` expression, parsed. */
 export type TemplateExpression =
-  | { readonly kind: 'param'; readonly name: string }
+  | { readonly kind: 'param'; readonly name: string; readonly path?: readonly string[] }
   | { readonly kind: 'run'; readonly field: RunTemplateField }
   | { readonly kind: 'output'; readonly task: string; readonly key: string }
   | { readonly kind: 'literal'; readonly text: string };
@@ -49,7 +49,11 @@ function parseExpression(inner: string): TemplateExpression | string {
   switch (root) {
     case 'params':
       if (segments.length === 2 && second !== undefined && isIdentifier(second)) return { kind: 'param', name: second };
-      return `invalid template expression ${quoted}: expected params.NAME`;
+      // An object param's keys: `params.filters.region`.
+      if (segments.length > 2 && second !== undefined && isIdentifier(second) && segments.slice(2).every((k) => OUTPUT_KEY.test(k))) {
+        return { kind: 'param', name: second, path: segments.slice(2) };
+      }
+      return `invalid template expression ${quoted}: expected params.NAME (or params.NAME.KEY for an object param)`;
     case 'run':
       {
         const field = segments.slice(1).join('.');

@@ -2,6 +2,8 @@
  * Rendering task templates at dispatch time, once params, the run and upstream outputs are known.
  * Syntax and parse-time checks are in template-syntax.ts.
  */
+import type { ParamValue } from './params';
+import { canonicalJson } from './canonical-json';
 import { TemplateError } from './errors';
 import { hasTemplate, parseTemplate, type TemplateExpression } from './template-syntax';
 import type { TaskSpec } from './workflow';
@@ -9,7 +11,7 @@ import type { TaskSpec } from './workflow';
 /** What templates are rendered against. */
 export interface TemplateContext {
   /** The run's resolved params (see resolveParams). */
-  readonly params: Readonly<Record<string, string | number | boolean>>;
+  readonly params: Readonly<Record<string, ParamValue>>;
   readonly run: {
     readonly id: string;
     /** Rendered as an RFC 3339 UTC timestamp, e.g. `2026-01-01T00:00:00.000Z`. */
@@ -23,10 +25,13 @@ export interface TemplateContext {
   readonly outputs: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
-/** Strings as they are; objects and arrays as JSON; other scalars with String(). */
+/**
+ * Strings as they are; objects and arrays as canonical JSON (keys sorted: the same value always renders
+ * the same, whatever order the database keeps keys in); other scalars with String().
+ */
 function stringify(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  if (value !== null && typeof value === 'object') return canonicalJson(value);
   return String(value);
 }
 
@@ -36,7 +41,16 @@ function valueOf(e: TemplateExpression, source: string, ctx: TemplateContext): s
       return e.text;
     case 'param': {
       if (!Object.hasOwn(ctx.params, e.name)) throw new TemplateError(`${source}: param ${JSON.stringify(e.name)} has no value`, source);
-      return stringify(ctx.params[e.name]);
+      // `params.filters.region`: a key of an object param's value.
+      let value: unknown = ctx.params[e.name];
+      for (const [i, key] of (e.path ?? []).entries()) {
+        if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, key)) {
+          const at = ['params', e.name, ...(e.path ?? []).slice(0, i)].join('.');
+          throw new TemplateError(`${source}: ${at} has no key ${JSON.stringify(key)}`, source);
+        }
+        value = (value as Record<string, unknown>)[key];
+      }
+      return stringify(value);
     }
     case 'run':
       if (e.field === 'id') return ctx.run.id;

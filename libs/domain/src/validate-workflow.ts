@@ -55,6 +55,13 @@ export function readLabels(node: TreeNode, path: string, issues: IssueList): Rec
   return labels;
 }
 
+/** A YAML node as plain JSON data (an object param's default). */
+function plainValue(node: TreeNode): unknown {
+  if (node.kind === 'scalar') return node.value;
+  if (node.kind === 'seq') return node.items.map(plainValue);
+  return Object.fromEntries(node.entries.map((e) => [e.key, plainValue(e.value)]));
+}
+
 /** The valid params, and the names of all declared ones (valid or not) for template checks. */
 function readParams(node: TreeNode, path: string, issues: IssueList): { params: Record<string, ParamSpec>; names: string[] } {
   const params: Record<string, ParamSpec> = {};
@@ -90,14 +97,15 @@ function readParams(node: TreeNode, path: string, issues: IssueList): { params: 
       issues.add(valuesNode.pos, f.pathOf('values'), `only an enum param takes values (this one is ${type})`);
     }
     const defaultNode = f.get('default');
-    let defaultValue: string | number | boolean | undefined;
+    let defaultValue: ParamSpec['default'];
     if (defaultNode && type) {
-      const value = defaultNode.kind === 'scalar' ? defaultNode.value : undefined;
-      const problem = defaultNode.kind === 'scalar' ? paramValueProblem(type, value, values) : `must be a ${type}, got a ${defaultNode.kind === 'map' ? 'mapping' : 'list'}`;
+      const value = defaultNode.kind === 'scalar' ? defaultNode.value : type === 'object' && defaultNode.kind === 'map' ? plainValue(defaultNode) : undefined;
+      const problem = defaultNode.kind === 'scalar' || (type === 'object' && defaultNode.kind === 'map') ? paramValueProblem(type, value, values)
+        : `must be ${type === 'object' ? 'a mapping' : `a ${type}`}, got a ${defaultNode.kind === 'map' ? 'mapping' : 'list'}`;
       if (problem !== undefined) {
         const quote = type === 'string' && (typeof value === 'number' || typeof value === 'boolean') ? ` (quote it: "${String(value)}")` : '';
         issues.add(defaultNode.pos, f.pathOf('default'), `${problem}${quote}`);
-      } else defaultValue = value as string | number | boolean;
+      } else defaultValue = value as ParamSpec['default'];
     }
     const descriptionNode = f.get('description');
     const description = descriptionNode && asString(descriptionNode, f.pathOf('description'), issues);

@@ -7,14 +7,14 @@
 import type { KubernetesSpec } from './kubernetes-spec';
 import type { TriggerRule } from './trigger-rules';
 
-export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'enum';
+export type ParamType = 'string' | 'integer' | 'number' | 'boolean' | 'enum' | 'object';
 
 export interface ParamSpec {
   readonly type: ParamType;
   /** The allowed values of an `enum` param (strings). */
   readonly values?: readonly string[];
   /** Absent: the param is required at trigger time. */
-  readonly default?: string | number | boolean;
+  readonly default?: string | number | boolean | { readonly [key: string]: unknown };
   readonly description?: string;
 }
 

@@ -1,4 +1,4 @@
-import type { RunState } from '@skein/domain';
+import type { RunState, ParamValue } from '@skein/domain';
 import type { Queryable } from './db';
 
 export interface RunRecord {
@@ -7,7 +7,7 @@ export interface RunRecord {
   readonly workflowVersion: number;
   readonly state: RunState;
   readonly trigger: string;
-  readonly params: Record<string, string | number | boolean>;
+  readonly params: Record<string, ParamValue>;
   readonly logicalDate: Date;
   readonly createTime: Date;
   readonly startTime: Date | null;
@@ -26,7 +26,7 @@ export interface RunRecord {
 
 interface RunRow {
   id: string; workflow_id: string; workflow_version: number; state: RunState; trigger: string;
-  params: Record<string, string | number | boolean>; logical_date: Date; create_time: Date; start_time: Date | null;
+  params: Record<string, ParamValue>; logical_date: Date; create_time: Date; start_time: Date | null;
   end_time: Date | null; reason: string; traceparent: string; unfinished_tasks: number; failed_tasks: number; cancelled_tasks: number; admitted: boolean;
 }
 
@@ -47,7 +47,7 @@ export interface NewRun {
   readonly workflowVersion: number;
   readonly state: RunState;
   readonly trigger: string;
-  readonly params: Record<string, string | number | boolean>;
+  readonly params: Record<string, ParamValue>;
   readonly logicalDate: Date;
   readonly startTime: Date | null;
   readonly traceparent?: string;

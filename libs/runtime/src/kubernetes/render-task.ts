@@ -5,7 +5,7 @@
  * needs an upstream task's outputs (or a param without default) is left as written.
  */
 import { stringify } from 'yaml';
-import { renderTemplate, type TaskSpec, type TemplateContext, type WorkflowSpec } from '@skein/domain';
+import { renderTemplate, type TaskSpec, type TemplateContext, type WorkflowSpec, type ParamValue } from '@skein/domain';
 import { UnknownTaskError } from './errors';
 import { buildJobManifest, type JobManifestSettings } from './job-manifest';
 import type { Job } from './kube-objects';
@@ -18,7 +18,7 @@ export interface RenderTaskOptions {
   /** The executor's settings (namespace, default image, output path). */
   readonly settings: JobManifestSettings;
   /** Param values over the workflow's defaults. @default {} */
-  readonly params?: Readonly<Record<string, string | number | boolean>>;
+  readonly params?: Readonly<Record<string, ParamValue>>;
   /** @default {@link RENDER_PLACEHOLDER_ID} */
   readonly runId?: string;
   /** @default {@link RENDER_PLACEHOLDER_ID} */
@@ -47,7 +47,7 @@ export function renderTaskJob(workflow: WorkflowSpec, taskName: string, options:
     const names = workflow.spec.tasks.map((t) => t.name).join(', ');
     throw new UnknownTaskError(`workflow ${JSON.stringify(workflow.metadata.name)} has no task ${JSON.stringify(taskName)} (its tasks: ${names})`);
   }
-  const params: Record<string, string | number | boolean> = {};
+  const params: Record<string, ParamValue> = {};
   for (const [name, spec] of Object.entries(workflow.spec.params)) if (spec.default !== undefined) params[name] = spec.default;
   Object.assign(params, options.params);
   const logicalDate = options.logicalDate ?? new Date();
