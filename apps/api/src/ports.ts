@@ -33,7 +33,7 @@ export interface RunCommands {
    * Dates with a queued, running or (unless `rerunSucceeded`) succeeded run are skipped.
    */
   backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, ParamValue>,
-    rerunSucceeded: boolean): Promise<{ runIds: string[]; skipped: Date[] }>;
+    rerunSucceeded: boolean, maxActive?: number): Promise<{ runIds: string[]; skipped: Date[] }>;
   /**
    * Runs tasks of an ended run again: `task` and its downstream, or every failed, upstream-failed and
    * cancelled task and their downstream. Rejects with gRPC FAILED_PRECONDITION (code 9) when the run has

@@ -164,9 +164,11 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
     if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) {
       throw invalidArgument('params', 'must be a JSON object of param names to values');
     }
+    const maxActive = body['maxActive'] ?? 0;
+    if (typeof maxActive !== 'number' || !Number.isInteger(maxActive)) throw invalidArgument('max_active', 'must be an integer');
     return BackfillRunsResponse.toJSON(await methods.backfillRuns({
       parent: `workflows/${param(req, 'w')}`, startTime: time('startTime'), endTime: time('endTime'),
-      rerunSucceeded: body['rerunSucceeded'] === true, params: params as Record<string, unknown> | undefined,
+      rerunSucceeded: body['rerunSucceeded'] === true, params: params as Record<string, unknown> | undefined, maxActive,
     }));
   }));
   app.post('/v1/workflows/:w/runs/:r\\:retry', route('RetryRun', async (req) => {

@@ -98,6 +98,7 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       if (!request.startTime) throw invalid('start_time', 'is required');
       if (!request.endTime) throw invalid('end_time', 'is required');
       if (request.endTime <= request.startTime) throw invalid('end_time', 'must be after start_time');
+      if (request.maxActive < 0 || request.maxActive > MAX_BACKFILL_INTERVALS) throw invalid('max_active', `must be from 0 (no limit of its own) to ${MAX_BACKFILL_INTERVALS}`);
       const intervals = intervalsBetween({ schedule, timezone }, request.startTime, request.endTime, new Date(), MAX_BACKFILL_INTERVALS + 1);
       if (intervals.length === 0) {
         throw invalid('start_time', `no data interval of "${schedule}" (${timezone}) starts in [${request.startTime.toISOString()}, ${request.endTime.toISOString()}) and is over`);
@@ -105,7 +106,7 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       if (intervals.length > MAX_BACKFILL_INTERVALS) throw invalid('end_time', `the range has more than ${MAX_BACKFILL_INTERVALS} intervals: split it`);
       const resolved = resolveParams(workflow.spec.spec.params, request.params ?? {});
       if (resolved.errors.length > 0) throw paramsInvalid(request.parent, resolved.errors);
-      const { runIds, skipped } = await ctx.runs.backfill(workflowId, intervals.map((i) => i.start), resolved.values, request.rerunSucceeded);
+      const { runIds, skipped } = await ctx.runs.backfill(workflowId, intervals.map((i) => i.start), resolved.values, request.rerunSucceeded, request.maxActive);
       const runs = [];
       for (const id of runIds) {
         const run = await getRun(ctx.pool, id);

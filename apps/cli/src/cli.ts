@@ -141,6 +141,7 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .requiredOption('--from <time>', 'first logical date (RFC 3339 or YYYY-MM-DD, inclusive)', parseTime)
     .requiredOption('--to <time>', 'end of the range (exclusive)', parseTime)
     .option('--rerun-succeeded', 'run intervals whose run succeeded again')
+    .option('--max-active <n>', "at most this many of the backfill's runs queued or running at once", integer(1, 1000))
     .option('-p, --param <name=value>', 'a param value for every run (repeatable)', collectParam)
     .action((workflow: string, opts: BackfillOptions, command: Command) => act(command, (ctx) => backfillCommand(ctx, workflow, opts)));
 

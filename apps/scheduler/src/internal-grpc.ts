@@ -22,7 +22,7 @@ export function schedulerGrpcImplementation(scheduler: Pick<Scheduler, 'createRu
     },
     backfill(call, callback) {
       const req = call.request;
-      scheduler.backfill(req.workflowId, req.logicalDates, scalarParams(req.params), req.rerunSucceeded)
+      scheduler.backfill(req.workflowId, req.logicalDates, scalarParams(req.params), req.rerunSucceeded, req.maxActive)
         .then((r) => callback(null, BackfillResponse.fromPartial({ runIds: r.runIds, skipped: r.skipped })))
         .catch((err: unknown) => callback({
           code: isNotFound(err) ? grpc.status.NOT_FOUND : grpc.status.INTERNAL,
@@ -85,10 +85,10 @@ export function createSchedulerClient(options: SchedulerClientOptions) {
           (err, res) => (err ? reject(err) : resolve({ cancelled: res.stopped })));
       });
     },
-    backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, ParamValue>, rerunSucceeded: boolean):
+    backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, ParamValue>, rerunSucceeded: boolean, maxActive = 0):
       Promise<{ runIds: string[]; skipped: Date[] }> {
       return new Promise((resolve, reject) => {
-        client.backfill(BackfillRequest.fromPartial({ workflowId, logicalDates: [...logicalDates], params, rerunSucceeded }), new grpc.Metadata(),
+        client.backfill(BackfillRequest.fromPartial({ workflowId, logicalDates: [...logicalDates], params, rerunSucceeded, maxActive }), new grpc.Metadata(),
           { deadline: new Date(Date.now() + 60_000) }, (err, res) => (err ? reject(err) : resolve({ runIds: res.runIds, skipped: res.skipped })));
       });
     },

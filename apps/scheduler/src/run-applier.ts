@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError, type RunState, type ParamValue } from '@skein/domain';
 import type { TaskEvent } from '@skein/proto';
 import {
-  admitRun, countActiveRuns, getWorkflow, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun,
+  admitRun, countActiveBackfillRuns, countActiveRuns, getWorkflow, hasWaitingBackfillRuns, listWaitingRunSlots, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun,
   NotFoundError, readTaskRuns, setRunReason, deleteRunSlotWaits, insertQueueDeadlines, insertSlotWaits, releaseSlots, type NewSlotWait,
   withTransaction, writeRunChanges, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type RunRecord, type StoredOutboxMessage,
 } from '@skein/store';
@@ -18,6 +18,8 @@ export interface CreateRunInput {
   readonly logicalDate?: Date;
   /** The creating call's W3C trace context; the run's span links to it. */
   readonly traceparent?: string;
+  /** A backfill with a limit of its own on its active runs (`--max-active`). */
+  readonly backfill?: { readonly id: string; readonly maxActive: number };
 }
 
 /** Names the trace context of an attempt (telemetry); '' when tracing is off. */
@@ -110,16 +112,20 @@ export class RunApplier {
     return withTransaction(this.options.pool, async (tx) => {
       // Under maxActiveRuns, a run beyond the limit waits (QUEUED, nothing dispatched) for a slot; so does
       // every run while others wait, so that runs start in logical-date order, not creation order.
+      // A backfill's own limit works the same way over its runs.
       let admitted = true;
-      if (limit !== undefined) {
+      if (limit !== undefined || input.backfill) {
         await lockWorkflowAdmission(tx, workflow.id);
-        admitted = (await countActiveRuns(tx, workflow.id)) < limit && (await listWaitingRuns(tx, workflow.id, 1)).length === 0;
+        if (limit !== undefined) admitted = (await countActiveRuns(tx, workflow.id)) < limit && (await listWaitingRuns(tx, workflow.id, 1)).length === 0;
+        if (admitted && input.backfill) {
+          admitted = (await countActiveBackfillRuns(tx, input.backfill.id)) < input.backfill.maxActive && !(await hasWaitingBackfillRuns(tx, input.backfill.id));
+        }
       }
       const initial = initialTaskRuns(graph).map((t) => (admitted ? t : { ...t, state: 'pending' as const, currentAttempt: 0 }));
       const newRun = {
         id: newId(), workflowId: workflow.id, workflowVersion: workflow.currentVersion, state: 'queued' as const, trigger: input.trigger,
         params: input.params, logicalDate: input.logicalDate ?? now, startTime: null, traceparent: input.traceparent, taskCount: initial.length,
-        admitted,
+        admitted, ...(input.backfill && { backfill: input.backfill }),
       };
       const run = input.trigger === 'schedule' ? await insertScheduledRunIfAbsent(tx, newRun) : await insertRun(tx, newRun);
       if (!run) return { workflowId: workflow.id, run: undefined, outbox: [], runEnded: false };
@@ -191,11 +197,21 @@ export class RunApplier {
       if (!workflow) return [];
       await lockWorkflowAdmission(tx, workflowId);
       const limit = workflow.spec.spec.maxActiveRuns ?? Number.POSITIVE_INFINITY;
-      const free = limit - (await countActiveRuns(tx, workflowId));
+      let free = limit - (await countActiveRuns(tx, workflowId));
       if (free <= 0) return [];
       const admitted: { runId: string; applied: Applied }[] = [];
-      for (const id of await listWaitingRuns(tx, workflowId, Math.min(free, 100))) {
-        const run = await lockRun(tx, id);
+      // A run over its backfill's own limit stays waiting without holding back the runs after it.
+      const backfillActive = new Map<string, number>();
+      for (const waiting of await listWaitingRunSlots(tx, workflowId, Math.min(free, 100) + 100)) {
+        if (free <= 0) break;
+        if (waiting.backfillId !== null && waiting.backfillMaxActive !== null) {
+          const active = backfillActive.get(waiting.backfillId) ?? await countActiveBackfillRuns(tx, waiting.backfillId);
+          backfillActive.set(waiting.backfillId, active);
+          if (active >= waiting.backfillMaxActive) continue;
+          backfillActive.set(waiting.backfillId, active + 1);
+        }
+        free -= 1;
+        const run = await lockRun(tx, waiting.id);
         if (!run || run.admitted || run.state !== 'queued') continue;
         const graph = await this.options.graphs.get(run.workflowId, run.workflowVersion);
         const now = new Date();
@@ -452,7 +468,7 @@ export class RunApplier {
     const endedRun = endState
       ? {
         runId: run.id, workflowId: run.workflowId, state: endState, createTime: run.createTime, endTime: now, callerTraceparent: run.traceparent,
-        freesSlot: transition.limitsActiveRuns,
+        freesSlot: transition.limitsActiveRuns || run.backfill !== null,
       }
       : undefined;
     return { outbox, endedRun, slotsChanged };

@@ -358,6 +358,42 @@ spec:
     expect((await getRun(pool, late.runId))?.state).toBe('succeeded');
   });
 
+  it('limits a backfill\'s own active runs (--max-active) without holding back other runs of the workflow', async () => {
+    await apply(`apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: backfilled}
+spec:
+  schedule: "@daily"
+  tasks:
+    - {name: a, command: ["true"]}
+`);
+    const held: TaskDispatch[] = [];
+    executor = new ScriptedExecutor(bus, (d) => { held.push(d); return 'hold'; });
+    await executor.start();
+    const days = ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04', '2026-01-05'].map((d) => new Date(`${d}T00:00:00Z`));
+    const { runIds } = await scheduler.backfill('backfilled', days, {}, false, 2);
+    const waitForHeld = async (n: number) => {
+      for (let i = 0; i < 500 && held.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(held).toHaveLength(n);
+    };
+    await waitForHeld(2);
+    expect(held.map((d) => d.runId)).toEqual(runIds.slice(0, 2));
+    expect(await getRun(pool, runIds[2] as string)).toMatchObject({ state: 'queued', admitted: false });
+    // A manual run of the same workflow is not held back by the backfill's limit.
+    const manual = await scheduler.createRun({ workflowId: 'backfilled', params: {}, trigger: 'manual' });
+    await waitForHeld(3);
+    expect(held[2]?.runId).toBe(manual.runId);
+    // As each backfill run ends, the next in logical-date order starts: never more than 2 at once.
+    const finished = new Set<string>();
+    for (let n = 3; n < 6; n++) {
+      const next = held.find((d) => runIds.includes(d.runId) && !finished.has(d.attemptId)) as TaskDispatch;
+      finished.add(next.attemptId);
+      await executor.finish(next, { ok: true });
+      await waitForHeld(n + 1);
+      expect(held[n]?.runId).toBe(runIds[n - 1]);
+    }
+  });
+
   it('admits a waiting run in the periodic sweep when the scheduler that ended the last one died first', async () => {
     await apply(`apiVersion: skein.dev/v1
 kind: Workflow

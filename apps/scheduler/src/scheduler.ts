@@ -1,4 +1,4 @@
-import type { ParamValue } from '@skein/domain';
+import { newId, type ParamValue } from '@skein/domain';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
@@ -175,7 +175,9 @@ export class Scheduler {
    * A date that already has a queued, running or (unless `rerunSucceeded`) succeeded run is skipped.
    */
   async backfill(workflowId: string, logicalDates: readonly Date[], params: Record<string, ParamValue>,
-    rerunSucceeded: boolean): Promise<{ runIds: string[]; skipped: Date[] }> {
+    rerunSucceeded: boolean, maxActive = 0): Promise<{ runIds: string[]; skipped: Date[] }> {
+    // With a limit of its own, the backfill's runs share an id their admission counts by.
+    const backfill = maxActive > 0 ? { id: newId(), maxActive } : undefined;
     const sorted = [...logicalDates].sort((a, b) => a.getTime() - b.getTime());
     const existing = await listRunStatesAtLogicalDates(this.options.pool, workflowId, sorted);
     const runIds: string[] = [];
@@ -186,7 +188,7 @@ export class Scheduler {
         skipped.push(logicalDate);
         continue;
       }
-      runIds.push((await this.createRun({ workflowId, params, trigger: 'backfill', logicalDate })).runId);
+      runIds.push((await this.createRun({ workflowId, params, trigger: 'backfill', logicalDate, ...(backfill && { backfill }) })).runId);
     }
     this.options.logger.info({ workflow: workflowId, created: runIds.length, skipped: skipped.length }, 'backfill');
     return { runIds, skipped };

@@ -9,7 +9,7 @@ export { applyWorkflow, type ApplyWorkflowResult } from './apply-workflow';
 export {
   applyTaskTemplate, getTaskTemplate, getTaskTemplates, listTaskTemplates, type ApplyTaskTemplateResult, type TaskTemplateRecord,
 } from './task-templates';
-export { admitRun, countActiveRuns, listWaitingRuns, listWorkflowsWithWaitingRuns, lockWorkflowAdmission } from './runs';
+export { admitRun, countActiveRuns, countActiveBackfillRuns, hasWaitingBackfillRuns, listWaitingRunSlots, listWaitingRuns, listWorkflowsWithWaitingRuns, lockWorkflowAdmission } from './runs';
 export { listOverdueRuns, listRunStatesAtLogicalDates, insertRun, insertScheduledRunIfAbsent, latestScheduledLogicalDate, getRun, lockRun, listRuns, setRunReason, type RunRecord, type NewRun, type RunCursor } from './runs';
 export {
   insertTaskRuns, listTaskRuns, readTaskRuns, listTaskNamesInStates, listDueRetries, nextRetryTime, type TaskRunRecord, type NewTaskRun,

@@ -20,17 +20,20 @@ export interface RunRecord {
   /** Terminal task runs that failed or are upstream_failed. */
   readonly failedTasks: number;
   readonly cancelledTasks: number;
-  /** False while the run waits for a slot under maxActiveRuns. */
+  /** False while the run waits for a slot under maxActiveRuns (or its backfill's limit). */
   readonly admitted: boolean;
+  /** The backfill that created the run with a limit of its own (`--max-active`), and that limit. */
+  readonly backfill: { readonly id: string; readonly maxActive: number } | null;
 }
 
 interface RunRow {
   id: string; workflow_id: string; workflow_version: number; state: RunState; trigger: string;
   params: Record<string, ParamValue>; logical_date: Date; create_time: Date; start_time: Date | null;
   end_time: Date | null; reason: string; traceparent: string; unfinished_tasks: number; failed_tasks: number; cancelled_tasks: number; admitted: boolean;
+  backfill_id: string | null; backfill_max_active: number | null;
 }
 
-const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent, unfinished_tasks, failed_tasks, cancelled_tasks, admitted';
+const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent, unfinished_tasks, failed_tasks, cancelled_tasks, admitted, backfill_id, backfill_max_active';
 
 function toRun(row: RunRow): RunRecord {
   return {
@@ -38,6 +41,7 @@ function toRun(row: RunRow): RunRecord {
     params: row.params, logicalDate: row.logical_date, createTime: row.create_time, startTime: row.start_time,
     endTime: row.end_time, reason: row.reason, traceparent: row.traceparent,
     unfinishedTasks: row.unfinished_tasks, failedTasks: row.failed_tasks, cancelledTasks: row.cancelled_tasks, admitted: row.admitted,
+    backfill: row.backfill_id !== null && row.backfill_max_active !== null ? { id: row.backfill_id, maxActive: row.backfill_max_active } : null,
   };
 }
 
@@ -55,14 +59,17 @@ export interface NewRun {
   readonly taskCount: number;
   /** False: the run waits for a slot under maxActiveRuns. @default true */
   readonly admitted?: boolean;
+  /** A backfill with a limit of its own. */
+  readonly backfill?: { readonly id: string; readonly maxActive: number };
 }
 
 export async function insertRun(db: Queryable, run: NewRun): Promise<RunRecord> {
   const { rows } = await db.query<RunRow>(
-    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time, traceparent, unfinished_tasks, admitted)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${runColumns}`,
+    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time, traceparent, unfinished_tasks, admitted,
+                       backfill_id, backfill_max_active)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${runColumns}`,
     [run.id, run.workflowId, run.workflowVersion, run.state, run.trigger, JSON.stringify(run.params), run.logicalDate, run.startTime,
-      run.traceparent ?? '', run.taskCount, run.admitted ?? true]);
+      run.traceparent ?? '', run.taskCount, run.admitted ?? true, run.backfill?.id ?? null, run.backfill?.maxActive ?? null]);
   return toRun(rows[0] as RunRow);
 }
 
@@ -138,6 +145,27 @@ export async function countActiveRuns(db: Queryable, workflowId: string): Promis
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM runs WHERE workflow_id = $1 AND admitted AND state IN ('queued', 'running')`, [workflowId]);
   return rows[0]?.n ?? 0;
+}
+
+/** Active (admitted, not ended) runs of a backfill. */
+export async function countActiveBackfillRuns(db: Queryable, backfillId: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM runs WHERE backfill_id = $1 AND admitted AND state IN ('queued', 'running')`, [backfillId]);
+  return rows[0]?.n ?? 0;
+}
+
+/** Runs waiting for a slot, in logical-date order, with their backfill's limit. */
+export async function listWaitingRunSlots(db: Queryable, workflowId: string, limit: number): Promise<{ id: string; backfillId: string | null; backfillMaxActive: number | null }[]> {
+  const { rows } = await db.query<{ id: string; backfill_id: string | null; backfill_max_active: number | null }>(
+    `SELECT id, backfill_id, backfill_max_active FROM runs WHERE workflow_id = $1 AND NOT admitted AND state = 'queued'
+      ORDER BY logical_date, create_time, id LIMIT $2`, [workflowId, limit]);
+  return rows.map((r) => ({ id: r.id, backfillId: r.backfill_id, backfillMaxActive: r.backfill_max_active }));
+}
+
+/** Whether runs of this backfill wait for a slot (its next run must wait behind them, in logical-date order). */
+export async function hasWaitingBackfillRuns(db: Queryable, backfillId: string): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM runs WHERE backfill_id = $1 AND NOT admitted AND state = 'queued' LIMIT 1`, [backfillId]);
+  return rows.length > 0;
 }
 
 /** Runs waiting for a slot, in logical-date order. */

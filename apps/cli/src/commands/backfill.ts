@@ -19,17 +19,18 @@ export interface BackfillOptions {
   readonly to: Date;
   readonly rerunSucceeded?: boolean;
   readonly param?: Record<string, string>;
+  readonly maxActive?: number;
 }
 
 /**
- * `skein backfill WORKFLOW --from T1 --to T2 [--rerun-succeeded] [--param k=v]...`: a run for every data
- * interval of the workflow's schedule starting in [T1, T2), oldest first; they start as the workflow's
- * maxActiveRuns allows. Prints the runs created and the logical dates skipped.
+ * `skein backfill WORKFLOW --from T1 --to T2 [--rerun-succeeded] [--max-active N] [--param k=v]...`: a run
+ * for every data interval of the workflow's schedule starting in [T1, T2), oldest first; they start as the
+ * workflow's maxActiveRuns (and `--max-active`, over this backfill's runs) allows. Prints the runs created and the logical dates skipped.
  */
 export async function backfillCommand(ctx: CommandContext, workflow: string, options: BackfillOptions): Promise<number> {
   const res = await ctx.client().backfillRuns({
     parent: workflowNameOf(workflow), startTime: options.from, endTime: options.to, rerunSucceeded: options.rerunSucceeded ?? false,
-    params: options.param ?? {},
+    params: options.param ?? {}, maxActive: options.maxActive ?? 0,
   });
   if (ctx.output === 'json') {
     ctx.out(json({ runs: res.runs.map((r) => Run.toJSON(r)), skipped: res.skipped.map((d) => d.toISOString()) }));

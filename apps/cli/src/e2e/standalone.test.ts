@@ -177,8 +177,11 @@ spec:
 
     const again = await skein('backfill', 'daily', '--from', '2026-01-01', '--to', '2026-01-04');
     expect(again.stdout).toContain('0 run(s) created, 3 interval(s) skipped');
-    const rerun = await skein('backfill', 'daily', '--from', '2026-01-02', '--to', '2026-01-03', '--rerun-succeeded', '-o', 'json');
+    const rerun = await skein('backfill', 'daily', '--from', '2026-01-02', '--to', '2026-01-03', '--rerun-succeeded', '--max-active', '1', '-o', 'json');
     expect(JSON.parse(rerun.stdout).runs).toHaveLength(1);
+    const badLimit = await skein('backfill', 'daily', '--from', '2026-01-01', '--to', '2026-01-04', '--max-active', '0');
+    expect(badLimit.code).not.toBe(0);
+    expect(badLimit.stderr).toMatch(/--max-active.*expected an integer from 1 to 1000/);
 
     const empty = await skein('backfill', 'daily', '--from', '2026-01-01T01:00:00Z', '--to', '2026-01-01T02:00:00Z');
     expect(empty.code).toBe(1);

@@ -1,3 +1,8 @@
+-- A backfill's own limit (`skein backfill --max-active N`): its runs share an id and wait (not admitted)
+-- while N of them are active, like runs under maxActiveRuns.
+ALTER TABLE runs ADD COLUMN backfill_id text, ADD COLUMN backfill_max_active integer;
+CREATE INDEX runs_backfill_active ON runs (backfill_id) WHERE backfill_id IS NOT NULL AND state IN ('queued', 'running');
+
 -- Concurrency limits: pools (`kind: Pool`) and a workflow's maxActiveTasks. A task under a limit
 -- waits for a slot (task run state 'scheduled', a row in slot_waits holding its built dispatch) and,
 -- once admitted, holds a lease until its attempt ends. Admission is serialised by one advisory lock,

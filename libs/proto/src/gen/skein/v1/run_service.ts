@@ -114,7 +114,14 @@ export interface BackfillRunsRequest {
   /** Run intervals whose run succeeded again. */
   rerunSucceeded: boolean;
   /** Values of the workflow's params for every run (defaults apply). */
-  params: { [key: string]: any } | undefined;
+  params:
+    | { [key: string]: any }
+    | undefined;
+  /**
+   * At most this many of this backfill's runs queued or running at once (besides the workflow's
+   * maxActiveRuns); 0: no limit of its own.
+   */
+  maxActive: number;
 }
 
 export interface BackfillRunsResponse {
@@ -1095,7 +1102,14 @@ export const CancelRunResponse: MessageFns<CancelRunResponse> = {
 };
 
 function createBaseBackfillRunsRequest(): BackfillRunsRequest {
-  return { parent: "", startTime: undefined, endTime: undefined, rerunSucceeded: false, params: undefined };
+  return {
+    parent: "",
+    startTime: undefined,
+    endTime: undefined,
+    rerunSucceeded: false,
+    params: undefined,
+    maxActive: 0,
+  };
 }
 
 export const BackfillRunsRequest: MessageFns<BackfillRunsRequest> = {
@@ -1114,6 +1128,9 @@ export const BackfillRunsRequest: MessageFns<BackfillRunsRequest> = {
     }
     if (message.params !== undefined) {
       Struct.encode(Struct.wrap(message.params), writer.uint32(42).fork()).join();
+    }
+    if (message.maxActive !== 0) {
+      writer.uint32(48).int32(message.maxActive);
     }
     return writer;
   },
@@ -1171,6 +1188,14 @@ export const BackfillRunsRequest: MessageFns<BackfillRunsRequest> = {
             message.params = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxActive = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1202,6 +1227,11 @@ export const BackfillRunsRequest: MessageFns<BackfillRunsRequest> = {
         ? globalThis.Boolean(object.rerun_succeeded)
         : false,
       params: isObject(object.params) ? object.params : undefined,
+      maxActive: isSet(object.maxActive)
+        ? globalThis.Number(object.maxActive)
+        : isSet(object.max_active)
+        ? globalThis.Number(object.max_active)
+        : 0,
     };
   },
 
@@ -1222,6 +1252,9 @@ export const BackfillRunsRequest: MessageFns<BackfillRunsRequest> = {
     if (message.params !== undefined) {
       obj.params = message.params;
     }
+    if (message.maxActive !== 0) {
+      obj.maxActive = Math.round(message.maxActive);
+    }
     return obj;
   },
 
@@ -1235,6 +1268,7 @@ export const BackfillRunsRequest: MessageFns<BackfillRunsRequest> = {
     message.endTime = object.endTime ?? undefined;
     message.rerunSucceeded = object.rerunSucceeded ?? false;
     message.params = object.params ?? undefined;
+    message.maxActive = object.maxActive ?? 0;
     return message;
   },
 };

@@ -39,6 +39,8 @@ export interface BackfillRequest {
   logicalDates: Date[];
   params: { [key: string]: any } | undefined;
   rerunSucceeded: boolean;
+  /** At most this many of the backfill's runs active at once; 0: no limit of its own. */
+  maxActive: number;
 }
 
 export interface BackfillResponse {
@@ -258,7 +260,7 @@ export const RetryTasksResponse: MessageFns<RetryTasksResponse> = {
 };
 
 function createBaseBackfillRequest(): BackfillRequest {
-  return { workflowId: "", logicalDates: [], params: undefined, rerunSucceeded: false };
+  return { workflowId: "", logicalDates: [], params: undefined, rerunSucceeded: false, maxActive: 0 };
 }
 
 export const BackfillRequest: MessageFns<BackfillRequest> = {
@@ -274,6 +276,9 @@ export const BackfillRequest: MessageFns<BackfillRequest> = {
     }
     if (message.rerunSucceeded !== false) {
       writer.uint32(32).bool(message.rerunSucceeded);
+    }
+    if (message.maxActive !== 0) {
+      writer.uint32(40).int32(message.maxActive);
     }
     return writer;
   },
@@ -323,6 +328,14 @@ export const BackfillRequest: MessageFns<BackfillRequest> = {
             message.rerunSucceeded = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxActive = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -353,6 +366,11 @@ export const BackfillRequest: MessageFns<BackfillRequest> = {
         : isSet(object.rerun_succeeded)
         ? globalThis.Boolean(object.rerun_succeeded)
         : false,
+      maxActive: isSet(object.maxActive)
+        ? globalThis.Number(object.maxActive)
+        : isSet(object.max_active)
+        ? globalThis.Number(object.max_active)
+        : 0,
     };
   },
 
@@ -370,6 +388,9 @@ export const BackfillRequest: MessageFns<BackfillRequest> = {
     if (message.rerunSucceeded !== false) {
       obj.rerunSucceeded = message.rerunSucceeded;
     }
+    if (message.maxActive !== 0) {
+      obj.maxActive = Math.round(message.maxActive);
+    }
     return obj;
   },
 
@@ -382,6 +403,7 @@ export const BackfillRequest: MessageFns<BackfillRequest> = {
     message.logicalDates = object.logicalDates?.map((e) => e) || [];
     message.params = object.params ?? undefined;
     message.rerunSucceeded = object.rerunSucceeded ?? false;
+    message.maxActive = object.maxActive ?? 0;
     return message;
   },
 };
