@@ -4,12 +4,13 @@ import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError
 import type { TaskEvent } from '@skein/proto';
 import {
   admitRun, countActiveBackfillRuns, countActiveRuns, getWorkflow, hasWaitingBackfillRuns, listWaitingRunSlots, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun,
-  NotFoundError, readTaskRuns, setRunReason, deleteRunSlotWaits, insertQueueDeadlines, insertSlotWaits, releaseSlots, type NewSlotWait,
+  NotFoundError, readTaskRuns, setRunReason, deleteRunSlotWaits, insertQueueDeadlines, insertSlotWaits, releaseSlots, tryLockSlotAdmission, type NewSlotWait,
   withTransaction, writeRunChanges, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type RunRecord, type StoredOutboxMessage,
 } from '@skein/store';
 import { buildDispatch, conditionHolds, dispatchRunOf, outputsNeeded, type DispatchRun } from './dispatch';
 import type { RunGraph, RunGraphCache } from './run-graph';
 import { initialTaskRuns, RunTransition } from './run-transition';
+import { admitSlots } from './slot-admitter';
 
 export interface CreateRunInput {
   readonly workflowId: string;
@@ -453,18 +454,27 @@ export class RunApplier {
     }
     // Slots (only runs with limited tasks pay for these statements).
     let slotsChanged = false;
+    const granted: StoredOutboxMessage[] = [];
     if (transition.limitsTasks) {
       await insertSlotWaits(tx, run.id, pending.waits);
       const ended = pending.endedAttempts.filter((a) => transition.isLimited(a.task)).map((a) => a.attemptId);
       const released = await releaseSlots(tx, ended);
       slotsChanged = pending.waits.length > 0 || released > 0;
+      // Admit at once what now fits, in this commit, when no other admission is running (taking the lock
+      // without waiting keeps lock order safe: this transaction already holds its run's lock). Otherwise
+      // the admitter's pass after commit does it.
+      if (slotsChanged && (await tryLockSlotAdmission(tx))) {
+        const admitted = await admitSlots(tx);
+        granted.push(...admitted.messages);
+        slotsChanged = admitted.stale > 0;
+      }
     }
     if (endState === 'failed' && !forcedEnd) {
       // Rare path: name the failed tasks (this transaction's writes are visible to it).
       const names = await listTaskNamesInStates(tx, run.id, ['failed']);
       await setRunReason(tx, run.id, names.length > 0 ? `failed tasks: ${names.join(', ')}` : 'upstream tasks failed');
     }
-    const outbox = pending.outbox.map((m, i) => ({ ...m, id: ids[i] as number }));
+    const outbox = [...pending.outbox.map((m, i) => ({ ...m, id: ids[i] as number })), ...granted];
     const endedRun = endState
       ? {
         runId: run.id, workflowId: run.workflowId, state: endState, createTime: run.createTime, endTime: now, callerTraceparent: run.traceparent,

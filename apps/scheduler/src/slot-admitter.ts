@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import {
   activeTasksOf, deleteSlotWaits, grantSlots, headsOfQueues, lockRunsOf, lockSlotAdmission, poolsWithWaits, reconcileSlots,
@@ -86,17 +86,7 @@ export class SlotAdmitter {
   async pass(): Promise<{ granted: number; stale: number }> {
     const { messages, stale } = await withTransaction(this.options.pool, async (tx) => {
       await lockSlotAdmission(tx);
-      const poolFree = await poolsWithWaits(tx);
-      const open = [...poolFree].filter(([, free]) => free > 0);
-      const heads: SlotWait[] = await headsOfQueues(tx, 'pool', open.map(([name]) => name), open.map(([, free]) => free + HEAD_MARGIN));
-      const workflowIds = await workflowsWithWaits(tx);
-      heads.push(...await headsOfQueues(tx, 'workflow', workflowIds, workflowIds.map(() => WORKFLOW_HEADS)));
-      const active = await activeTasksOf(tx, [...new Set(heads.filter((w) => w.maxActiveTasks !== null).map((w) => w.workflowId))]);
-      const { grants, stale } = chooseGrants(heads, poolFree, active);
-      await deleteSlotWaits(tx, stale);
-      if (grants.length === 0) return { messages: [], stale: stale.length };
-      await lockRunsOf(tx, grants.map((g) => g.runId));
-      return { messages: await grantSlots(tx, grants, new Date()), stale: stale.length };
+      return admitSlots(tx);
     });
     await this.options.publish(messages);
     return { granted: messages.length, stale };
@@ -108,6 +98,26 @@ export class SlotAdmitter {
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     await this.idle();
   }
+}
+
+/**
+ * Admits what fits now, inside a transaction that holds the admission lock: the admitter's passes, and
+ * the scheduler's own transaction that released slots or made tasks wait, when it can take the lock
+ * without waiting (then a freed slot goes to the next task in the same commit). The dispatches are in
+ * the outbox; the caller publishes them after commit.
+ */
+export async function admitSlots(tx: PoolClient): Promise<{ messages: StoredOutboxMessage[]; stale: number }> {
+  const poolFree = await poolsWithWaits(tx);
+  const open = [...poolFree].filter(([, free]) => free > 0);
+  const heads: SlotWait[] = await headsOfQueues(tx, 'pool', open.map(([name]) => name), open.map(([, free]) => free + HEAD_MARGIN));
+  const workflowIds = await workflowsWithWaits(tx);
+  heads.push(...await headsOfQueues(tx, 'workflow', workflowIds, workflowIds.map(() => WORKFLOW_HEADS)));
+  const active = await activeTasksOf(tx, [...new Set(heads.filter((w) => w.maxActiveTasks !== null).map((w) => w.workflowId))]);
+  const { grants, stale } = chooseGrants(heads, poolFree, active);
+  await deleteSlotWaits(tx, stale);
+  if (grants.length === 0) return { messages: [], stale: stale.length };
+  await lockRunsOf(tx, grants.map((g) => g.runId));
+  return { messages: await grantSlots(tx, grants, new Date()), stale: stale.length };
 }
 
 /**

@@ -34,6 +34,6 @@ export { countUnendedRuns, listRunsFiltered, runFingerprints, type RunFilter } f
 export { REQUEST_ID_TTL_HOURS, findRequestRun, lockRequestId, recordRequestRun } from './run-requests';
 export { applyPool, deletePool, getPool, getPoolSpecs, listPoolNames, listPools, poolSpecOf, type PoolInUse, type PoolRecord } from './pools';
 export {
-  activeTasksOf, deleteRunSlotWaits, deleteSlotWaits, grantSlots, headsOfQueues, insertSlotWaits, listRunSlotWaits, lockRunsOf, lockSlotAdmission,
+  activeTasksOf, deleteRunSlotWaits, deleteSlotWaits, grantSlots, headsOfQueues, insertSlotWaits, listRunSlotWaits, lockRunsOf, lockSlotAdmission, tryLockSlotAdmission,
   poolsWithWaits, reconcileSlots, releaseSlots, workflowsWithWaits, type NewSlotWait, type SlotWait,
 } from './slots';

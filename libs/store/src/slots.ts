@@ -46,6 +46,12 @@ export async function lockSlotAdmission(db: Queryable): Promise<void> {
   await db.query(`SELECT pg_advisory_xact_lock($1)`, [ADMISSION_LOCK]);
 }
 
+/** Takes the admission lock if no other transaction holds it (never waits); true when taken. */
+export async function tryLockSlotAdmission(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [ADMISSION_LOCK]);
+  return rows[0]?.locked === true;
+}
+
 export async function insertSlotWaits(db: Queryable, runId: string, waits: readonly NewSlotWait[]): Promise<void> {
   if (waits.length === 0) return;
   await db.query(

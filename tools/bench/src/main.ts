@@ -4,12 +4,15 @@
 //
 //   npm run bench -- chain --tasks 200 [--runs 3]
 //   npm run bench -- fanout --width 1000 [--runs 3]
+//   npm run bench -- layered --runs 100 --width 10 --depth 10
+//   npm run bench -- pool --tasks 1000 --slots 8 [--runs 3]
 //   npm run bench -- logs --lines 100000 [--tail-lines 2000]
 //   npm run bench -- compare [--quick]   (Skein side by side with graphile-worker, pg-boss, BullMQ)
 import path from 'node:path';
 import { chainWorkload, fanoutWorkload, type Workload } from './workloads';
 import { logsBench } from './logs-bench';
 import { compare, compareSystemChild } from './compare';
+import { layeredBench, poolBench } from './scheduling-bench';
 import { hops, median, quantile, readTimings } from './measure';
 import { startEmbeddedPostgres } from '@skein/store';
 import { startServiceStack, type ServiceStack } from '@skein/testing';
@@ -19,10 +22,17 @@ interface Args {
   tasks: number;
   width: number;
   runs: number;
+  depth: number;
+  slots: number;
 }
 
+const WORKLOADS = ['chain', 'fanout', 'layered', 'pool'];
+
 function parseArgs(argv: string[]): Args {
-  const args: Args = { workload: argv[0] ?? '', tasks: 200, width: 1000, runs: 3 };
+  const workload = argv[0] ?? '';
+  const args: Args = workload === 'layered' ? { workload, tasks: 0, width: 10, depth: 10, runs: 100, slots: 0 }
+    : workload === 'pool' ? { workload, tasks: 1000, width: 0, depth: 0, runs: 3, slots: 8 }
+    : { workload, tasks: 200, width: 1000, runs: 3, depth: 0, slots: 0 };
   for (let i = 1; i < argv.length; i += 2) {
     const flag = argv[i];
     const value = Number(argv[i + 1]);
@@ -30,10 +40,12 @@ function parseArgs(argv: string[]): Args {
     if (flag === '--tasks') args.tasks = value;
     else if (flag === '--width') args.width = value;
     else if (flag === '--runs') args.runs = value;
+    else if (flag === '--depth') args.depth = value;
+    else if (flag === '--slots') args.slots = value;
     else throw new Error(`unknown option ${flag}`);
   }
-  if (args.workload !== 'chain' && args.workload !== 'fanout') {
-    throw new Error('usage: npm run bench -- chain [--tasks N] [--runs R] | fanout [--width N] [--runs R]');
+  if (!WORKLOADS.includes(args.workload)) {
+    throw new Error('usage: npm run bench -- chain [--tasks N] [--runs R] | fanout [--width N] [--runs R] | layered [--runs R] [--width N] [--depth N] | pool [--tasks N] [--slots S] [--runs R]');
   }
   return args;
 }
@@ -67,7 +79,7 @@ async function main(): Promise<void> {
     return;
   }
   const args = parseArgs(process.argv.slice(2));
-  const workload: Workload = args.workload === 'chain' ? chainWorkload(args.tasks) : fanoutWorkload(args.width);
+  const workload: Workload = args.workload === 'fanout' ? fanoutWorkload(args.width) : chainWorkload(args.tasks || 20);
   const repoRoot = path.resolve(__dirname, '..', '..', '..');
   log(`starting PostgreSQL, nats-server and the four services (noop runtime) ...`);
   let serverUrl = process.env['BENCH_DATABASE_URL'];
@@ -79,6 +91,11 @@ async function main(): Promise<void> {
     onOutput: (service, line) => log(`[${service}] ${line}`),
   });
   try {
+    if (args.workload === 'layered' || args.workload === 'pool') {
+      const result = args.workload === 'layered' ? await layeredBench(stack, args, log) : await poolBench(stack, args, log);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return;
+    }
     const warmup = chainWorkload(20);
     for (const w of [warmup, workload]) await stack.api.ok('POST', '/v1/workflows:apply', { source: w.workflow, fileName: `${w.name}.json` });
     log('warm-up run ...');
