@@ -6,6 +6,7 @@ import { createHttpKubeClient, createKubernetesRuntime, createLocalRuntime, crea
 import { startTelemetry } from '@skein/telemetry';
 import { Executor } from './executor';
 import { JobSweeper } from './job-sweeper';
+import { createLogStoreClient } from './log-store-client';
 
 const schema = z.object({
   NATS_URL: fields.natsUrl,
@@ -24,6 +25,10 @@ const schema = z.object({
   EXECUTOR_ID: z.string().optional(),
   EXECUTOR_DRAIN_MS: fields.positiveInt(30_000),
   EXECUTOR_HEARTBEAT_MS: fields.positiveInt(10_000),
+  // The log collector's internal gRPC (host:port): where an adopted attempt's log resumes, and whether
+  // an attempt's whole log is stored before its Job is deleted.
+  EXECUTOR_LOG_COLLECTOR_ADDRESS: z.string().optional(),
+  EXECUTOR_LOG_STORED_WAIT_MS: fields.positiveInt(30_000),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });
@@ -55,6 +60,7 @@ async function main(): Promise<number> {
       intervalMs: config.EXECUTOR_K8S_SWEEP_INTERVAL_MS, graceMs: config.EXECUTOR_K8S_SWEEP_GRACE_MS,
     });
   }
+  const logStore = config.EXECUTOR_LOG_COLLECTOR_ADDRESS ? createLogStoreClient({ address: config.EXECUTOR_LOG_COLLECTOR_ADDRESS }) : undefined;
   const executor = new Executor({
     bus, logger,
     runtimes: { local, noop: createNoopRuntime(), ...kubernetes },
@@ -64,12 +70,15 @@ async function main(): Promise<number> {
     ackWaitMs: config.EXECUTOR_ACK_WAIT_MS,
     identity: config.EXECUTOR_ID,
     heartbeatMs: config.EXECUTOR_HEARTBEAT_MS,
+    ...(logStore && { logStore }),
+    logStoredWaitMs: config.EXECUTOR_LOG_STORED_WAIT_MS,
   });
   await executor.start();
   sweeper?.start();
   const shutdown = new Shutdown({ logger, timeoutMs: config.EXECUTOR_DRAIN_MS + 10_000 })
     .add('sweeper', async () => sweeper?.stop())
     .add('executor', () => executor.stop({ graceMs: config.EXECUTOR_DRAIN_MS }))
+    .add('log-store', async () => logStore?.close())
     .add('kubernetes', async () => (kubernetes['kubernetes'] as { stop?: () => void } | undefined)?.stop?.())
     .add('nats', () => bus.close())
     .add('telemetry', () => telemetry.shutdown())

@@ -187,6 +187,24 @@ describe('kubernetes runtime against the fake API server', () => {
     expect(fake.store.list('pods', null as unknown as string, 'skein.dev/task=adopted').length).toBeLessThanOrEqual(1);
   });
 
+  it('resumes an adopted attempt\'s log after the lines the store holds: none twice, none missing', async () => {
+    const first = runtime();
+    const launched = task('resumed', 'echo a-1; echo a-2; echo a-3; sleep 1; echo b-1; echo b-2');
+    const out1 = collect();
+    const running1 = first.launch(launched, out1.onOutput);
+    await waitForLine(out1.lines, 'a-3');
+    first.stop();
+    await running1.result;
+    // Say the store holds a-1 and a-2 (a-3 was read but its batch never published): resume after a-2.
+    const stdout = out1.lines.filter((l) => l.stream === 'stdout');
+    const lastStored = stdout[1]!;
+    const atTime = stdout.slice(0, 2).filter((l) => l.time.getTime() === lastStored.time.getTime()).length;
+    const out2 = collect();
+    const result = await runtime().launch({ ...launched, resumeLog: { afterTime: lastStored.time, linesAtTime: atTime } }, out2.onOutput).result;
+    expect(result.ok).toBe(true);
+    expect(out2.texts('stdout')).toEqual(['a-3', 'b-1', 'b-2']);
+  });
+
   it('sweeps Jobs whose attempt is not active', async () => {
     const k8s = runtime({ cleanup: 'keep' });
     await k8s.launch(task('kept', 'true'), () => undefined).result;
