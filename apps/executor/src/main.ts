@@ -5,6 +5,7 @@ import { fields, loadConfig, Shutdown } from '@skein/config';
 import { createHttpKubeClient, createKubernetesRuntime, createLocalRuntime, createNoopRuntime, inClusterConnection, kubeconfigConnection, type Runtime } from '@skein/runtime';
 import { startTelemetry } from '@skein/telemetry';
 import { Executor } from './executor';
+import { AttemptSightings } from './attempt-sightings';
 import { JobSweeper } from './job-sweeper';
 import { createLogStoreClient } from './log-store-client';
 
@@ -45,6 +46,7 @@ async function main(): Promise<number> {
   // The kubernetes runtime only when asked for: in-cluster credentials when running in a pod, else KUBECONFIG.
   const kubernetes: Record<string, Runtime> = {};
   let sweeper: JobSweeper | undefined;
+  let sightings: AttemptSightings | undefined;
   if (config.EXECUTOR_RUNTIME === 'kubernetes') {
     const connection = config.KUBERNETES_SERVICE_HOST
       ? inClusterConnection(config.KUBERNETES_SERVICE_HOST, config.KUBERNETES_SERVICE_PORT)
@@ -55,8 +57,11 @@ async function main(): Promise<number> {
       client, logger, namespace: config.EXECUTOR_K8S_NAMESPACE, pendingTimeoutMs: config.EXECUTOR_K8S_PENDING_TIMEOUT_MS, deleteAfterRelease: true,
     });
     kubernetes['kubernetes'] = runtime;
+    // The sweep deletes running Jobs no executor's heartbeat has named for the grace (their attempts are LOST).
+    sightings = new AttemptSightings(bus, logger);
+    sightings.start();
     sweeper = new JobSweeper({
-      runtime, logger, namespaces: [config.EXECUTOR_K8S_NAMESPACE],
+      runtime, logger, namespaces: [config.EXECUTOR_K8S_NAMESPACE], sightings,
       intervalMs: config.EXECUTOR_K8S_SWEEP_INTERVAL_MS, graceMs: config.EXECUTOR_K8S_SWEEP_GRACE_MS,
     });
   }
@@ -76,7 +81,10 @@ async function main(): Promise<number> {
   await executor.start();
   sweeper?.start();
   const shutdown = new Shutdown({ logger, timeoutMs: config.EXECUTOR_DRAIN_MS + 10_000 })
-    .add('sweeper', async () => sweeper?.stop())
+    .add('sweeper', async () => {
+      await sweeper?.stop();
+      await sightings?.stop();
+    })
     .add('executor', () => executor.stop({ graceMs: config.EXECUTOR_DRAIN_MS }))
     .add('log-store', async () => logStore?.close())
     .add('kubernetes', async () => (kubernetes['kubernetes'] as { stop?: () => void } | undefined)?.stop?.())
