@@ -60,6 +60,14 @@ describe('kubernetes runtime against the fake API server', () => {
     expect(fake.calls()).toEqual({ 'list pods': 1, 'watch pods': 1, 'create jobs': 1, 'get pods/log': 1, 'delete jobs': 1 });
   });
 
+  it('makes a fixed number of API calls per attempt: 100 attempts at once, one watch for all', async () => {
+    const k8s = runtime({ client: createHttpKubeClient({ connection: { server: fake.url }, qps: 1000, burst: 1000 }) });
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => k8s.launch(task(`many${i}`, 'true'), () => undefined).result));
+    expect(results.every((r) => r.ok)).toBe(true);
+    await fake.waitFor(() => jobsOf().length === 0, 60_000);
+    expect(fake.calls()).toEqual({ 'list pods': 1, 'watch pods': 1, 'create jobs': 100, 'get pods/log': 100, 'delete jobs': 100 });
+  }, 90_000);
+
   it('shares one pod watch between attempts', async () => {
     const k8s = runtime();
     const results = await Promise.all([1, 2, 3].map((i) => k8s.launch(task(`t${i}`, `echo ${i}`), () => undefined).result));
