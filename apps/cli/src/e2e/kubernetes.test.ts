@@ -52,6 +52,14 @@ spec:
 ---
 apiVersion: skein.dev/v1
 kind: Workflow
+metadata: {name: polyglot-held}
+spec:
+  defaults: {kubernetes: {namespace: ${NAMESPACE}}}
+  tasks:
+    - {name: score, template: rust, command: [/usr/local/bin/score], args: [--input, /data/held.csv]}
+---
+apiVersion: skein.dev/v1
+kind: Workflow
 metadata: {name: polyglot-cancel}
 spec:
   defaults: {kubernetes: {namespace: ${NAMESPACE}}}
@@ -188,6 +196,25 @@ describe('the polyglot example on the kubernetes runtime, as separate services (
     expect(score?.attempts.map((a) => [a.state, a.reason ?? ''])).toEqual([['ATTEMPT_STATE_FAILED', 'OOM_KILLED'], ['ATTEMPT_STATE_SUCCEEDED', '']]);
     expect(score?.attempts[0]?.exitCode).toBe(137);
     expect((await completeLog('polyglot-oom', runId, 'score', 2)).map((e) => e.line)).toContain('scoring /data/x.csv');
+  }, 90_000);
+
+  it('deletes a Job only once the log collector holds its attempt\'s whole log', async () => {
+    const collector = stack.processes.get('log-collector')!;
+    // The collector is frozen: batches wait in JetStream, nothing is stored.
+    collector.kill('SIGSTOP');
+    let resumed = false;
+    try {
+      const runId = await trigger('polyglot-held');
+      expect((await api.waitForRun('polyglot-held', runId, 60_000)).state).toBe('RUN_STATE_SUCCEEDED');
+      // The attempt ended and its outcome is recorded, but its log is not stored: the Job stays.
+      expect(jobsOfRun(runId)).toHaveLength(1);
+      collector.kill('SIGCONT');
+      resumed = true;
+      await fake.waitFor(() => jobsOfRun(runId).length === 0, 30_000);
+      expect((await completeLog('polyglot-held', runId, 'score')).map((e) => e.line)).toContain('scoring /data/held.csv');
+    } finally {
+      if (!resumed) collector.kill('SIGCONT');
+    }
   }, 90_000);
 
   it('cancels a running attempt: its Job and pod are deleted', async () => {
