@@ -10,7 +10,7 @@ import { publishLostAttempt } from './lost-attempt';
 import { publishWithRetry } from './publish-with-retry';
 import { createRedactor } from './redactor';
 import { encodeTaskEvent, outcomeLine, terminalKind, toTaskLaunch, type TaskEventKind } from './task-events';
-import type { StoredLogProgress } from './log-store-client';
+import type { LogStoreClient, StoredLogProgress } from './log-store-client';
 import { unavailableTask } from './unavailable-task';
 import { Heartbeat } from './heartbeat';
 
@@ -31,6 +31,8 @@ interface ActiveAttempt {
 }
 
 const DONE: Promise<void> = Promise.resolve();
+/** How long an adopting executor waits for the log batches published before it to be stored. */
+const LOG_SETTLE_MS = 10_000;
 /** Tolerated difference between the scheduler's clock (dispatch time) and this executor's. */
 const CLOCK_SKEW_MS = 1000;
 
@@ -215,7 +217,7 @@ export class Executor {
         // A redelivery may find the task still running (a Job outlives its executor): its log goes
         // on where the store's ends, numbered on from the last stored line.
         try {
-          stored = await this.options.logStore.progress(attemptId);
+          stored = await this.storedLogProgress(this.options.logStore, attemptId);
         } catch (err) {
           this.logger.warn({ err, attemptId }, 'the log store did not say where the attempt\'s log ends; its dispatch will come back');
           message.nak(Math.min(this.options.ackWaitMs, 5000));
@@ -262,6 +264,25 @@ export class Executor {
       this.active.delete(attemptId);
     }
     for (const delivery of attempt.messages) await this.ack(delivery);
+  }
+
+  /**
+   * Where the attempt's stored log ends. The log store can only answer for batches it has stored, so
+   * first the batches the attempt's previous executor published and the collector has not stored yet
+   * (the logs stream is a work queue: a batch leaves it once stored) must be gone: waits up to
+   * {@link LOG_SETTLE_MS} for that, and rejects if they are not.
+   */
+  private async storedLogProgress(logStore: LogStoreClient, attemptId: string): Promise<StoredLogProgress> {
+    const { bus } = this.options;
+    if (bus.countMessages !== undefined) {
+      const subject = subjects.logs(attemptId);
+      const until = Date.now() + LOG_SETTLE_MS;
+      for (let pauseMs = 20; (await bus.countMessages('logs', subject)) > 0; pauseMs = Math.min(500, pauseMs * 2)) {
+        if (Date.now() + pauseMs > until) throw new Error(`log batches of attempt ${attemptId} published before were still not stored after ${LOG_SETTLE_MS} ms`);
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
+    return logStore.progress(attemptId);
   }
 
   /**

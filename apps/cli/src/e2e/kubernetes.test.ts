@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createPool } from '@skein/store';
 import { startFakeKubeServer, startServiceStack, type FakeKubeServer, type RestClient, type ServiceStack } from '@skein/testing';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
@@ -185,6 +186,37 @@ describe('the polyglot example on the kubernetes runtime, as separate services (
     // One Job per attempt ever created (the replacement's create was answered 409 and adopted); all deleted.
     for (const task of ['ingest', 'score', 'report']) expect(fake.created('jobs', `skein.dev/run=${runId},skein.dev/task=${task}`)).toBe(1);
     await fake.waitFor(() => jobsOfRun(runId).length === 0, 30_000);
+  }, 120_000);
+
+  it('adopts with the collector behind: the replacement waits until what the dead executor published is stored', async () => {
+    const runId = await trigger('polyglot');
+    await untilLogged('polyglot', runId, 'ingest', 'ingest line 5');
+    // The collector falls behind: its inserts wait on a lock (reads go on), so the dead executor's
+    // last batches stay in the logs stream, published and not stored.
+    const pool = createPool(stack.databaseUrl, { max: 1 });
+    const lock = await pool.connect();
+    let locked = true;
+    try {
+      await lock.query('BEGIN');
+      await lock.query('LOCK TABLE log_lines IN EXCLUSIVE MODE');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await stack.restart('executor');
+      // Long enough for the dispatch to come back to the replacement (ack wait 3 s) while the collector is behind.
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      await lock.query('COMMIT');
+      locked = false;
+    } finally {
+      if (locked) await lock.query('ROLLBACK');
+      lock.release();
+      await pool.end();
+    }
+    expect((await api.waitForRun('polyglot', runId, 90_000)).state).toBe('RUN_STATE_SUCCEEDED');
+    const ingest = await completeLog('polyglot', runId, 'ingest');
+    expect(ingest.map((e) => e.sequence)).toEqual(ingest.map((_, i) => i + 1));
+    expect(ingest.filter((e) => e.stream === 'LOG_STREAM_STDOUT').map((e) => e.line)).toEqual([
+      'ingesting season 2026', ...Array.from({ length: 80 }, (_, i) => `ingest line ${i + 1}`),
+    ]);
+    expect(fake.created('jobs', `skein.dev/run=${runId},skein.dev/task=ingest`)).toBe(1);
   }, 120_000);
 
   it('retries an OOMKilled attempt', async () => {
