@@ -148,6 +148,29 @@ describe('skein CLI', () => {
       });
     });
 
+    it('applies a directory tree: every file in every subdirectory, TaskTemplates before workflows', async () => {
+      file('tree/a-workflow.yaml', [
+        'apiVersion: skein.dev/v1', 'kind: Workflow', 'metadata: {name: tree-wf}', 'spec:', '  tasks:',
+        '    - {name: t, template: tree-tpl, command: ["echo", "hi"]}', '',
+      ].join('\n'));
+      file('tree/templates/tpl.yml', ['apiVersion: skein.dev/v1', 'kind: TaskTemplate', 'metadata: {name: tree-tpl}', 'spec: {image: "example.com/sh:1"}', ''].join('\n'));
+      file('tree/more/deeper/other.yaml', workflowYaml('tree-deep'));
+      file('tree/.hidden/skipped.yaml', 'not: [valid');
+      const res = await skein(['apply', '-f', path.join(dir, 'tree')]);
+      expect(res).toEqual({
+        code: 0,
+        out: 'template tree-tpl: created version 1\nworkflow tree-wf: created version 1\nworkflow tree-deep: created version 1\n',
+        err: '',
+      });
+    });
+
+    it('names the file and line of an issue in a subdirectory', async () => {
+      const bad = file('tree-bad/nested/bad.yaml', workflowYaml('tree-bad', { dependsOn: 'nope' }));
+      const res = await skein(['apply', '-f', path.join(dir, 'tree-bad')]);
+      expect(res.code).toBe(1);
+      expect(res.err).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:10:\\d+: spec\\.tasks\\[1\\]\\.dependsOn\\[0\\]: `));
+    });
+
     it('prints the issues of an invalid file with their lines in the file, applies the rest, exits 1', async () => {
       const multi = file('invalid/multi.yaml', `${workflowYaml('fine')}---\n${workflowYaml('broken', { dependsOn: 'nope' })}`);
       const res = await skein(['apply', '-f', multi]);

@@ -12,9 +12,22 @@ export interface WorkflowFile {
   readonly source: string;
 }
 
+/** Every workflow file under `dir`, in its subdirectories too; hidden entries (`.git`, ...) are skipped. */
+function filesUnder(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...filesUnder(full));
+    else if (entry.isFile() && WORKFLOW_FILE_EXTENSIONS.some((ext) => entry.name.toLowerCase().endsWith(ext))) found.push(full);
+  }
+  return found;
+}
+
 /**
- * The workflow files a `-f` argument names: the file itself, or every .yaml/.yml/.json directly in a
- * directory, sorted by name (not recursive: a directory of workflows is flat).
+ * The workflow files a `-f` argument names: the file itself, or every .yaml/.yml/.json under a
+ * directory, its subdirectories included (`examples/` with its `templates/`), sorted by path. What
+ * the files hold decides the order they are applied in (TaskTemplates first), not where they are.
  */
 export function readWorkflowFiles(target: string): WorkflowFile[] {
   let isDirectory: boolean;
@@ -23,13 +36,8 @@ export function readWorkflowFiles(target: string): WorkflowFile[] {
   } catch (err) {
     throw new CliError(`cannot read ${target}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String(err)}`);
   }
-  const names = isDirectory
-    ? readdirSync(target, { withFileTypes: true })
-      .filter((e) => e.isFile() && WORKFLOW_FILE_EXTENSIONS.some((ext) => e.name.toLowerCase().endsWith(ext)))
-      .map((e) => path.join(target, e.name))
-      .sort()
-    : [target];
-  if (isDirectory && names.length === 0) throw new CliError(`${target} has no .yaml, .yml or .json files`);
+  const names = isDirectory ? filesUnder(target).sort() : [target];
+  if (isDirectory && names.length === 0) throw new CliError(`${target} has no .yaml, .yml or .json files (its subdirectories included)`);
   return names.map((name) => ({ name, source: readFileSync(name, 'utf8') }));
 }
 

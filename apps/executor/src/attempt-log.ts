@@ -128,7 +128,10 @@ export class AttemptLog {
     options: LogBatchOptions,
     private readonly retry: PublishRetryPolicy,
     private readonly logger: Logger,
+    /** The last sequence already stored (an adopted attempt's log goes on from there). @default 0 */
+    startAfter = 0,
   ) {
+    this.sequence = startAfter;
     this.subject = subjects.logs(attempt.attemptId);
     this.limits = { ...(DEFAULT_LOG_BATCH as Required<LogBatchOptions>), ...options } as Required<LogBatchOptions>;
   }

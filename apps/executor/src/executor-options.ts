@@ -6,6 +6,7 @@ import type { Runtime } from '@skein/runtime';
 import { DEFAULT_LOG_BATCH, type LogBatchOptions } from './attempt-log';
 import { ExecutorOptionsError } from './errors';
 import type { ExecutorState } from './executor-state';
+import type { LogStoreClient } from './log-store-client';
 import { DEFAULT_PUBLISH_RETRY, type PublishRetryPolicy } from './publish-with-retry';
 
 /** Options of an {@link Executor}. */
@@ -40,6 +41,14 @@ export interface ExecutorOptions {
   readonly heartbeatMs?: number;
   /** Called on every lifecycle transition (for health checks and tests). */
   readonly onStateChange?: (state: ExecutorState) => void;
+  /**
+   * The log store (the log collector's internal gRPC). With it, an adopted attempt's log goes on
+   * from the last stored line, and a runtime's `release` (the kubernetes Job's deletion) waits until
+   * the store holds the attempt's whole log. Without it, `release` follows the final batch's publish.
+   */
+  readonly logStore?: LogStoreClient;
+  /** How long `release` waits for the store to hold an attempt's whole log; then the Job is left to the sweep. @default 30000 */
+  readonly logStoredWaitMs?: number;
 }
 
 /** {@link ExecutorOptions} with every default applied and checked. */
@@ -57,6 +66,8 @@ export interface CompiledExecutorOptions {
   readonly rememberCancels: number;
   readonly heartbeatMs: number;
   readonly onStateChange: ((state: ExecutorState) => void) | undefined;
+  readonly logStore: LogStoreClient | undefined;
+  readonly logStoredWaitMs: number;
 }
 
 /** The JetStream durable consumer for a queue, shared by every executor that serves it. */
@@ -99,5 +110,7 @@ export function compileExecutorOptions(options: ExecutorOptions): CompiledExecut
     rememberCancels: options.rememberCancels ?? 1024,
     heartbeatMs: options.heartbeatMs ?? 10_000,
     onStateChange: options.onStateChange,
+    logStore: options.logStore,
+    logStoredWaitMs: options.logStoredWaitMs ?? 30_000,
   };
 }

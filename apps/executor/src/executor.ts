@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { subjects, type BusMessage, type Headers, type Subscription } from '@skein/bus';
 import { CancelAttempt, TaskDispatch } from '@skein/proto';
-import { formatDuration, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
+import { formatDuration, type LogResumePoint, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
 import { AttemptLog } from './attempt-log';
 import { ExecutorStateError } from './errors';
 import type { ExecutorState } from './executor-state';
@@ -10,6 +10,7 @@ import { publishLostAttempt } from './lost-attempt';
 import { publishWithRetry } from './publish-with-retry';
 import { createRedactor } from './redactor';
 import { encodeTaskEvent, outcomeLine, terminalKind, toTaskLaunch, type TaskEventKind } from './task-events';
+import type { LogStoreClient, StoredLogProgress } from './log-store-client';
 import { unavailableTask } from './unavailable-task';
 import { Heartbeat } from './heartbeat';
 
@@ -30,6 +31,8 @@ interface ActiveAttempt {
 }
 
 const DONE: Promise<void> = Promise.resolve();
+/** How long an adopting executor waits for the log batches published before it to be stored. */
+const LOG_SETTLE_MS = 10_000;
 /** Tolerated difference between the scheduler's clock (dispatch time) and this executor's. */
 const CLOCK_SKEW_MS = 1000;
 
@@ -52,6 +55,8 @@ export class Executor {
   private ticker: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  /** Releases waiting for the log store to hold an attempt's whole log (awaited on stop). */
+  private readonly releasing = new Set<Promise<void>>();
 
   constructor(options: ExecutorOptions) {
     this.options = compileExecutorOptions(options);
@@ -135,6 +140,7 @@ export class Executor {
       }
     }
     await drained;
+    await Promise.all(this.releasing);
     await this.unsubscribe();
     this.setState('stopped');
     this.logger.info('executor stopped');
@@ -180,7 +186,7 @@ export class Executor {
     if (runtime.runInline !== undefined) return this.finishInline(message, dispatch, runtime.runInline(toTaskLaunch(dispatch, false)));
     // A runtime that adopts (kubernetes: the Job outlives its executor) re-attaches instead.
     if (!runtime.adoptsOnRedelivery && this.diedElsewhere(message, dispatch)) return this.reportLost(message, dispatch);
-    return this.runAttempt(message, dispatch, (launch, onOutput) => runtime.launch(launch, onOutput));
+    return this.runAttempt(message, dispatch, (launch, onOutput) => runtime.launch(launch, onOutput), runtime.adoptsOnRedelivery === true);
   };
 
   /** The fast path of an inline runtime (noop): no started event, no log, one terminal event, ack. */
@@ -199,16 +205,30 @@ export class Executor {
     message: BusMessage,
     dispatch: TaskDispatch,
     launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void) => RunningTask,
+    adopts = false,
   ): Promise<void> {
     const { attemptId } = dispatch;
     const attempt: ActiveAttempt = { dispatch, messages: [message], task: undefined, lostReason: undefined };
     this.active.set(attemptId, attempt);
     try {
       const { bus, identity, logBatch, publishRetry } = this.options;
+      let stored: StoredLogProgress | undefined;
+      if (adopts && message.deliveryCount > 1 && this.options.logStore !== undefined) {
+        // A redelivery may find the task still running (a Job outlives its executor): its log goes
+        // on where the store's ends, numbered on from the last stored line.
+        try {
+          stored = await this.storedLogProgress(this.options.logStore, attemptId);
+        } catch (err) {
+          this.logger.warn({ err, attemptId }, 'the log store did not say where the attempt\'s log ends; its dispatch will come back');
+          message.nak(Math.min(this.options.ackWaitMs, 5000));
+          return;
+        }
+      }
       const redact = createRedactor(dispatch.env);
-      const log = new AttemptLog(bus, dispatch, redact, logBatch, publishRetry, this.logger);
+      const log = new AttemptLog(bus, dispatch, redact, logBatch, publishRetry, this.logger, stored?.lastSequence ?? 0);
       log.append('system', `attempt ${dispatch.attempt} started on executor ${identity}`, new Date());
-      const task = launchSafely(launch, dispatch, (line) => log.append(line.stream, line.text, line.time));
+      const resume: LogResumePoint | undefined = stored?.lastOutputTime && { afterTime: stored.lastOutputTime, linesAtTime: stored.outputLinesAtLastTime };
+      const task = launchSafely(launch, dispatch, (line) => log.append(line.stream, line.text, line.time), resume);
       attempt.task = task;
       const cancelled = this.recentCancels.get(attemptId);
       if (cancelled !== undefined) {
@@ -228,10 +248,10 @@ export class Executor {
       }
       log.append('system', outcomeLine(result), new Date());
       try {
-        await log.close();
-        // The final batch's publish is acknowledged (stored in the stream the collector persists):
-        // the runtime may now drop what it kept for the log (the kubernetes Job). Not on failure: the sweep does.
-        task.release?.();
+        const count = await log.close();
+        // The final batch's publish is acknowledged: the runtime may drop what it kept for the log (the
+        // kubernetes Job) once the store holds every line. Not on failure: the sweep does.
+        this.releaseWhenStored(task, dispatch, count);
       } catch {
         // Already logged by AttemptLog. The outcome matters more than the log: report it anyway.
       }
@@ -244,6 +264,46 @@ export class Executor {
       this.active.delete(attemptId);
     }
     for (const delivery of attempt.messages) await this.ack(delivery);
+  }
+
+  /**
+   * Where the attempt's stored log ends. The log store can only answer for batches it has stored, so
+   * first the batches the attempt's previous executor published and the collector has not stored yet
+   * (the logs stream is a work queue: a batch leaves it once stored) must be gone: waits up to
+   * {@link LOG_SETTLE_MS} for that, and rejects if they are not.
+   */
+  private async storedLogProgress(logStore: LogStoreClient, attemptId: string): Promise<StoredLogProgress> {
+    const { bus } = this.options;
+    if (bus.countMessages !== undefined) {
+      const subject = subjects.logs(attemptId);
+      const until = Date.now() + LOG_SETTLE_MS;
+      for (let pauseMs = 20; (await bus.countMessages('logs', subject)) > 0; pauseMs = Math.min(500, pauseMs * 2)) {
+        if (Date.now() + pauseMs > until) throw new Error(`log batches of attempt ${attemptId} published before were still not stored after ${LOG_SETTLE_MS} ms`);
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
+    return logStore.progress(attemptId);
+  }
+
+  /**
+   * Lets the runtime drop what it kept for the attempt's log (the kubernetes Job), once the log store
+   * holds all `count` lines — asked of the log collector, for up to `logStoredWaitMs`; a log it does
+   * not confirm in time leaves the Job to the periodic sweep. Without a log store, at once (the final
+   * batch's publish was acknowledged). The outcome is not held up by this wait.
+   */
+  private releaseWhenStored(task: RunningTask, dispatch: TaskDispatch, count: number): void {
+    const release = task.release?.bind(task);
+    if (release === undefined) return;
+    const { logStore, logStoredWaitMs } = this.options;
+    if (logStore === undefined) {
+      release();
+      return;
+    }
+    const waiting: Promise<void> = logStore.waitUntilStored(dispatch.attemptId, count, logStoredWaitMs).then((stored) => {
+      if (stored) release();
+      else this.logger.warn({ attemptId: dispatch.attemptId, lines: count, waitedMs: logStoredWaitMs }, 'the log store did not confirm the attempt\'s whole log; its Job is left to the sweep');
+    }).finally(() => this.releasing.delete(waiting));
+    this.releasing.add(waiting);
   }
 
   /**
@@ -347,10 +407,11 @@ function launchSafely(
   launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void) => RunningTask,
   dispatch: TaskDispatch,
   onOutput: (line: TaskOutput) => void,
+  resumeLog?: LogResumePoint,
 ): RunningTask {
   let task: TaskLaunch | undefined;
   try {
-    task = toTaskLaunch(dispatch);
+    task = { ...toTaskLaunch(dispatch), ...(resumeLog && { resumeLog }) };
     return launch(task, onOutput);
   } catch (err) {
     return unavailableTask(`the runtime could not launch the task: ${(err as Error).message}`)(task ?? toTaskLaunch(dispatch, false), onOutput);

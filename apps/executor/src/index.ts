@@ -6,3 +6,4 @@ export { AttemptLog, DEFAULT_LOG_BATCH, type AttemptIdentity, type LogBatchOptio
 export { DEFAULT_PUBLISH_RETRY, publishWithRetry, type PublishRetryPolicy } from './publish-with-retry';
 export { createRedactor, REDACTED, type Redactor } from './redactor';
 export { outcomeLine } from './task-events';
+export { createLogStoreClient, type LogStoreClient, type LogStoreClientOptions, type StoredLogProgress } from './log-store-client';

@@ -1,13 +1,17 @@
 /**
  * The periodic sweep of the kubernetes runtime (EXECUTOR_RUNTIME=kubernetes): deletes Skein's Jobs
  * that no attempt will come back for. The executor has no database, so "the attempt is terminal or
- * unknown" is judged from the Job itself: a Job that finished more than `graceMs` ago (its attempt's
- * result was read, or a redelivered dispatch had all that time to adopt it), or one still running
- * more than `graceMs` past its activeDeadlineSeconds. Jobs the runtime follows are never touched,
- * nor ones whose `skein.dev/cleanup` annotation keeps them (`keep`, or `deleteSucceeded` and failed).
+ * unknown" is judged from the Job itself and from the executors' heartbeats: a Job that finished
+ * more than `graceMs` ago (its attempt's result was read, or a redelivered dispatch had all that
+ * time to adopt it); one still running more than `graceMs` past its activeDeadlineSeconds; and one
+ * still running, with or without a deadline, whose attempt no executor's heartbeat has named for
+ * `graceMs` (the schedulers report such an attempt LOST after their lost-after time, shorter than
+ * the grace, so it is terminal). Jobs the runtime follows are never touched, nor ones whose
+ * `skein.dev/cleanup` annotation keeps them (`keep`, or `deleteSucceeded` and failed).
  */
 import type { Logger } from 'pino';
 import { CLEANUP_ANNOTATION, type Job, type KubernetesRuntime } from '@skein/runtime';
+import type { AttemptSightings } from './attempt-sightings';
 
 /** Options of {@link JobSweeper}. */
 export interface JobSweeperOptions {
@@ -21,6 +25,19 @@ export interface JobSweeperOptions {
   readonly graceMs?: number;
   /** The clock. @default Date.now */
   readonly now?: () => number;
+  /**
+   * The executors' heartbeats, to find running Jobs nobody follows. Without them a running Job with
+   * no deadline is left alone (only its executor or a cancel ends it).
+   */
+  readonly sightings?: Pick<AttemptSightings, 'listeningForMs' | 'lastSeenAt' | 'forgetOlderThan'>;
+}
+
+/** What the sweep knows of a Job's attempt beyond the Job itself. */
+export interface AttemptActivity {
+  /** How long heartbeats have been listened to. */
+  readonly listeningForMs: number;
+  /** When a heartbeat last named the attempt, if one did. */
+  readonly lastSeenAt: number | undefined;
 }
 
 function finished(job: Job): 'succeeded' | 'failed' | undefined {
@@ -33,7 +50,7 @@ function finished(job: Job): 'succeeded' | 'failed' | undefined {
 }
 
 /** Whether the sweep must leave `job` alone: its attempt may still need it. */
-export function jobStillNeeded(job: Job, now: number, graceMs: number): boolean {
+export function jobStillNeeded(job: Job, now: number, graceMs: number, activity?: AttemptActivity): boolean {
   const policy = job.metadata.annotations?.[CLEANUP_ANNOTATION];
   const state = finished(job);
   if (policy === 'keep' || (policy === 'deleteSucceeded' && state === 'failed')) return true;
@@ -44,9 +61,12 @@ export function jobStillNeeded(job: Job, now: number, graceMs: number): boolean 
     return now - ended < graceMs;
   }
   const deadline = job.spec.activeDeadlineSeconds;
-  // A running Job with no deadline may belong to a long task: only its executor or a cancel ends it.
-  if (deadline === undefined) return true;
-  return now - created < deadline * 1000 + graceMs;
+  if (deadline !== undefined && now - created >= deadline * 1000 + graceMs) return false;
+  // Running and within its deadline (or with none): needed while an executor follows it. That is
+  // known only after heartbeats have been heard for the whole grace (an executor that just started
+  // has not heard its peers yet), and a Job younger than the grace may not be followed yet.
+  if (activity === undefined || activity.listeningForMs < graceMs || now - created < graceMs) return true;
+  return activity.lastSeenAt !== undefined && now - activity.lastSeenAt < graceMs;
 }
 
 /** Runs the kubernetes runtime's sweep every `intervalMs` over the namespaces in use. */
@@ -86,7 +106,7 @@ export class JobSweeper {
       const namespaces = new Set([...this.options.namespaces, ...this.options.runtime.namespaces]);
       for (const namespace of namespaces) {
         try {
-          const names = await this.options.runtime.sweep(namespace, async (_attemptId, job) => jobStillNeeded(job, this.now(), this.graceMs));
+          const names = await this.options.runtime.sweep(namespace, async (attemptId, job) => jobStillNeeded(job, this.now(), this.graceMs, this.activityOf(attemptId)));
           deleted.push(...names);
           if (names.length > 0) this.options.logger.info({ namespace, jobs: names }, 'swept Jobs no attempt needs');
         } catch (err) {
@@ -96,7 +116,13 @@ export class JobSweeper {
     })();
     this.running = run;
     await run;
+    this.options.sightings?.forgetOlderThan(this.graceMs);
     this.running = undefined;
     return deleted;
+  }
+
+  private activityOf(attemptId: string): AttemptActivity | undefined {
+    const sightings = this.options.sightings;
+    return sightings && { listeningForMs: sightings.listeningForMs(), lastSeenAt: sightings.lastSeenAt(attemptId) };
   }
 }

@@ -5,7 +5,9 @@ import { fields, loadConfig, Shutdown } from '@skein/config';
 import { createHttpKubeClient, createKubernetesRuntime, createLocalRuntime, createNoopRuntime, inClusterConnection, kubeconfigConnection, type Runtime } from '@skein/runtime';
 import { startTelemetry } from '@skein/telemetry';
 import { Executor } from './executor';
+import { AttemptSightings } from './attempt-sightings';
 import { JobSweeper } from './job-sweeper';
+import { createLogStoreClient } from './log-store-client';
 
 const schema = z.object({
   NATS_URL: fields.natsUrl,
@@ -24,6 +26,10 @@ const schema = z.object({
   EXECUTOR_ID: z.string().optional(),
   EXECUTOR_DRAIN_MS: fields.positiveInt(30_000),
   EXECUTOR_HEARTBEAT_MS: fields.positiveInt(10_000),
+  // The log collector's internal gRPC (host:port): where an adopted attempt's log resumes, and whether
+  // an attempt's whole log is stored before its Job is deleted.
+  EXECUTOR_LOG_COLLECTOR_ADDRESS: z.string().optional(),
+  EXECUTOR_LOG_STORED_WAIT_MS: fields.positiveInt(30_000),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });
@@ -40,6 +46,7 @@ async function main(): Promise<number> {
   // The kubernetes runtime only when asked for: in-cluster credentials when running in a pod, else KUBECONFIG.
   const kubernetes: Record<string, Runtime> = {};
   let sweeper: JobSweeper | undefined;
+  let sightings: AttemptSightings | undefined;
   if (config.EXECUTOR_RUNTIME === 'kubernetes') {
     const connection = config.KUBERNETES_SERVICE_HOST
       ? inClusterConnection(config.KUBERNETES_SERVICE_HOST, config.KUBERNETES_SERVICE_PORT)
@@ -50,11 +57,15 @@ async function main(): Promise<number> {
       client, logger, namespace: config.EXECUTOR_K8S_NAMESPACE, pendingTimeoutMs: config.EXECUTOR_K8S_PENDING_TIMEOUT_MS, deleteAfterRelease: true,
     });
     kubernetes['kubernetes'] = runtime;
+    // The sweep deletes running Jobs no executor's heartbeat has named for the grace (their attempts are LOST).
+    sightings = new AttemptSightings(bus, logger);
+    sightings.start();
     sweeper = new JobSweeper({
-      runtime, logger, namespaces: [config.EXECUTOR_K8S_NAMESPACE],
+      runtime, logger, namespaces: [config.EXECUTOR_K8S_NAMESPACE], sightings,
       intervalMs: config.EXECUTOR_K8S_SWEEP_INTERVAL_MS, graceMs: config.EXECUTOR_K8S_SWEEP_GRACE_MS,
     });
   }
+  const logStore = config.EXECUTOR_LOG_COLLECTOR_ADDRESS ? createLogStoreClient({ address: config.EXECUTOR_LOG_COLLECTOR_ADDRESS }) : undefined;
   const executor = new Executor({
     bus, logger,
     runtimes: { local, noop: createNoopRuntime(), ...kubernetes },
@@ -64,12 +75,18 @@ async function main(): Promise<number> {
     ackWaitMs: config.EXECUTOR_ACK_WAIT_MS,
     identity: config.EXECUTOR_ID,
     heartbeatMs: config.EXECUTOR_HEARTBEAT_MS,
+    ...(logStore && { logStore }),
+    logStoredWaitMs: config.EXECUTOR_LOG_STORED_WAIT_MS,
   });
   await executor.start();
   sweeper?.start();
   const shutdown = new Shutdown({ logger, timeoutMs: config.EXECUTOR_DRAIN_MS + 10_000 })
-    .add('sweeper', async () => sweeper?.stop())
+    .add('sweeper', async () => {
+      await sweeper?.stop();
+      await sightings?.stop();
+    })
     .add('executor', () => executor.stop({ graceMs: config.EXECUTOR_DRAIN_MS }))
+    .add('log-store', async () => logStore?.close())
     .add('kubernetes', async () => (kubernetes['kubernetes'] as { stop?: () => void } | undefined)?.stop?.())
     .add('nats', () => bus.close())
     .add('telemetry', () => telemetry.shutdown())

@@ -3,6 +3,7 @@ export {
   addLogCollectorService, logCollectorGrpcImplementation, createLogCollectorClient, type LogCollectorGrpcOptions,
 } from './internal-grpc';
 export { LogFeed, type StoredLinesListener } from './log-feed';
+export { readLogProgress, type LogProgress } from './log-progress';
 export { tailLog, type LogTailChunk, type TailOptions } from './log-tail';
 export { BatchWriter, type BatchWriterOptions } from './batch-writer';
 export { LogMaintenance, type LogMaintenanceOptions } from './log-maintenance';

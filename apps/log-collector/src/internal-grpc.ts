@@ -1,11 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  LogCollectorServiceClient, LogCollectorServiceService, ReadLogsRequest, ReadLogsResponse, TailStoredLogsRequest, TailStoredLogsResponse,
+  GetLogProgressRequest, GetLogProgressResponse, LogCollectorServiceClient, LogCollectorServiceService, ReadLogsRequest, ReadLogsResponse, TailStoredLogsRequest, TailStoredLogsResponse,
   type LogCollectorServiceServer,
 } from '@skein/proto';
 import type { LogLineRecord, LogStreamCode } from '@skein/store';
 import { isSlowReader, SlowReaderError } from './errors';
 import type { LogCollector, StoredLogPage } from './log-collector';
+import type { LogProgress } from './log-progress';
 import type { LogTailChunk } from './log-tail';
 import { writeWithBackpressure } from './stream-writer';
 
@@ -17,7 +18,7 @@ export interface LogCollectorGrpcOptions {
   readonly tailStallTimeoutMs?: number;
 }
 
-type ServedCollector = Pick<LogCollector, 'readLogs' | 'tailLogs'>;
+type ServedCollector = Pick<LogCollector, 'readLogs' | 'tailLogs' | 'logProgress'>;
 
 function toWireLine(l: LogLineRecord) {
   return { sequence: l.sequence, stream: l.stream, time: l.time, text: l.text };
@@ -68,6 +69,18 @@ export function logCollectorGrpcImplementation(collector: ServedCollector, optio
         }
       })();
     },
+    getLogProgress(call, callback) {
+      const { attemptId } = call.request;
+      if (!attemptId) {
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: 'attempt_id is required' });
+        return;
+      }
+      collector.logProgress(attemptId)
+        .then((p) => callback(null, GetLogProgressResponse.fromPartial({
+          lastSequence: p.lastSequence, lastOutputTime: p.lastOutputTime, outputLinesAtLastTime: p.outputLinesAtLastTime, complete: p.complete,
+        })))
+        .catch(() => callback({ code: grpc.status.UNAVAILABLE, details: 'the log store is unavailable' }));
+    },
   };
 }
 
@@ -113,6 +126,17 @@ export function createLogCollectorClient(options: { address: string; deadlineMs?
         tailOptions.signal?.removeEventListener('abort', cancel);
         call.cancel();
       }
+    },
+    /** How far the attempt's stored log reaches. */
+    logProgress(attemptId: string): Promise<LogProgress> {
+      return new Promise((resolve, reject) => {
+        client.getLogProgress(GetLogProgressRequest.fromPartial({ attemptId }), new grpc.Metadata(),
+          { deadline: new Date(Date.now() + (options.deadlineMs ?? 10_000)) },
+          (err, res) => (err ? reject(err) : resolve({
+            lastSequence: res.lastSequence, outputLinesAtLastTime: res.outputLinesAtLastTime, complete: res.complete,
+            ...(res.lastOutputTime && { lastOutputTime: res.lastOutputTime }),
+          })));
+      });
     },
     close(): void {
       client.close();

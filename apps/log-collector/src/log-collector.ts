@@ -6,6 +6,7 @@ import { createPgLogStore, type LogBatchRecord, type LogLineRecord, type LogStor
 import { BatchWriter } from './batch-writer';
 import { LogFeed } from './log-feed';
 import { LogMaintenance, type LogMaintenanceOptions } from './log-maintenance';
+import { readLogProgress, type LogProgress } from './log-progress';
 import { tailLog, type LogTailChunk, type TailOptions } from './log-tail';
 
 export interface LogCollectorOptions {
@@ -114,6 +115,11 @@ export class LogCollector {
       this.store.status(attemptId),
     ]);
     return { lines, complete: status.complete };
+  }
+
+  /** How far the attempt's stored log reaches (an executor adopting a running Job asks). */
+  logProgress(attemptId: string): Promise<LogProgress> {
+    return readLogProgress(this.store, attemptId);
   }
 
   /** The attempt's stored lines after `afterSequence`, then its lines as they are stored (see {@link tailLog}). */

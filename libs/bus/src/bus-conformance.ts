@@ -275,6 +275,20 @@ export function describeBusConformance(name: string, factory: () => Promise<BusF
       expect(inbox.texts()).toEqual(['one', 'two', 'three']);
     });
 
+    it('counts the messages a stream holds on a subject: published, not yet acked', async () => {
+      const t = testIds();
+      const other = testIds();
+      for (const text of ['one', 'two']) await bus.publish(subjects.logs(t.id), bytes(text));
+      await bus.publish(subjects.logs(other.id), bytes('other'));
+      expect(await bus.countMessages!('logs', subjects.logs(t.id))).toBe(2);
+      const inbox = new Inbox((m) => m.ack());
+      await bus.consume({ stream: 'logs', durable: t.durable, filterSubject: subjects.logs(t.id) }, inbox.handler);
+      await inbox.until((r) => r.length >= 2, 'both messages');
+      for (let i = 0; i < 200 && (await bus.countMessages!('logs', subjects.logs(t.id))) > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await bus.countMessages!('logs', subjects.logs(t.id))).toBe(0);
+      expect(await bus.countMessages!('logs', subjects.logs(other.id))).toBe(1);
+    });
+
     it('rejects a publish to a subject no stream captures', async () => {
       expect(isNoStream(await failure(bus.publish('skein.nowhere.x', bytes('x'))))).toBe(true);
     });

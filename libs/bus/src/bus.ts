@@ -131,6 +131,12 @@ export interface Bus {
   publishCore(subject: string, data: Uint8Array, headers?: Headers): void;
   /** Subscribes to a core subject (wildcards allowed). */
   subscribeCore(subject: string, handler: CoreHandler): Subscription;
+  /**
+   * How many messages `stream` holds on `subject` now: on a work-queue stream, those published and
+   * not yet acked by their consumer (a log batch not yet stored). Optional, so a wrapper of a Bus may
+   * leave it out; both of Skein's buses have it.
+   */
+  countMessages?(stream: StreamName, subject: string): Promise<number>;
   /** Drains subscriptions, flushes, and closes the connection. Idempotent. */
   close(): Promise<void>;
 }

@@ -103,6 +103,11 @@ class InProcessBus implements Bus {
     }
   }
 
+  async countMessages(stream: StreamName, subject: string): Promise<number> {
+    if (this.closing) throw closedError();
+    return this.requireStream(stream).sequencesMatching(subject).length;
+  }
+
   private requireStream(name: StreamName): MemoryStream {
     const stream = this.streams.get(name);
     if (!stream) throw new BusError('NO_STREAM', `stream ${STREAMS[name].jetstreamName} does not exist: call bus.ensureStreams() first`);

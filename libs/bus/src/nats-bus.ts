@@ -7,7 +7,7 @@ import {
   type Subscription as NatsCoreSubscription,
 } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { Bus, ConsumeOptions, CoreHandler, Headers, MessageHandler, PublishOptions, StreamConfig, Subscription } from './bus';
+import { STREAMS, type Bus, type ConsumeOptions, type CoreHandler, type Headers, type MessageHandler, type PublishOptions, type StreamConfig, type StreamName, type Subscription } from './bus';
 import { ConnectionGate, ConnectionLostError } from './connection-gate';
 import { checkCoreSubject, resolveConsumeOptions, streamForPublish } from './consume-options';
 import { BusError } from './errors';
@@ -153,6 +153,12 @@ class NatsBus implements Bus {
     }
     this.logger.debug({ err, subject, attempt }, 'publish not confirmed yet; retrying');
     await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+
+  async countMessages(stream: StreamName, subject: string): Promise<number> {
+    this.assertOpen();
+    const info = await this.jsm.streams.info(STREAMS[stream].jetstreamName, { subjects_filter: subject });
+    return info.state.subjects?.[subject] ?? 0;
   }
 
   private async streamMissing(stream: StreamConfig): Promise<boolean> {

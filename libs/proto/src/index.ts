@@ -66,6 +66,8 @@ export {
   ReadLogsRequest,
   ReadLogsResponse,
   StoredLogLine,
+  GetLogProgressRequest,
+  GetLogProgressResponse,
   SchedulerServiceService,
   type SchedulerServiceServer,
   SchedulerServiceClient,

@@ -1,5 +1,6 @@
 export type {
   FailureReason,
+  LogResumePoint,
   RunningTask,
   Runtime,
   TaskEnvVar,

@@ -33,6 +33,19 @@ export interface TaskLaunch {
   readonly dataInterval?: { readonly start: Date; readonly end: Date };
   /** W3C trace context handed to the task as `TRACEPARENT`. */
   readonly traceparent?: string;
+  /**
+   * Where the stored log of this attempt ends, for a runtime that re-attaches to a task still running
+   * (kubernetes adoption): output lines up to this point are already stored and are not emitted again.
+   */
+  readonly resumeLog?: LogResumePoint;
+}
+
+/** The last output line an attempt's stored log holds (see {@link TaskLaunch.resumeLog}). */
+export interface LogResumePoint {
+  /** The time of the last stored stdout/stderr line (the container runtime's timestamp, to the millisecond). */
+  readonly afterTime: Date;
+  /** How many stored output lines carry exactly `afterTime`: that many lines at that instant are skipped. */
+  readonly linesAtTime: number;
 }
 
 /** Which stream a line of task output came from. `system` lines are written by Skein itself. */

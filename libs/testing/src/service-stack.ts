@@ -65,7 +65,8 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
     scheduler: { ...common, ...options.schedulerEnv, SCHEDULER_GRPC_PORT: String(schedulerPort) },
     'scheduler-2': { ...common, ...options.schedulerEnv, SCHEDULER_GRPC_PORT: String(scheduler2Port) },
     'log-collector': { ...common, LOG_COLLECTOR_GRPC_PORT: String(collectorPort) },
-    executor: { NATS_URL: nats.url, LOG_LEVEL: common.LOG_LEVEL, ...options.executorEnv },
+    // The executor asks the collector where an adopted attempt's log ends and whether a log is stored whole.
+    executor: { NATS_URL: nats.url, LOG_LEVEL: common.LOG_LEVEL, EXECUTOR_LOG_COLLECTOR_ADDRESS: `127.0.0.1:${collectorPort}`, ...options.executorEnv },
     api: {
       ...common, GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort),
       SCHEDULER_ADDRESS: `127.0.0.1:${schedulerPort}`, LOG_COLLECTOR_ADDRESS: `127.0.0.1:${collectorPort}`,

@@ -60,6 +60,14 @@ describe('kubernetes runtime against the fake API server', () => {
     expect(fake.calls()).toEqual({ 'list pods': 1, 'watch pods': 1, 'create jobs': 1, 'get pods/log': 1, 'delete jobs': 1 });
   });
 
+  it('makes a fixed number of API calls per attempt: 100 attempts at once, one watch for all', async () => {
+    const k8s = runtime({ client: createHttpKubeClient({ connection: { server: fake.url }, qps: 1000, burst: 1000 }) });
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => k8s.launch(task(`many${i}`, 'true'), () => undefined).result));
+    expect(results.every((r) => r.ok)).toBe(true);
+    await fake.waitFor(() => jobsOf().length === 0, 60_000);
+    expect(fake.calls()).toEqual({ 'list pods': 1, 'watch pods': 1, 'create jobs': 100, 'get pods/log': 100, 'delete jobs': 100 });
+  }, 90_000);
+
   it('shares one pod watch between attempts', async () => {
     const k8s = runtime();
     const results = await Promise.all([1, 2, 3].map((i) => k8s.launch(task(`t${i}`, `echo ${i}`), () => undefined).result));
@@ -185,6 +193,24 @@ describe('kubernetes runtime against the fake API server', () => {
     expect(out2.texts('stdout')).toEqual(['before', 'after']);
     expect(fake.calls()['create jobs']).toBe(2);
     expect(fake.store.list('pods', null as unknown as string, 'skein.dev/task=adopted').length).toBeLessThanOrEqual(1);
+  });
+
+  it('resumes an adopted attempt\'s log after the lines the store holds: none twice, none missing', async () => {
+    const first = runtime();
+    const launched = task('resumed', 'echo a-1; echo a-2; echo a-3; sleep 1; echo b-1; echo b-2');
+    const out1 = collect();
+    const running1 = first.launch(launched, out1.onOutput);
+    await waitForLine(out1.lines, 'a-3');
+    first.stop();
+    await running1.result;
+    // Say the store holds a-1 and a-2 (a-3 was read but its batch never published): resume after a-2.
+    const stdout = out1.lines.filter((l) => l.stream === 'stdout');
+    const lastStored = stdout[1]!;
+    const atTime = stdout.slice(0, 2).filter((l) => l.time.getTime() === lastStored.time.getTime()).length;
+    const out2 = collect();
+    const result = await runtime().launch({ ...launched, resumeLog: { afterTime: lastStored.time, linesAtTime: atTime } }, out2.onOutput).result;
+    expect(result.ok).toBe(true);
+    expect(out2.texts('stdout')).toEqual(['a-3', 'b-1', 'b-2']);
   });
 
   it('sweeps Jobs whose attempt is not active', async () => {

@@ -160,7 +160,7 @@ export class KubernetesTask implements RunningTask {
       this.timeoutTimer = setTimeout(() => this.stop('TIMEOUT', `killed: timeout after ${Math.round(this.task.timeoutMs / 1000)}s`), this.task.timeoutMs);
     }
     const follower = new LogFollower(this.client, this.namespace, pod.metadata.name ?? '', TASK_CONTAINER,
-      (line) => this.onOutput({ stream: 'stdout', text: line.text, time: line.time }), this.logger);
+      (line) => this.onOutput({ stream: 'stdout', text: line.text, time: line.time }), this.logger, this.task.resumeLog);
     this.follower = follower;
     this.logsDone = follower.run(() => this.outcome !== undefined, () => this.outcomeKnown);
   }

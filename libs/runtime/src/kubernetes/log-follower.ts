@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { LineSplitter } from '../line-splitter';
+import type { LogResumePoint } from '../runtime';
 import type { KubeClient, KubeStream } from './kube-client';
 
 /** A line of a container log with the timestamp the runtime stamped on it. */
@@ -28,6 +29,8 @@ export class LogFollower {
   private stream: KubeStream | undefined;
   private stopped = false;
   private attempts = 0;
+  /** Set while lines already stored (before an adoption) are being skipped. */
+  private resume: { afterMs: number; skipAtTime: number; dropping: boolean } | undefined;
 
   constructor(
     private readonly client: KubeClient,
@@ -36,7 +39,10 @@ export class LogFollower {
     private readonly container: string,
     private readonly onLine: (line: TimedLine) => void,
     private readonly logger: Logger,
-  ) {}
+    resumeAfter?: LogResumePoint,
+  ) {
+    if (resumeAfter) this.resume = { afterMs: resumeAfter.afterTime.getTime(), skipAtTime: resumeAfter.linesAtTime, dropping: false };
+  }
 
   /**
    * Reads until the log ends cleanly once `ended()` is true (the container has terminated), resuming
@@ -87,7 +93,7 @@ export class LogFollower {
     const splitter = new LineSplitter((line) => this.accept(line));
     const stream = this.client.streamPodLog(
       this.namespace, this.pod,
-      { container: this.container, follow: true, timestamps: true, ...(this.lastDate && { sinceTime: this.lastDate }) },
+      { container: this.container, follow: true, timestamps: true, ...(this.since() && { sinceTime: this.since() }) },
       (chunk) => splitter.push(chunk),
     );
     this.stream = stream;
@@ -103,10 +109,16 @@ export class LogFollower {
     }
   }
 
+  /** Where the next stream starts: the last line read, or the last line stored before an adoption. */
+  private since(): Date | undefined {
+    return this.lastDate ?? (this.resume ? new Date(this.resume.afterMs) : undefined);
+  }
+
   private accept(raw: string): void {
     const space = raw.indexOf(' ');
     const stamp = space === -1 ? raw : raw.slice(0, space);
     const key = timeKey(stamp);
+    if (this.resume && this.alreadyStored(key === undefined ? undefined : new Date(stamp).getTime())) return;
     if (key === undefined) {
       // A line without a timestamp (the remainder of an over-long line): keep it with the last time.
       this.onLine({ text: raw, time: this.lastDate ?? new Date() });
@@ -127,5 +139,23 @@ export class LogFollower {
       this.skipAtLast = 0;
     }
     this.onLine({ text, time: this.lastDate ?? new Date(stamp) });
+  }
+
+  /**
+   * While resuming an adopted attempt: whether this line is one the store already holds. Stored lines
+   * carry their timestamp to the millisecond, so lines before the last stored instant are skipped,
+   * and of those at that instant as many as the store holds; the first line after them ends the
+   * skipping. A line without a timestamp (the rest of an over-long line) follows the line before it.
+   */
+  private alreadyStored(ms: number | undefined): boolean {
+    const resume = this.resume!;
+    if (ms === undefined) return resume.dropping;
+    if (ms < resume.afterMs || (ms === resume.afterMs && resume.skipAtTime > 0)) {
+      if (ms === resume.afterMs) resume.skipAtTime -= 1;
+      resume.dropping = true;
+      return true;
+    }
+    this.resume = undefined;
+    return false;
   }
 }

@@ -15,6 +15,15 @@ export interface InjectedFailure {
   readonly message?: string;
 }
 
+/** Options of {@link startFakeKubeServer}. */
+export interface FakeKubeServerOptions {
+  /**
+   * The images' filesystem: a container command with an absolute path (`/usr/local/bin/score`) runs
+   * the file at that path under this directory when it exists there. @default none (the host's paths)
+   */
+  readonly imageRoot?: string;
+}
+
 /** The fake Kubernetes API server. */
 export interface FakeKubeServer {
   /** `http://127.0.0.1:<port>` */
@@ -23,8 +32,13 @@ export interface FakeKubeServer {
   /** Calls so far by `"<verb> <resource>"`, e.g. `"create jobs"`, `"watch pods"`, `"get pods/log"`. */
   calls(): Record<string, number>;
   resetCalls(): void;
-  /** What the pods of Jobs whose labels match `selector` (`skein.dev/task=extract`) do. */
-  scenario(selector: string, scenario: PodScenario): void;
+  /**
+   * What the pods of Jobs whose labels match `selector` (`skein.dev/task=extract`) do; with `times`,
+   * only the pods of the next `times` such Jobs (e.g. a first attempt OOMKilled, its retry not).
+   */
+  scenario(selector: string, scenario: PodScenario, options?: { times?: number }): void;
+  /** Objects ever created (201) whose labels match `selector`: a Job adopted after a 409 is not counted twice. */
+  created(resource: Resource, selector?: string): number;
   /** Answers the next matching requests with an error (409, 429, 500, ...) or a dropped connection. */
   failNext(failure: InjectedFailure): void;
   /** Cuts every open watch stream (the client must resume from its last resourceVersion). */
@@ -53,10 +67,11 @@ const REASONS: Record<number, string> = { 400: 'BadRequest', 404: 'NotFound', 40
  * and sinceTime (compared at whole seconds, as the real one does). A Job controller makes one pod per
  * Job and runs its container's command as a local process.
  */
-export async function startFakeKubeServer(): Promise<FakeKubeServer> {
+export async function startFakeKubeServer(options: FakeKubeServerOptions = {}): Promise<FakeKubeServer> {
   const store = new FakeKubeStore();
   const pods = new Map<string, FakePod>();
-  const scenarios: Array<{ selector: string; scenario: PodScenario }> = [];
+  const scenarios: Array<{ selector: string; scenario: PodScenario; left: number }> = [];
+  const createdLabels: Array<{ resource: Resource; labels: Record<string, string> | undefined }> = [];
   const failures: Array<InjectedFailure & { left: number }> = [];
   const counts: Record<string, number> = {};
   const watches = new Set<http.ServerResponse>();
@@ -99,8 +114,9 @@ export async function startFakeKubeServer(): Promise<FakeKubeServer> {
       status: { phase: 'Pending' },
     });
     if (!pod) return;
-    const scenario = scenarios.find((s) => matchesSelector(s.selector, job.metadata.labels))?.scenario ?? {};
-    const fake = new FakePod(store, pod, scenario);
+    const entry = scenarios.find((s) => s.left > 0 && matchesSelector(s.selector, job.metadata.labels));
+    if (entry) entry.left -= 1;
+    const fake = new FakePod(store, pod, entry?.scenario ?? {}, options.imageRoot);
     pods.set(`${pod.metadata.namespace}/${name}`, fake);
     if (spec.activeDeadlineSeconds) {
       deadlines.set(`${job.metadata.namespace}/${job.metadata.name}`, setTimeout(() => fake.kill('DeadlineExceeded'), spec.activeDeadlineSeconds * 1000));
@@ -214,6 +230,7 @@ export async function startFakeKubeServer(): Promise<FakeKubeServer> {
       object.metadata.namespace = namespace;
       const created = store.create(resource, object);
       if (!created) return send(res, 409, status(409, 'AlreadyExists', `${resource}.batch "${object.metadata.name}" already exists`));
+      createdLabels.push({ resource, labels: created.metadata.labels });
       return send(res, 201, created);
     }
     if (verb === 'list') {
@@ -246,7 +263,8 @@ export async function startFakeKubeServer(): Promise<FakeKubeServer> {
     store,
     calls: () => ({ ...counts }),
     resetCalls: () => { for (const key of Object.keys(counts)) delete counts[key]; },
-    scenario: (selector, scenario) => { scenarios.unshift({ selector, scenario }); },
+    scenario: (selector, scenario, scenarioOptions) => { scenarios.unshift({ selector, scenario, left: scenarioOptions?.times ?? Infinity }); },
+    created: (resource, selector) => createdLabels.filter((c) => c.resource === resource && matchesSelector(selector ?? null, c.labels)).length,
     failNext: (failure) => { failures.push({ ...failure, left: failure.times ?? 1 }); },
     dropWatches: () => { for (const res of [...watches]) res.socket?.destroy(); },
     expireWatches: () => {

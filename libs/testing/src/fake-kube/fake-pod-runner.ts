@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FakeKubeStore, KubeObject } from './fake-kube-store';
@@ -48,7 +48,9 @@ export class FakePod {
   terminated = false;
   private killedFor: 'DeadlineExceeded' | undefined;
 
-  constructor(private readonly store: FakeKubeStore, private pod: KubeObject, private readonly scenario: PodScenario) {}
+  constructor(private readonly store: FakeKubeStore, private pod: KubeObject, private readonly scenario: PodScenario,
+    /** The images' filesystem: an absolute command path is looked up under it first. */
+    private readonly imageRoot?: string) {}
 
   get name(): string {
     return this.pod.metadata.name;
@@ -119,7 +121,9 @@ export class FakePod {
       if (item.value !== undefined) env[item.name] = item.value === messagePath ? messageFile : item.value;
     }
     const startedAt = new Date().toISOString();
-    const child = spawn(argv[0] ?? 'true', argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let executable = argv[0] ?? 'true';
+    if (this.imageRoot && path.isAbsolute(executable) && existsSync(path.join(this.imageRoot, executable))) executable = path.join(this.imageRoot, executable);
+    const child = spawn(executable, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.process = child;
     this.setStatus({
       phase: 'Running',

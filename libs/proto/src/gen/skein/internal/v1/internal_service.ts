@@ -103,6 +103,29 @@ export interface StoredLogLine {
   text: string;
 }
 
+export interface GetLogProgressRequest {
+  attemptId: string;
+}
+
+export interface GetLogProgressResponse {
+  /** The highest sequence stored; 0 when nothing is stored. */
+  lastSequence: number;
+  /**
+   * The time of the last stored stdout or stderr line (the container runtime's timestamp on
+   * Kubernetes); absent when no such line is stored.
+   */
+  lastOutputTime:
+    | Date
+    | undefined;
+  /**
+   * How many stored stdout/stderr lines carry exactly `last_output_time`, pieces of a split line
+   * counted once: how many lines at that instant a resumed container log must skip.
+   */
+  outputLinesAtLastTime: number;
+  /** True when the final count is known and every line up to it is stored. */
+  complete: boolean;
+}
+
 function createBaseRetryTasksRequest(): RetryTasksRequest {
   return { runId: "", task: "" };
 }
@@ -1340,6 +1363,208 @@ export const StoredLogLine: MessageFns<StoredLogLine> = {
   },
 };
 
+function createBaseGetLogProgressRequest(): GetLogProgressRequest {
+  return { attemptId: "" };
+}
+
+export const GetLogProgressRequest: MessageFns<GetLogProgressRequest> = {
+  encode(message: GetLogProgressRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.attemptId !== "") {
+      writer.uint32(10).string(message.attemptId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLogProgressRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLogProgressRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.attemptId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLogProgressRequest {
+    return {
+      attemptId: isSet(object.attemptId)
+        ? globalThis.String(object.attemptId)
+        : isSet(object.attempt_id)
+        ? globalThis.String(object.attempt_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetLogProgressRequest): unknown {
+    const obj: any = {};
+    if (message.attemptId !== "") {
+      obj.attemptId = message.attemptId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLogProgressRequest>): GetLogProgressRequest {
+    return GetLogProgressRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLogProgressRequest>): GetLogProgressRequest {
+    const message = createBaseGetLogProgressRequest();
+    message.attemptId = object.attemptId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetLogProgressResponse(): GetLogProgressResponse {
+  return { lastSequence: 0, lastOutputTime: undefined, outputLinesAtLastTime: 0, complete: false };
+}
+
+export const GetLogProgressResponse: MessageFns<GetLogProgressResponse> = {
+  encode(message: GetLogProgressResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.lastSequence !== 0) {
+      writer.uint32(8).int64(message.lastSequence);
+    }
+    if (message.lastOutputTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastOutputTime), writer.uint32(18).fork()).join();
+    }
+    if (message.outputLinesAtLastTime !== 0) {
+      writer.uint32(24).int32(message.outputLinesAtLastTime);
+    }
+    if (message.complete !== false) {
+      writer.uint32(32).bool(message.complete);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLogProgressResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLogProgressResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.lastSequence = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lastOutputTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.outputLinesAtLastTime = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetLogProgressResponse {
+    return {
+      lastSequence: isSet(object.lastSequence)
+        ? globalThis.Number(object.lastSequence)
+        : isSet(object.last_sequence)
+        ? globalThis.Number(object.last_sequence)
+        : 0,
+      lastOutputTime: isSet(object.lastOutputTime)
+        ? fromJsonTimestamp(object.lastOutputTime)
+        : isSet(object.last_output_time)
+        ? fromJsonTimestamp(object.last_output_time)
+        : undefined,
+      outputLinesAtLastTime: isSet(object.outputLinesAtLastTime)
+        ? globalThis.Number(object.outputLinesAtLastTime)
+        : isSet(object.output_lines_at_last_time)
+        ? globalThis.Number(object.output_lines_at_last_time)
+        : 0,
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+    };
+  },
+
+  toJSON(message: GetLogProgressResponse): unknown {
+    const obj: any = {};
+    if (message.lastSequence !== 0) {
+      obj.lastSequence = Math.round(message.lastSequence);
+    }
+    if (message.lastOutputTime !== undefined) {
+      obj.lastOutputTime = message.lastOutputTime.toISOString();
+    }
+    if (message.outputLinesAtLastTime !== 0) {
+      obj.outputLinesAtLastTime = Math.round(message.outputLinesAtLastTime);
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetLogProgressResponse>): GetLogProgressResponse {
+    return GetLogProgressResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetLogProgressResponse>): GetLogProgressResponse {
+    const message = createBaseGetLogProgressResponse();
+    message.lastSequence = object.lastSequence ?? 0;
+    message.lastOutputTime = object.lastOutputTime ?? undefined;
+    message.outputLinesAtLastTime = object.outputLinesAtLastTime ?? 0;
+    message.complete = object.complete ?? false;
+    return message;
+  },
+};
+
 /** The scheduler's commands, called by the api service. */
 export type SchedulerServiceService = typeof SchedulerServiceService;
 export const SchedulerServiceService = {
@@ -1496,6 +1721,21 @@ export const LogCollectorServiceService = {
       Buffer.from(TailStoredLogsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): TailStoredLogsResponse => TailStoredLogsResponse.decode(value),
   },
+  /**
+   * How far an attempt's stored log reaches: asked by an executor that adopts a running Kubernetes
+   * Job, so it numbers on from the last stored line and skips the container lines already stored.
+   */
+  getLogProgress: {
+    path: "/skein.internal.v1.LogCollectorService/GetLogProgress" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLogProgressRequest): Buffer =>
+      Buffer.from(GetLogProgressRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLogProgressRequest => GetLogProgressRequest.decode(value),
+    responseSerialize: (value: GetLogProgressResponse): Buffer =>
+      Buffer.from(GetLogProgressResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLogProgressResponse => GetLogProgressResponse.decode(value),
+  },
 } as const;
 
 export interface LogCollectorServiceServer extends UntypedServiceImplementation {
@@ -1505,6 +1745,11 @@ export interface LogCollectorServiceServer extends UntypedServiceImplementation 
    * order; ends once the attempt's log is complete. RESOURCE_EXHAUSTED for a reader that falls behind.
    */
   tailStoredLogs: handleServerStreamingCall<TailStoredLogsRequest, TailStoredLogsResponse>;
+  /**
+   * How far an attempt's stored log reaches: asked by an executor that adopts a running Kubernetes
+   * Job, so it numbers on from the last stored line and skips the container lines already stored.
+   */
+  getLogProgress: handleUnaryCall<GetLogProgressRequest, GetLogProgressResponse>;
 }
 
 export interface LogCollectorServiceClient extends Client {
@@ -1536,6 +1781,25 @@ export interface LogCollectorServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<TailStoredLogsResponse>;
+  /**
+   * How far an attempt's stored log reaches: asked by an executor that adopts a running Kubernetes
+   * Job, so it numbers on from the last stored line and skips the container lines already stored.
+   */
+  getLogProgress(
+    request: GetLogProgressRequest,
+    callback: (error: ServiceError | null, response: GetLogProgressResponse) => void,
+  ): ClientUnaryCall;
+  getLogProgress(
+    request: GetLogProgressRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLogProgressResponse) => void,
+  ): ClientUnaryCall;
+  getLogProgress(
+    request: GetLogProgressRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLogProgressResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const LogCollectorServiceClient = makeGenericClientConstructor(
