@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { createApiContext } from './api-context';
 import { createApiMethods } from './api-methods';
+import { createAccessControl } from './access-control';
 import { createGrpcServer, type ApiGrpcServer } from './grpc-server';
 import type { LogReader, RunCommands } from './ports';
 import { createRestApp } from './rest-router';
@@ -54,6 +55,7 @@ export function createApiService(options: ApiServiceOptions): ApiService {
   const logger = options.logger.child({ service: 'api' });
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5000;
   const watchHub = createRunWatchHub({ pool: options.pool, logger, pollIntervalMs: options.watchPollIntervalMs });
+  const access = createAccessControl({ pool: options.pool, logger });
   const methods = createApiMethods(createApiContext({ pool: options.pool, runs: options.runs, logs: options.logs, logger }), { watchHub });
   let state: State = 'new';
   let grpc: ApiGrpcServer | undefined;
@@ -96,9 +98,9 @@ export function createApiService(options: ApiServiceOptions): ApiService {
       if (state !== 'new') throw new Error(`the api service cannot start: it is ${state}`);
       state = 'starting';
       try {
-        grpc = createGrpcServer(methods, logger, { reflection: options.reflection ?? true });
+        grpc = createGrpcServer(methods, logger, { reflection: options.reflection ?? true, access });
         const grpcPort = await bindGrpc(grpc, options.grpcPort ?? 7070);
-        http = createServer(createRestApp(methods, { pool: options.pool, logger }));
+        http = createServer(createRestApp(methods, { pool: options.pool, logger, access }));
         const httpPort = await listenHttp(http, options.httpPort ?? 8080);
         grpc.setServing('SERVING');
         state = 'running';

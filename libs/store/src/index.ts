@@ -32,3 +32,8 @@ export { abandonRun } from './abandon-run';
 export { listWorkflowVersionsPage, deleteWorkflowAndRuns, lockWorkflowRow } from './workflows';
 export { countUnendedRuns, listRunsFiltered, runFingerprints, type RunFilter } from './runs';
 export { REQUEST_ID_TTL_HOURS, findRequestRun, lockRequestId, recordRequestRun } from './run-requests';
+export {
+  insertApiToken, insertApiTokenIfAbsent, findActiveApiToken, getApiToken, listApiTokens, revokeApiToken,
+  type ApiTokenRecord, type NewApiToken, type TokenRoleName,
+} from './api-tokens';
+export { insertAuditEvent, listAuditEvents, type AuditEventRecord, type NewAuditEvent } from './audit-events';
