@@ -17,6 +17,11 @@ export function bearerTokenInterceptor(token: string): grpc.Interceptor {
   });
 }
 
+/** A gRPC server whose every call must bear the internal token (see {@link internalTokenInterceptor}). */
+export function createInternalGrpcServer(token: string): grpc.Server {
+  return new grpc.Server({ interceptors: [internalTokenInterceptor(token)] });
+}
+
 /** Compares in constant time (over digests, so lengths do not leak either). */
 function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
