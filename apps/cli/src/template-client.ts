@@ -3,12 +3,13 @@
  * deadline on every call, errors as CliError. Kept apart from skein-client.ts, which covers the
  * workflow, run and log services.
  */
-import { credentials, Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { decodeErrorDetails } from '@skein/api';
 import {
   TemplateServiceClient, type ApplyTemplateRequest, type ApplyTemplateResponse, type RenderTaskRequest, type RenderTaskResponse,
 } from '@skein/proto';
 import { CliError } from './cli-io';
+import { channelCredentials, clientOptions, type ApiConnection } from './connection';
 import { callError } from './skein-client';
 
 /** The TemplateService calls the CLI makes. */
@@ -20,9 +21,10 @@ export interface TemplateClient {
 
 type Unary<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (err: ServiceError | null, res: Res) => void) => unknown;
 
-/** A client of `server` (`host:port`); `deadlineMs` per call. @default deadlineMs 10000 */
-export function createTemplateClient(server: string, deadlineMs = 10_000): TemplateClient {
-  const client = new TemplateServiceClient(server, credentials.createInsecure());
+/** A client of the API at `connection`; `deadlineMs` per call. @default deadlineMs 10000 */
+export function createTemplateClient(connection: ApiConnection, deadlineMs = 10_000): TemplateClient {
+  const server = connection.server;
+  const client = new TemplateServiceClient(server, channelCredentials(connection), clientOptions(connection));
   function call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
       method(request, new Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => {

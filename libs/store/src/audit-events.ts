@@ -28,11 +28,11 @@ export async function insertAuditEvent(db: Queryable, event: NewAuditEvent): Pro
   });
 }
 
-/** Events newest first, with ids below `beforeId` when given. */
+/** Events newest first, with ids below `beforeId` when given (ordered by the bigint column, not its text alias). */
 export async function listAuditEvents(db: Queryable, page: { limit: number; beforeId?: string }): Promise<AuditEventRecord[]> {
   const { rows } = await db.query<AuditRow>(
     `SELECT id::text AS id, time, token_id, token_display_name, method, resource, outcome, transport FROM audit_events
-      WHERE ($1::bigint IS NULL OR id < $1) ORDER BY id DESC LIMIT $2`,
+      WHERE ($1::bigint IS NULL OR audit_events.id < $1) ORDER BY audit_events.id DESC LIMIT $2`,
     [page.beforeId ?? null, page.limit]);
   return rows.map((row) => ({
     id: row.id, time: row.time, tokenId: row.token_id, tokenDisplayName: row.token_display_name, method: row.method,

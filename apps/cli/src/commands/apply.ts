@@ -32,7 +32,7 @@ export async function applyCommand(ctx: CommandContext, targets: readonly string
   try {
     for (const { file, source } of documents.filter((d) => d.template)) {
       try {
-        templateClient ??= createTemplateClient(ctx.client().server);
+        templateClient ??= createTemplateClient(ctx.client().connection);
         const res = await templateClient.applyTemplate({ source, fileName: file.name });
         results.push(ApplyTemplateResponse.toJSON(res));
         if (ctx.output === 'table') {
