@@ -4,6 +4,7 @@ import {
   AuditServiceClient, ListRunsRequest, RunServiceClient, TokenRole, TokenServiceClient, WorkflowServiceClient, type AuditEvent,
 } from '@skein/proto';
 import { decodeErrorDetails } from './status';
+import { registerBootstrapToken } from './token-secrets';
 import { call, callError, startTestApi, workflowYaml, type TestApi } from './test-harness';
 
 /** Clients of every service this test calls, sending `token` (none when undefined). */
@@ -124,6 +125,34 @@ describe('authentication, authorisation and the audit log', () => {
       const all = await call(admin.tokens.listTokens.bind(admin.tokens), { pageSize: 1, pageToken: '', showRevoked: true });
       expect(all.tokens).toHaveLength(1);
       expect(all.nextPageToken).not.toBe('');
+    });
+
+    it('pages through the audit log newest first', async () => {
+      const all = await auditEvents();
+      expect(all.length).toBeGreaterThan(3);
+      const ids = all.map((e) => Number(e.name.split('/')[1]));
+      expect(ids).toEqual([...ids].sort((a, b) => b - a));
+      const paged: string[] = [];
+      let pageToken = '';
+      do {
+        const page = await call(admin.audit.listAuditEvents.bind(admin.audit), { pageSize: 2, pageToken });
+        paged.push(...page.auditEvents.map((e) => e.name));
+        pageToken = page.nextPageToken;
+      } while (pageToken !== '');
+      expect(paged).toEqual(all.map((e) => e.name));
+      const bad = await callError(admin.audit.listAuditEvents.bind(admin.audit), { pageSize: 0, pageToken: 'bogus' });
+      expect(bad.code).toBe(status.INVALID_ARGUMENT);
+    });
+
+    it('registers a bootstrap admin secret once, and refuses a malformed one', async () => {
+      const secret = `skn_${'b'.repeat(64)}`;
+      await registerBootstrapToken(api.pool, secret);
+      await registerBootstrapToken(api.pool, secret);
+      const { rows } = await api.pool.query(`SELECT display_name, role FROM api_tokens WHERE display_name = 'bootstrap-admin'`);
+      expect(rows).toEqual([{ display_name: 'bootstrap-admin', role: 'admin' }]);
+      const bootstrap = open(secret);
+      expect((await call(bootstrap.tokens.listTokens.bind(bootstrap.tokens), { pageSize: 0, pageToken: '', showRevoked: false })).tokens.length).toBeGreaterThan(0);
+      await expect(registerBootstrapToken(api.pool, 'short')).rejects.toThrow(/must be `skn_` followed by 32 to 128 characters/);
     });
 
     it('rejects bad token requests with INVALID_ARGUMENT and an unknown token with NOT_FOUND', async () => {
