@@ -102,6 +102,9 @@ describe('authentication, authorisation and the audit log', () => {
         ['on-call', 'skein.v1.RunService/TriggerRun', triggered.run?.name, 'OK', 'grpc'],
         ['on-call', 'skein.v1.WorkflowService/ApplyWorkflow', '', 'PERMISSION_DENIED', 'grpc'],
       ]));
+      // One event per call, with the status the caller got.
+      expect(events.filter(([who, method]) => who === 'dashboard' && method === 'skein.v1.RunService/TriggerRun')).toHaveLength(1);
+      expect(events.filter(([, , , outcome]) => outcome === 'UNIMPLEMENTED' || outcome === 'INTERNAL')).toEqual([]);
       // Reads are not audited.
       expect(events.filter(([, method]) => String(method).includes('/Get') || String(method).includes('/List'))).toEqual([]);
     });

@@ -20,11 +20,15 @@ export function grpcAccessInterceptor(access: AccessControl, logger: Logger): Se
     let principal: Principal | undefined;
     let request: unknown;
     let response: unknown;
+    // Once refused, nothing more reaches the method: not the message, nor the half-close (grpc-js holds it
+    // back while a message is unforwarded, but a method must not depend on that to stay unreached).
+    let refused = false;
     const audit = async (code: number) => {
       if (!principal || !rule.mutating) return;
       await access.audit({ principal, method, resource: auditResourceOf(request, response), outcome: codeName(code), transport: 'grpc' });
     };
     const refuse = (err: unknown) => {
+      refused = true;
       const grpcError = toGrpcError(toApiError(err, logger, method));
       void audit(grpcError.code ?? 2).then(() => call.sendStatus({ code: grpcError.code ?? 2, details: grpcError.message, metadata: grpcError.metadata }));
     };
@@ -48,6 +52,9 @@ export function grpcAccessInterceptor(access: AccessControl, logger: Logger): Se
               return;
             }
             nextMessage(message);
+          },
+          onReceiveHalfClose(nextHalfClose) {
+            if (!refused) nextHalfClose();
           },
         });
       },
