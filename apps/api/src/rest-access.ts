@@ -47,7 +47,6 @@ export function restAccessMiddleware(access: AccessControl, logger: Logger): Req
         };
       }
       access.authorize(who, method, rule);
-      next();
-    }).catch(refuse);
+    }).then(() => next(), refuse);
   };
 }
