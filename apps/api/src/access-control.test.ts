@@ -1,10 +1,11 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { bearerTokenInterceptor } from '@skein/config';
 import {
   AuditServiceClient, ListRunsRequest, RunServiceClient, TokenRole, TokenServiceClient, WorkflowServiceClient, type AuditEvent,
 } from '@skein/proto';
+import { METHOD_RULES, ROUTE_RULES, roleAllows, routeRuleOf, type Role } from './access-policy';
 import { decodeErrorDetails } from './status';
-import { registerBootstrapToken } from './token-secrets';
+import { createApiToken, registerBootstrapToken } from './token-secrets';
 import { call, callError, startTestApi, workflowYaml, type TestApi } from './test-harness';
 
 /** Clients of every service this test calls, sending `token` (none when undefined). */
@@ -217,5 +218,87 @@ describe('authentication, authorisation and the audit log', () => {
       ]));
       expect(events.some(([, , resource]) => String(resource).includes('rest-sneaky'))).toBe(false);
     });
+  });
+});
+
+describe('every method and route, without a token or with too weak a role', () => {
+  let api: TestApi;
+  let raw: Client;
+  const tokens: Partial<Record<Role, string>> = {};
+  const guarded = Object.entries(METHOD_RULES).filter(([, rule]) => rule.access !== 'public');
+
+  /** Calls a method with an empty request (valid protobuf for every message): its status code. */
+  function callRaw(method: string, token?: string): Promise<number> {
+    const metadata = new Metadata();
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    const path = `/${method}`;
+    const identity = (b: Buffer) => b;
+    const options = { deadline: Date.now() + 10_000 };
+    return new Promise((resolve) => {
+      if (method.endsWith('/WatchRun') || method.endsWith('/TailLogs')) {
+        const stream = raw.makeServerStreamRequest(path, identity, identity, Buffer.alloc(0), metadata, options);
+        stream.on('data', () => undefined);
+        stream.on('error', (err: ServiceError) => resolve(err.code));
+        stream.on('end', () => resolve(status.OK));
+      } else {
+        raw.makeUnaryRequest(path, identity, identity, Buffer.alloc(0), metadata, options, (err) => resolve(err ? err.code : status.OK));
+      }
+    });
+  }
+
+  async function rowCounts(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const table of ['workflows', 'runs', 'task_templates', 'api_tokens', 'audit_events']) {
+      const { rows } = await api.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
+      counts[table] = rows[0]?.n ?? -1;
+    }
+    return counts;
+  }
+
+  beforeAll(async () => {
+    api = await startTestApi();
+    raw = new Client(api.grpcAddress, credentials.createInsecure());
+    for (const role of ['viewer', 'operator'] as const) tokens[role] = (await createApiToken(api.pool, role, role)).secret;
+  });
+
+  afterAll(async () => {
+    raw.close();
+    await api.close();
+  });
+
+  it('answers UNAUTHENTICATED to every guarded gRPC method and 401 to every guarded route, changing nothing', async () => {
+    const before = await rowCounts();
+    for (const [method] of guarded) {
+      expect({ method, code: await callRaw(method) }).toEqual({ method, code: status.UNAUTHENTICATED });
+      expect({ method, code: await callRaw(method, `skn_${'0'.repeat(43)}`) }).toEqual({ method, code: status.UNAUTHENTICATED });
+    }
+    for (const route of ROUTE_RULES.filter((r) => METHOD_RULES[r.method]?.access !== 'public')) {
+      // `/:param` segments become `x`; escaped `:verb` suffixes become plain ones.
+      const path = route.path.replace(/\/:[a-z]+/g, '/x').replace(/\\:/g, ':');
+      expect(routeRuleOf(route.verb, path)?.method).toBe(route.method);
+      const res = await fetch(`${api.baseUrl}${path}`, { method: route.verb, body: route.verb === 'GET' ? undefined : '{}' });
+      expect({ route: `${route.verb} ${path}`, status: res.status }).toEqual({ route: `${route.verb} ${path}`, status: 401 });
+      await res.body?.cancel();
+    }
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('answers PERMISSION_DENIED to every method a role may not call', async () => {
+    for (const [method, rule] of guarded) {
+      for (const role of ['viewer', 'operator'] as const) {
+        if (roleAllows(role, rule.access)) continue;
+        expect({ method, role, code: await callRaw(method, tokens[role]) }).toEqual({ method, role, code: status.PERMISSION_DENIED });
+      }
+    }
+    for (const route of ROUTE_RULES) {
+      const rule = METHOD_RULES[route.method];
+      if (!rule || roleAllows('viewer', rule.access)) continue;
+      const path = route.path.replace(/\/:[a-z]+/g, '/x').replace(/\\:/g, ':');
+      const res = await fetch(`${api.baseUrl}${path}`, {
+        method: route.verb, headers: { authorization: `Bearer ${tokens.viewer ?? ''}` }, body: route.verb === 'GET' ? undefined : '{}',
+      });
+      expect({ route: `${route.verb} ${path}`, status: res.status }).toEqual({ route: `${route.verb} ${path}`, status: 403 });
+      await res.body?.cancel();
+    }
   });
 });
