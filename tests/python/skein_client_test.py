@@ -4,14 +4,17 @@
 Generates its stubs from proto/ into a temporary directory with Debian's python3-grpc-tools, then,
 against a running Skein (`--server host:port`): checks health, applies a workflow, triggers a run
 (twice with one request_id), follows it with WatchRun to the end, pages through ListRuns to
-exhaustion, tails a log with TailLogs, hits deadlines, and decodes the google.rpc.Status/ErrorInfo
-of an invalid workflow. Exits 0 only if every check passed.
+exhaustion, tails a log with TailLogs, hits deadlines, decodes the google.rpc.Status/ErrorInfo
+of an invalid workflow, gets UNAUTHENTICATED without a token and PERMISSION_DENIED with a viewer
+token on a mutation. Exits 0 only if every check passed.
 
-Run by apps/cli/src/e2e/python-client.test.ts (part of `npm test`):
-    /usr/bin/python3 tests/python/skein_client_test.py --server 127.0.0.1:7070 --repo .
+Every call sends the admin API token from SKEIN_TOKEN as `authorization: Bearer <token>`, added by a
+client interceptor (the pattern docs/security.md shows). Run by apps/cli/src/e2e/python-client.test.ts:
+    SKEIN_TOKEN=$(cat .skein/admin-token) /usr/bin/python3 tests/python/skein_client_test.py --server 127.0.0.1:7070 --repo .
 """
 
 import argparse
+import collections
 import glob
 import os
 import shutil
@@ -59,6 +62,45 @@ def generate_stubs(repo: str, out: str) -> None:
     sys.path.insert(0, out)
 
 
+def bearer_token_interceptor(token: str):
+    """A client interceptor adding `authorization: Bearer <token>` to every unary and server-streaming call."""
+    import grpc
+
+    class CallDetails(collections.namedtuple("CallDetails", ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")),
+                      grpc.ClientCallDetails):
+        pass
+
+    class BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+        def _with_token(self, details):
+            metadata = list(details.metadata or ()) + [("authorization", f"Bearer {token}")]
+            return CallDetails(details.method, details.timeout, metadata, details.credentials,
+                               getattr(details, "wait_for_ready", None), getattr(details, "compression", None))
+
+        def intercept_unary_unary(self, continuation, details, request):
+            return continuation(self._with_token(details), request)
+
+        def intercept_unary_stream(self, continuation, details, request):
+            return continuation(self._with_token(details), request)
+
+    return BearerToken()
+
+
+def error_info(err):
+    """The google.rpc.Status of a failed call and its ErrorInfo details."""
+    from google.rpc import error_details_pb2, status_pb2
+    raw = dict(err.trailing_metadata() or ()).get("grpc-status-details-bin")
+    if raw is None:
+        return None, []
+    status = status_pb2.Status.FromString(raw)
+    infos = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            infos.append(info)
+    return status, infos
+
+
 def check(condition: bool, message: str) -> None:
     if not condition:
         raise AssertionError(message)
@@ -92,34 +134,50 @@ def main() -> int:
     parser.add_argument("--server", required=True)
     parser.add_argument("--repo", required=True)
     args = parser.parse_args()
+    token = os.environ.get("SKEIN_TOKEN", "")
+    if not token:
+        print("SKEIN_TOKEN must hold an admin API token", file=sys.stderr)
+        return 2
 
     out = tempfile.mkdtemp(prefix="skein-py-")
     try:
         generate_stubs(os.path.abspath(args.repo), out)
-        return run(args.server)
+        return run(args.server, token)
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def run(server: str) -> int:
+def run(server: str, token: str) -> int:
     import grpc
     from google.rpc import error_details_pb2, status_pb2
     from health.v1 import health_pb2, health_pb2_grpc
     from skein.v1 import log_service_pb2, log_service_pb2_grpc, run_pb2, run_service_pb2, run_service_pb2_grpc
-    from skein.v1 import workflow_service_pb2, workflow_service_pb2_grpc
+    from skein.v1 import token_service_pb2, token_service_pb2_grpc, workflow_service_pb2, workflow_service_pb2_grpc
 
     # Keepalive pings every 30 s at most, as docs/clients.md recommends (the server permits that).
-    channel = grpc.insecure_channel(server, options=[("grpc.keepalive_time_ms", 30_000),
-                                                     ("grpc.max_receive_message_length", 16 * 1024 * 1024)])
+    raw_channel = grpc.insecure_channel(server, options=[("grpc.keepalive_time_ms", 30_000),
+                                                         ("grpc.max_receive_message_length", 16 * 1024 * 1024)])
+    channel = grpc.intercept_channel(raw_channel, bearer_token_interceptor(token))
     workflows = workflow_service_pb2_grpc.WorkflowServiceStub(channel)
     runs = run_service_pb2_grpc.RunServiceStub(channel)
     logs = log_service_pb2_grpc.LogServiceStub(channel)
-    health = health_pb2_grpc.HealthStub(channel)
+    tokens = token_service_pb2_grpc.TokenServiceStub(channel)
+    # Health checking needs no token.
+    health = health_pb2_grpc.HealthStub(raw_channel)
 
     # Health.
     for service in ("", "skein.v1.RunService"):
         res = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=DEADLINE_S)
         check(res.status == health_pb2.HealthCheckResponse.SERVING, f"health of {service or 'the server'} is SERVING")
+
+    # No token: UNAUTHENTICATED, and nothing is read.
+    try:
+        workflow_service_pb2_grpc.WorkflowServiceStub(raw_channel).ListWorkflows(workflow_service_pb2.ListWorkflowsRequest(), timeout=DEADLINE_S)
+        check(False, "a call without a token is refused")
+    except grpc.RpcError as err:
+        check(err.code() == grpc.StatusCode.UNAUTHENTICATED, "a call without a token is UNAUTHENTICATED")
+        _, infos = error_info(err)
+        check(len(infos) == 1 and infos[0].reason == "TOKEN_MISSING", "its ErrorInfo reason is TOKEN_MISSING")
 
     # Apply.
     applied = workflows.ApplyWorkflow(workflow_service_pb2.ApplyWorkflowRequest(source=WORKFLOW, file_name="py.yaml"),
@@ -185,6 +243,22 @@ def run(server: str) -> int:
     except grpc.RpcError as err:
         check(err.code() == grpc.StatusCode.DEADLINE_EXCEEDED,
               f"a 1 s deadline ends a WatchRun with DEADLINE_EXCEEDED after {time.monotonic() - started:.1f}s")
+    # A viewer token reads but may not change anything.
+    viewer = tokens.CreateToken(token_service_pb2.CreateTokenRequest(display_name="py-viewer", role=token_service_pb2.TOKEN_ROLE_VIEWER),
+                                timeout=DEADLINE_S)
+    check(viewer.secret.startswith("skn_"), "CreateToken returns the new token's secret")
+    viewer_channel = grpc.intercept_channel(raw_channel, bearer_token_interceptor(viewer.secret))
+    viewer_runs = run_service_pb2_grpc.RunServiceStub(viewer_channel)
+    check(viewer_runs.GetRun(run_service_pb2.GetRunRequest(name=slow.name), timeout=DEADLINE_S).run.name == slow.name, "a viewer token reads a run")
+    try:
+        viewer_runs.CancelRun(run_service_pb2.CancelRunRequest(name=slow.name, reason="viewer"), timeout=DEADLINE_S)
+        check(False, "a viewer token may not cancel a run")
+    except grpc.RpcError as err:
+        check(err.code() == grpc.StatusCode.PERMISSION_DENIED, "CancelRun with a viewer token is PERMISSION_DENIED")
+        status, infos = error_info(err)
+        check(status is not None and status.message == err.details(), "its google.rpc.Status message equals grpc-message")
+        check(len(infos) == 1 and infos[0].reason == "PERMISSION_DENIED" and infos[0].domain == "skein.dev"
+              and infos[0].metadata["requiredRole"] == "operator", "its ErrorInfo is PERMISSION_DENIED, needing operator")
     cancelled = runs.CancelRun(run_service_pb2.CancelRunRequest(name=slow.name, reason="python test"), timeout=DEADLINE_S)
     check(cancelled.cancelled, "CancelRun stops the slow run")
 
@@ -216,7 +290,7 @@ def run(server: str) -> int:
         check(any(v.field == "spec.tasks[1].dependsOn[0]" for v in violations),
               f"a BadRequest violation names the field: {[v.field for v in violations]}")
 
-    channel.close()
+    raw_channel.close()
     print("python client: all checks passed", flush=True)
     return 0
 

@@ -7,8 +7,13 @@
 // Without DATABASE_URL it starts an embedded PostgreSQL under .skein/dev-postgres; without NATS_URL it
 // starts nats-server (from PATH or /usr/sbin) on port 4222 with its store under .skein/dev-nats.
 // Ctrl-C stops every service (SIGTERM, so each drains), then what this script started.
+//
+// The services share a fresh internal gRPC token (SKEIN_INTERNAL_TOKEN, unless set). The api registers
+// an admin API token kept in .skein/dev-admin-token (mode 0600, made once): the CLI reads it with
+// `SKEIN_TOKEN=$(cat .skein/dev-admin-token) skein ...`.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -60,12 +65,17 @@ async function main() {
     await new Promise((resolve) => setTimeout(resolve, 300));
     console.log(`nats-server on ${natsUrl}`);
   }
-  const env = { DATABASE_URL: databaseUrl, NATS_URL: natsUrl };
+  const internalToken = process.env.SKEIN_INTERNAL_TOKEN ?? randomBytes(32).toString('hex');
+  const adminTokenFile = path.join(root, '.skein', 'dev-admin-token');
+  if (!existsSync(adminTokenFile)) writeFileSync(adminTokenFile, `skn_${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  const adminToken = readFileSync(adminTokenFile, 'utf8').trim();
+  const env = { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, SKEIN_INTERNAL_TOKEN: internalToken };
   start('scheduler', 'main.js', env);
   start('log-collector', 'main.js', env);
   start('executor', 'main.js', env);
-  start('api', 'main.js', env);
+  start('api', 'main.js', { ...env, SKEIN_ADMIN_TOKEN: adminToken });
   console.log('services starting: gRPC API on localhost:7070, REST on http://localhost:8080 (Ctrl-C stops them)');
+  console.log(`admin API token in ${adminTokenFile}: export SKEIN_TOKEN=$(cat ${adminTokenFile})`);
 }
 
 let stopping = false;

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { createPool } from '@skein/store';
 import { freePort } from '@skein/testing';
 import { createApiService } from './api-service';
-import { startTestApi, workflowYaml, type TestApi } from './test-harness';
+import { startTestApi, withAuthorization, workflowYaml, type TestApi } from './test-harness';
 
 interface JsonResponse {
   status: number;
@@ -21,7 +21,7 @@ describe('api over REST', () => {
   });
 
   async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
-    const res = await fetch(`${api.baseUrl}${path}`, {
+    const res = await api.fetch(path, {
       method,
       headers: { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -46,7 +46,7 @@ describe('api over REST', () => {
     try {
       const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`, { signal: AbortSignal.timeout(10_000) });
       expect(res.status).toBe(503);
-      const list = await fetch(`http://127.0.0.1:${httpPort}/v1/workflows`, { signal: AbortSignal.timeout(10_000) });
+      const list = await fetch(`http://127.0.0.1:${httpPort}/v1/workflows`, { headers: withAuthorization({}, api.adminToken), signal: AbortSignal.timeout(10_000) });
       expect(list.status).toBe(503);
       expect(errorInfo((await list.json()) as Record<string, unknown>)).toMatchObject({ reason: 'DATABASE_UNAVAILABLE' });
     } finally {

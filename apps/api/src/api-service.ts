@@ -1,11 +1,14 @@
 import { once } from 'node:events';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server as PlainHttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { createApiContext } from './api-context';
 import { createApiMethods } from './api-methods';
+import { createAccessControl } from './access-control';
 import { createGrpcServer, type ApiGrpcServer } from './grpc-server';
 import type { LogReader, RunCommands } from './ports';
 import { createRestApp } from './rest-router';
@@ -29,9 +32,25 @@ export interface ApiServiceOptions {
   readonly reflection?: boolean;
   /** How long stop() lets in-flight calls finish before cutting them off. @default 5000 */
   readonly shutdownTimeoutMs?: number;
+  /** Serve both gRPC and HTTP over TLS with this certificate (else plaintext). */
+  readonly tls?: ApiTlsOptions;
   /** How often open WatchRun streams check their runs for changes (one query for all). @default 100 */
   readonly watchPollIntervalMs?: number;
 }
+
+/** PEM files of the api's TLS. */
+export interface ApiTlsOptions {
+  /** The server's certificate (chain). */
+  readonly certFile: string;
+  readonly keyFile: string;
+  /**
+   * CA certificate(s) of client certificates: when set, both servers require a client certificate
+   * signed by them (mutual TLS) and refuse connections without one. API tokens are still required.
+   */
+  readonly clientCaFile?: string;
+}
+
+type HttpServer = PlainHttpServer | HttpsServer;
 
 /** The ports the service actually listens on (useful when 0 was asked for). */
 export interface ApiServiceAddress {
@@ -54,6 +73,7 @@ export function createApiService(options: ApiServiceOptions): ApiService {
   const logger = options.logger.child({ service: 'api' });
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5000;
   const watchHub = createRunWatchHub({ pool: options.pool, logger, pollIntervalMs: options.watchPollIntervalMs });
+  const access = createAccessControl({ pool: options.pool, logger });
   const methods = createApiMethods(createApiContext({ pool: options.pool, runs: options.runs, logs: options.logs, logger }), { watchHub });
   let state: State = 'new';
   let grpc: ApiGrpcServer | undefined;
@@ -64,8 +84,25 @@ export function createApiService(options: ApiServiceOptions): ApiService {
     // Bracket an IPv6 literal, as grpc-js expects a host:port target.
     const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      server.server.bindAsync(target, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      server.server.bindAsync(target, grpcCredentials(), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
+  }
+
+  function grpcCredentials(): ServerCredentials {
+    const tls = options.tls;
+    if (!tls) return ServerCredentials.createInsecure();
+    const clientCa = tls.clientCaFile ? readFileSync(tls.clientCaFile) : null;
+    return ServerCredentials.createSsl(clientCa, [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }], clientCa !== null);
+  }
+
+  function createHttpServer(app: ReturnType<typeof createRestApp>): HttpServer {
+    const tls = options.tls;
+    if (!tls) return createServer(app);
+    const clientCa = tls.clientCaFile ? readFileSync(tls.clientCaFile) : undefined;
+    return createHttpsServer({
+      cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile),
+      ...(clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+    }, app);
   }
 
   async function listenHttp(server: HttpServer, port: number): Promise<number> {
@@ -96,13 +133,13 @@ export function createApiService(options: ApiServiceOptions): ApiService {
       if (state !== 'new') throw new Error(`the api service cannot start: it is ${state}`);
       state = 'starting';
       try {
-        grpc = createGrpcServer(methods, logger, { reflection: options.reflection ?? true });
+        grpc = createGrpcServer(methods, logger, { reflection: options.reflection ?? true, access });
         const grpcPort = await bindGrpc(grpc, options.grpcPort ?? 7070);
-        http = createServer(createRestApp(methods, { pool: options.pool, logger }));
+        http = createHttpServer(createRestApp(methods, { pool: options.pool, logger, access }));
         const httpPort = await listenHttp(http, options.httpPort ?? 8080);
         grpc.setServing('SERVING');
         state = 'running';
-        logger.info({ host, grpcPort, httpPort }, 'api listening');
+        logger.info({ host, grpcPort, httpPort, tls: Boolean(options.tls), mutualTls: Boolean(options.tls?.clientCaFile) }, 'api listening');
         return { grpcPort, httpPort };
       } catch (err) {
         // Release whatever did bind, so a failed start leaves no port or handle behind.

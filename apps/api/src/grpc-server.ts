@@ -7,18 +7,22 @@ import {
 } from '@skein/proto';
 import { TemplateServiceService, type TemplateServiceServer } from '@skein/proto';
 import { PoolServiceService, type PoolServiceServer } from '@skein/proto';
+import { AuditServiceService, TokenServiceService, type AuditServiceServer, type TokenServiceServer } from '@skein/proto';
 import { callContextOf, TRACEPARENT_HEADER, TRIGGER_HEADER, type CallContext } from './api-context';
 import type { ApiMethods } from './api-methods';
 import { tailLogsGrpcHandler } from './log-tail-transport';
 import { createReflectionService } from './reflection';
 import { watchRunGrpcHandler } from './run-watch-transport';
 import { toApiError, toGrpcError } from './status';
+import type { AccessControl } from './access-control';
+import { grpcAccessInterceptor } from './grpc-access';
 
 /** Largest request message accepted, in bytes. */
 export const MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /** The fully-qualified names of the services this server implements (and reports healthy). */
-export const SERVICE_NAMES = ['skein.v1.WorkflowService', 'skein.v1.RunService', 'skein.v1.LogService', 'skein.v1.TemplateService', 'skein.v1.PoolService'] as const;
+export const SERVICE_NAMES = ['skein.v1.WorkflowService', 'skein.v1.RunService', 'skein.v1.LogService', 'skein.v1.TemplateService',
+  'skein.v1.PoolService', 'skein.v1.TokenService', 'skein.v1.AuditService'] as const;
 
 /** A grpc-js server with the API's services, health checking and reflection registered (not yet bound). */
 export interface ApiGrpcServer {
@@ -38,8 +42,9 @@ function unary<Req, Res>(method: string, logger: Logger, fn: (request: Req, call
   };
 }
 
-export function createGrpcServer(methods: ApiMethods, logger: Logger, options: { reflection: boolean }): ApiGrpcServer {
-  const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES });
+/** `access`: authenticates, authorises and audits every call (see access-policy.ts) before any method runs. */
+export function createGrpcServer(methods: ApiMethods, logger: Logger, options: { reflection: boolean; access: AccessControl }): ApiGrpcServer {
+  const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES, interceptors: [grpcAccessInterceptor(options.access, logger)] });
 
   const workflows: WorkflowServiceServer = {
     applyWorkflow: unary('ApplyWorkflow', logger, (r) => methods.applyWorkflow(r)),
@@ -83,6 +88,14 @@ export function createGrpcServer(methods: ApiMethods, logger: Logger, options: {
     deletePool: unary('DeletePool', logger, (r) => methods.deletePool(r)),
   };
   server.addService(PoolServiceService, pools);
+  const tokens: TokenServiceServer = {
+    createToken: unary('CreateToken', logger, (r) => methods.createToken(r)),
+    listTokens: unary('ListTokens', logger, (r) => methods.listTokens(r)),
+    revokeToken: unary('RevokeToken', logger, (r) => methods.revokeToken(r)),
+  };
+  server.addService(TokenServiceService, tokens);
+  const audit: AuditServiceServer = { listAuditEvents: unary('ListAuditEvents', logger, (r) => methods.listAuditEvents(r)) };
+  server.addService(AuditServiceService, audit);
 
   const health = new HealthImplementation();
   health.addToServer(server);

@@ -9,3 +9,7 @@ export { MAX_BODY_BYTES } from './rest-router';
 export { MAX_WORKFLOW_SOURCE_BYTES } from './workflow-methods';
 export { parseRunName, parseTaskRunName, parseWorkflowName, runName, taskRunName, workflowName } from './resource-names';
 export { createTestScheduler, type TestScheduler, type TestSchedulerOptions } from './test-scheduler';
+export { type ApiTlsOptions } from './api-service';
+export { createApiToken, registerBootstrapToken, generateSecret, hashSecret, isWellFormedSecret, TOKEN_PREFIX } from './token-secrets';
+export { AUTHORIZATION_HEADER } from './access-control';
+export { METHOD_RULES, ROUTE_RULES, type MethodRule, type Role } from './access-policy';

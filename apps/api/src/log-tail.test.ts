@@ -1,5 +1,6 @@
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import pino from 'pino';
+import { bearerTokenInterceptor } from '@skein/config';
 import type { Pool } from 'pg';
 import { createInProcessBus, subjects, type Bus } from '@skein/bus';
 import { LogCollector } from '@skein/log-collector';
@@ -10,7 +11,8 @@ import { createPool, findTaskAttempt, migrate } from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import { createApiService, type ApiService } from './api-service';
 import { decodeErrorDetails } from './status';
-import { call, workflowYaml } from './test-harness';
+import { call, withAuthorization, workflowYaml } from './test-harness';
+import { createApiToken } from './token-secrets';
 import { createTestScheduler, type TestScheduler } from './test-scheduler';
 
 const silent = pino({ enabled: false });
@@ -48,6 +50,7 @@ describe('TailLogs (gRPC and Server-Sent Events)', () => {
   let scheduler: TestScheduler;
   let service: ApiService;
   let baseUrl: string;
+  let token: string;
   let logs: LogServiceClient;
   let workflows: WorkflowServiceClient;
   let runs: RunServiceClient;
@@ -66,9 +69,11 @@ describe('TailLogs (gRPC and Server-Sent Events)', () => {
     const ports = await service.start();
     baseUrl = `http://127.0.0.1:${ports.httpPort}`;
     const address = `127.0.0.1:${ports.grpcPort}`;
-    logs = new LogServiceClient(address, credentials.createInsecure());
-    workflows = new WorkflowServiceClient(address, credentials.createInsecure());
-    runs = new RunServiceClient(address, credentials.createInsecure());
+    token = (await createApiToken(pool, 'log-tail-test', 'admin')).secret;
+    const options = { interceptors: [bearerTokenInterceptor(token)] };
+    logs = new LogServiceClient(address, credentials.createInsecure(), options);
+    workflows = new WorkflowServiceClient(address, credentials.createInsecure(), options);
+    runs = new RunServiceClient(address, credentials.createInsecure(), options);
     await call(workflows.applyWorkflow.bind(workflows), { source: workflowYaml('tailed'), fileName: 'tailed.yaml' });
   });
 
@@ -127,7 +132,7 @@ describe('TailLogs (gRPC and Server-Sent Events)', () => {
   it('follows a log as Server-Sent Events, resuming from Last-Event-ID', async () => {
     const { parent, attemptId } = await startedTask();
     await bus.publish(subjects.logs(attemptId), batch(attemptId, 1, 3));
-    const res = await fetch(`${baseUrl}/v1/${parent}/logs:follow`);
+    const res = await fetch(`${baseUrl}/v1/${parent}/logs:follow`, { headers: withAuthorization({}, token) });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     await bus.publish(subjects.logs(attemptId), batch(attemptId, 4, 5, 5));
@@ -137,10 +142,10 @@ describe('TailLogs (gRPC and Server-Sent Events)', () => {
     expect(text).toContain('data: {"attempt":1,"sequence":2,"stream":"LOG_STREAM_STDOUT"');
     expect(text).toMatch(/event: end\ndata: \{"attempt":1,"complete":true\}\n\n$/);
 
-    const resumed = await (await fetch(`${baseUrl}/v1/${parent}/logs?follow=true`, { headers: { 'Last-Event-ID': '3' } })).text();
+    const resumed = await (await fetch(`${baseUrl}/v1/${parent}/logs?follow=true`, { headers: withAuthorization({ 'Last-Event-ID': '3' }, token) })).text();
     expect([...resumed.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))).toEqual([4, 5]);
 
-    const missing = await fetch(`${baseUrl}/v1/${parent.replace(/extract$/, 'nope')}/logs:follow`);
+    const missing = await fetch(`${baseUrl}/v1/${parent.replace(/extract$/, 'nope')}/logs:follow`, { headers: withAuthorization({}, token) });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { details: { reason: string }[] }).details[0]?.reason).toBe('TASK_NOT_FOUND');
   });

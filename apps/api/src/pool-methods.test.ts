@@ -14,7 +14,7 @@ describe('PoolService', () => {
 
   beforeAll(async () => {
     api = await startTestApi();
-    pools = new PoolServiceClient(api.grpcAddress, credentials.createInsecure());
+    pools = new PoolServiceClient(api.grpcAddress, credentials.createInsecure(), api.clientOptions);
   });
 
   afterAll(async () => {
@@ -80,22 +80,22 @@ describe('PoolService', () => {
   });
 
   it('serves the same over REST', async () => {
-    const post = await fetch(`${api.baseUrl}/v1/pools:apply`, {
+    const post = await api.fetch(`/v1/pools:apply`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: poolYaml('rest-pool', 3), fileName: 'p.yaml' }),
     });
     expect(post.status).toBe(200);
     expect(await post.json()).toMatchObject({ created: true, pool: { name: 'pools/rest-pool', slots: 3 } });
-    const got = await fetch(`${api.baseUrl}/v1/pools/rest-pool`);
+    const got = await api.fetch(`/v1/pools/rest-pool`);
     expect(await got.json()).toMatchObject({ pool: { poolId: 'rest-pool' } });
-    const list = await (await fetch(`${api.baseUrl}/v1/pools?pageSize=100`)).json() as { pools: { poolId: string }[] };
+    const list = await (await api.fetch(`/v1/pools?pageSize=100`)).json() as { pools: { poolId: string }[] };
     expect(list.pools.map((p) => p.poolId)).toContain('rest-pool');
-    expect((await fetch(`${api.baseUrl}/v1/pools?pageSize=x`)).status).toBe(400);
-    const bad = await fetch(`${api.baseUrl}/v1/pools:apply`, {
+    expect((await api.fetch(`/v1/pools?pageSize=x`)).status).toBe(400);
+    const bad = await api.fetch(`/v1/pools:apply`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source: poolYaml('x', '"lots"') }),
     });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ code: 3, details: [expect.objectContaining({ reason: 'POOL_INVALID' }), expect.anything()] });
-    expect((await fetch(`${api.baseUrl}/v1/pools/rest-pool`, { method: 'DELETE' })).status).toBe(200);
-    expect((await fetch(`${api.baseUrl}/v1/pools/rest-pool`)).status).toBe(404);
+    expect((await api.fetch(`/v1/pools/rest-pool`, { method: 'DELETE' })).status).toBe(200);
+    expect((await api.fetch(`/v1/pools/rest-pool`)).status).toBe(404);
   });
 });

@@ -16,6 +16,9 @@ import { ApiError, invalidArgument } from './errors';
 import { httpStatusOf, toApiError, toJsonStatus } from './status';
 import { templateRoutes } from './template-rest';
 import { poolRoutes } from './pool-rest';
+import type { AccessControl } from './access-control';
+import { restAccessMiddleware } from './rest-access';
+import { tokenRoutes } from './token-rest';
 
 /** Largest JSON body accepted; larger is 413. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -86,10 +89,13 @@ async function databaseReachable(pool: Pool): Promise<boolean> {
   }
 }
 
-export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: Logger }): express.Express {
+/** `access`: authenticates, authorises and audits every request (see access-policy.ts) before any route runs. */
+export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: Logger; access: AccessControl }): express.Express {
   const { logger } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Before the body parser: a request without a valid token is refused before its body is read.
+  app.use(restAccessMiddleware(deps.access, logger));
   // Any content type is read as JSON, so `curl -d '{...}'` works without a Content-Type header.
   app.use(express.json({ limit: MAX_BODY_BYTES, type: () => true }));
 
@@ -110,6 +116,7 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
 
   app.use(templateRoutes(methods, route));
   app.use(poolRoutes(methods, route));
+  app.use(tokenRoutes(methods, route));
   app.post('/v1/workflows\\:apply', route('ApplyWorkflow', async (req) => {
     const body = bodyObject(req);
     const response = await methods.applyWorkflow({ source: stringField(body, 'source', 'source'), fileName: stringField(body, 'fileName', 'file_name') });

@@ -32,10 +32,10 @@ describe('ListRuns filters, GetTaskRun and TriggerRun request_id', () => {
     expect((await list({ createTimeBefore: a.createTime })).runs.map((r) => r.runId)).not.toContain(a.runId);
     expect((await list({ createTimeAfter: new Date(Date.now() + 3_600_000) })).runs).toEqual([]);
 
-    const rest = await fetch(`${api.baseUrl}/v1/workflows/filtered/runs?state=failed`);
+    const rest = await api.fetch(`/v1/workflows/filtered/runs?state=failed`);
     expect(((await rest.json()) as { runs: { runId: string }[] }).runs.map((r) => r.runId)).toEqual([a.runId]);
-    expect((await fetch(`${api.baseUrl}/v1/workflows/filtered/runs?state=bogus`)).status).toBe(400);
-    expect((await fetch(`${api.baseUrl}/v1/workflows/filtered/runs?createTimeAfter=yesterday`)).status).toBe(400);
+    expect((await api.fetch(`/v1/workflows/filtered/runs?state=bogus`)).status).toBe(400);
+    expect((await api.fetch(`/v1/workflows/filtered/runs?createTimeAfter=yesterday`)).status).toBe(400);
   });
 
   it('gets one task run with its attempts', async () => {
@@ -45,7 +45,7 @@ describe('ListRuns filters, GetTaskRun and TriggerRun request_id', () => {
     expect(taskRun?.attempts).toHaveLength(1);
     const missing = await callError(api.runs.getTaskRun.bind(api.runs), { name: `workflows/-/runs/${run.runId}/tasks/nope` });
     expect(missing.code).toBe(status.NOT_FOUND);
-    const rest = await fetch(`${api.baseUrl}/v1/workflows/filtered/runs/${run.runId}/tasks/load`);
+    const rest = await api.fetch(`/v1/workflows/filtered/runs/${run.runId}/tasks/load`);
     expect(((await rest.json()) as { taskRun: { task: string } }).taskRun.task).toBe('load');
   });
 
@@ -56,7 +56,7 @@ describe('ListRuns filters, GetTaskRun and TriggerRun request_id', () => {
     expect((await trigger('order-43')).runId).not.toBe(one.runId);
     const bad = await callError(api.runs.triggerRun.bind(api.runs), { parent: 'workflows/filtered', params: {}, requestId: 'no spaces' });
     expect(bad.code).toBe(status.INVALID_ARGUMENT);
-    const rest = await fetch(`${api.baseUrl}/v1/workflows/filtered/runs`, { method: 'POST', body: JSON.stringify({ requestId: 'order-42' }) });
+    const rest = await api.fetch(`/v1/workflows/filtered/runs`, { method: 'POST', body: JSON.stringify({ requestId: 'order-42' }) });
     expect(((await rest.json()) as { run: { runId: string } }).run.runId).toBe(one.runId);
   });
 });

@@ -108,7 +108,7 @@ describe('WatchRun', () => {
 
   it('streams Server-Sent Events over REST until the end event', async () => {
     const runId = await trigger();
-    const response = await fetch(`${api.baseUrl}/v1/workflows/watched/runs/${runId}:watch`);
+    const response = await api.fetch(`/v1/workflows/watched/runs/${runId}:watch`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const body = response.body!.getReader();
@@ -128,7 +128,7 @@ describe('WatchRun', () => {
     expect(text).toContain('"RUN_STATE_SUCCEEDED"');
     await body.cancel();
 
-    const missing = await fetch(`${api.baseUrl}/v1/workflows/watched/runs/nope:watch`);
+    const missing = await api.fetch(`/v1/workflows/watched/runs/nope:watch`);
     expect(missing.status).toBe(404);
   });
 

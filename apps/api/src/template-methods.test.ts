@@ -15,7 +15,7 @@ describe('TemplateService', () => {
 
   beforeAll(async () => {
     api = await startTestApi();
-    templates = new TemplateServiceClient(api.grpcAddress, credentials.createInsecure());
+    templates = new TemplateServiceClient(api.grpcAddress, credentials.createInsecure(), api.clientOptions);
   });
 
   afterAll(async () => {
@@ -62,12 +62,12 @@ describe('TemplateService', () => {
   });
 
   it('serves the templates over REST too', async () => {
-    const list = await (await fetch(`${api.baseUrl}/v1/templates?pageSize=10`)).json() as { templates: Array<{ templateId: string }> };
+    const list = await (await api.fetch(`/v1/templates?pageSize=10`)).json() as { templates: Array<{ templateId: string }> };
     expect(list.templates.map((t) => t.templateId)).toEqual(['elixir', 'python', 'rust']);
-    const got = await fetch(`${api.baseUrl}/v1/templates/rust`);
+    const got = await api.fetch(`/v1/templates/rust`);
     expect(got.status).toBe(200);
-    expect((await fetch(`${api.baseUrl}/v1/templates/cobol`)).status).toBe(404);
-    const rendered = await fetch(`${api.baseUrl}/v1/templates:render`, {
+    expect((await api.fetch(`/v1/templates/cobol`)).status).toBe(404);
+    const rendered = await api.fetch(`/v1/templates:render`, {
       method: 'POST', body: JSON.stringify({ source: read('polyglot.yaml'), fileName: 'polyglot.yaml', task: 'score' }),
     });
     expect(rendered.status).toBe(200);

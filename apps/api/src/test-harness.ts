@@ -3,10 +3,12 @@ import {
 } from '@grpc/grpc-js';
 import type { Pool } from 'pg';
 import pino from 'pino';
+import { bearerTokenInterceptor } from '@skein/config';
 import { LogServiceClient, RunServiceClient, WorkflowServiceClient } from '@skein/proto';
 import { createPool, migrate } from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import { createApiService, type ApiService } from './api-service';
+import { createApiToken } from './token-secrets';
 import type { RunCommands } from './ports';
 import { createTestScheduler, type TestScheduler, type TestSchedulerOptions } from './test-scheduler';
 
@@ -21,6 +23,12 @@ export interface TestApi {
   readonly workflows: WorkflowServiceClient;
   readonly runs: RunServiceClient;
   readonly logs: LogServiceClient;
+  /** The secret of an admin token, which the clients above and {@link TestApi.fetch} send. */
+  readonly adminToken: string;
+  /** Client options that send the admin token (for more clients of this api). */
+  readonly clientOptions: { interceptors: ReturnType<typeof bearerTokenInterceptor>[] };
+  /** fetch() of a path on the REST api, with the admin token unless `init.headers` has an authorization. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Fails the next createRun with this error (to see what callers get from an internal error). */
   failNextCreateRun(err: Error): void;
   close(): Promise<void>;
@@ -48,12 +56,16 @@ export async function startTestApi(options: TestSchedulerOptions = {}): Promise<
   const service = createApiService({ pool, runs, logs: scheduler.logs, logger: pino({ level: 'silent' }), grpcPort: 0, httpPort: 0 });
   const { grpcPort, httpPort } = await service.start();
   const grpcAddress = `127.0.0.1:${grpcPort}`;
+  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  const { secret: adminToken } = await createApiToken(pool, 'test-admin', 'admin');
+  const clientOptions = { interceptors: [bearerTokenInterceptor(adminToken)] };
   const creds = credentials.createInsecure();
-  const workflows = new WorkflowServiceClient(grpcAddress, creds);
-  const runClient = new RunServiceClient(grpcAddress, creds);
-  const logs = new LogServiceClient(grpcAddress, creds);
+  const workflows = new WorkflowServiceClient(grpcAddress, creds, clientOptions);
+  const runClient = new RunServiceClient(grpcAddress, creds, clientOptions);
+  const logs = new LogServiceClient(grpcAddress, creds, clientOptions);
   return {
-    db, pool, scheduler, service, grpcAddress, baseUrl: `http://127.0.0.1:${httpPort}`, workflows, runs: runClient, logs,
+    db, pool, scheduler, service, grpcAddress, baseUrl, workflows, runs: runClient, logs, adminToken, clientOptions,
+    fetch: (path, init = {}) => fetch(`${baseUrl}${path}`, { ...init, headers: withAuthorization(init.headers, adminToken) }),
     failNextCreateRun(err) { nextFailure = err; },
     async close() {
       for (const client of [workflows, runClient, logs]) client.close();
@@ -63,6 +75,13 @@ export async function startTestApi(options: TestSchedulerOptions = {}): Promise<
       await db.drop();
     },
   };
+}
+
+/** Headers with `authorization: Bearer <token>` added, unless they already have one. */
+export function withAuthorization(headers: RequestInit['headers'], token: string): Headers {
+  const result = new Headers(headers);
+  if (!result.has('authorization')) result.set('authorization', `Bearer ${token}`);
+  return result;
 }
 
 type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallOptions>, callback: (err: ServiceError | null, res: Res) => void) => unknown;

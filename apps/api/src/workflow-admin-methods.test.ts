@@ -46,7 +46,7 @@ describe('ListWorkflowVersions and DeleteWorkflow', () => {
     expect((await callError(api.runs.getRun.bind(api.runs), { name: `workflows/-/runs/${run!.runId}` })).code).toBe(status.NOT_FOUND);
     expect((await callError(api.workflows.deleteWorkflow.bind(api.workflows), { name: 'workflows/doomed' })).code).toBe(status.NOT_FOUND);
 
-    const rest = await fetch(`${api.baseUrl}/v1/workflows/doomed`, { method: 'DELETE' });
+    const rest = await api.fetch(`/v1/workflows/doomed`, { method: 'DELETE' });
     expect(rest.status).toBe(404);
   });
 });

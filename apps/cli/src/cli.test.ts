@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import pino from 'pino';
-import { createApiService, createTestScheduler, type ApiService, type LogReader, type RunCommands, type TestScheduler } from '@skein/api';
+import { createApiService, createApiToken, createTestScheduler, type ApiService, type LogReader, type RunCommands, type TestScheduler } from '@skein/api';
 import { createPool, migrate } from '@skein/store';
 import { createTestDatabase, freePort, type TestDatabase } from '@skein/testing';
 import { runCli } from './cli';
@@ -34,6 +34,7 @@ describe('skein CLI', () => {
   let api: ApiService;
   let server: string;
   let dir: string;
+  let token: string;
   let manual: TestScheduler;
   let succeeding: TestScheduler;
   let failing: TestScheduler;
@@ -65,6 +66,7 @@ describe('skein CLI', () => {
     };
     api = createApiService({ pool, runs, logs, logger: pino({ level: 'silent' }), grpcPort: 0, httpPort: 0, reflection: false });
     server = `127.0.0.1:${(await api.start()).grpcPort}`;
+    token = (await createApiToken(pool, 'cli-test', 'admin')).secret;
     dir = mkdtempSync(path.join(os.tmpdir(), 'skein-cli-'));
   });
 
@@ -84,7 +86,7 @@ describe('skein CLI', () => {
   async function skein(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
-    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env };
+    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env: { SKEIN_TOKEN: token, ...env } };
     const serverArgs = env['SKEIN_SERVER'] || args.includes('--server') ? [] : ['--server', server];
     const code = await runCli(['node', 'skein', ...serverArgs, ...args], io);
     return { code, out: out.join(''), err: err.join('') };
@@ -355,6 +357,52 @@ describe('skein CLI', () => {
       expect(res).toEqual({ code: 1, out: '', err: `skein: cannot reach Skein at ${address} (is \`skein standalone\` running?)\n` });
       const viaEnv = await skein(['runs', 'list'], { SKEIN_SERVER: address });
       expect(viaEnv.err).toBe(`skein: cannot reach Skein at ${address} (is \`skein standalone\` running?)\n`);
+    });
+
+    it('says when no API token was given, and reports a role that may not', async () => {
+      const nowhere = path.join(dir, 'no-standalone-here');
+      const res = await skein(['workflows', 'list'], { SKEIN_TOKEN: '', SKEIN_DATA_DIR: nowhere });
+      expect(res).toEqual({
+        code: 1, out: '',
+        err: `skein: Skein at ${server} needs an API token: pass --token or set SKEIN_TOKEN (a local \`skein standalone\` writes one to .skein/admin-token)\n`,
+      });
+      const invalid = await skein(['workflows', 'list', '--token', 'skn_wrong'], { SKEIN_DATA_DIR: nowhere });
+      expect(invalid.err).toBe('skein: the API token is not valid: it is malformed, unknown or revoked\n');
+      // A local standalone's token file is used when nothing else is given.
+      mkdirSync(nowhere, { recursive: true });
+      writeFileSync(path.join(nowhere, 'admin-token'), `${token}\n`);
+      expect((await skein(['workflows', 'list'], { SKEIN_TOKEN: '', SKEIN_DATA_DIR: nowhere })).code).toBe(0);
+    });
+
+    it('creates, lists and revokes tokens, and shows the audit log', async () => {
+      const created = await skein(['tokens', 'create', '--name', 'ci-reader', '--role', 'viewer']);
+      expect(created.code).toBe(0);
+      const secret = created.out.trim();
+      expect(secret).toMatch(/^skn_[A-Za-z0-9_-]{43}$/);
+      expect(created.err).toMatch(/^created token [0-9a-z]{26} \(ci-reader, viewer\); its secret is shown only now:\n$/);
+      const id = /created token ([0-9a-z]{26})/.exec(created.err)?.[1] ?? '';
+
+      expect((await skein(['workflows', 'list', '--token', secret])).code).toBe(0);
+      const denied = await skein(['trigger', 'etl', '--token', secret]);
+      expect(denied).toMatchObject({ code: 1, err: 'skein: skein.v1.RunService/TriggerRun needs the operator role; token ci-reader has viewer\n' });
+
+      const listed = await skein(['tokens', 'list']);
+      expect(listed.out).toMatch(new RegExp(`${id}\\s+ci-reader\\s+viewer\\s+${secret.slice(0, 8)}…`));
+      expect(listed.out).not.toContain(secret);
+      expect(await skein(['tokens', 'revoke', id])).toEqual({ code: 0, out: `token ${id} (ci-reader) revoked\n`, err: '' });
+      expect((await skein(['workflows', 'list', '--token', secret])).code).toBe(1);
+      expect((await skein(['tokens', 'list'])).out).not.toContain(id);
+      expect((await skein(['tokens', 'list', '--all', '-o', 'json'])).out).toContain(id);
+      expect(await skein(['tokens', 'revoke', 'nope'])).toMatchObject({ code: 1, err: 'skein: "nope" is not a token id (see `skein tokens list`)\n' });
+
+      const audit = JSON.parse((await skein(['audit', '-o', 'json', '--limit', '10'])).out) as { auditEvents: Array<Record<string, string>> };
+      expect(audit.auditEvents.map((e) => [e['tokenDisplayName'], e['method'], e['outcome']])).toEqual(expect.arrayContaining([
+        ['cli-test', 'skein.v1.TokenService/RevokeToken', 'OK'],
+        ['ci-reader', 'skein.v1.RunService/TriggerRun', 'PERMISSION_DENIED'],
+        ['cli-test', 'skein.v1.TokenService/CreateToken', 'OK'],
+      ]));
+      const table = (await skein(['audit', '--limit', '3'])).out;
+      expect(table).toMatch(/TokenService\/RevokeToken\s+tokens\/[0-9a-z]{26}\s+OK\s+grpc/);
     });
 
     it('reports usage errors without a stack trace', async () => {

@@ -15,6 +15,7 @@ import { backfillCommand, parseTime, type BackfillOptions } from './commands/bac
 import { retryCommand } from './commands/retry';
 import { deletePoolCommand, getPoolCommand, listPoolsCommand } from './commands/pools';
 import { runStandalone } from './standalone/standalone';
+import { auditCommand, createTokenCommand, listTokensCommand, revokeTokenCommand, TOKEN_ROLES, type TokenRoleName } from './commands/tokens';
 
 export type { CliIo } from './cli-io';
 
@@ -60,6 +61,11 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .version(packageJson.version)
     .addOption(new Option('--server <address>', 'host:port of the Skein gRPC API (env: SKEIN_SERVER)').default(io.env['SKEIN_SERVER'] || DEFAULT_SERVER))
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .addOption(new Option('--token <secret>', 'API token (env: SKEIN_TOKEN; else a local standalone\'s .skein/admin-token)'))
+    .addOption(new Option('--tls', 'connect over TLS (implied by --ca-file and --cert-file)'))
+    .addOption(new Option('--ca-file <path>', 'PEM CA certificate to trust for the server (env: SKEIN_CA_FILE)').default(io.env['SKEIN_CA_FILE'] || undefined))
+    .addOption(new Option('--cert-file <path>', 'PEM client certificate, for mutual TLS (env: SKEIN_CERT_FILE)').default(io.env['SKEIN_CERT_FILE'] || undefined))
+    .addOption(new Option('--key-file <path>', 'PEM key of the client certificate (env: SKEIN_KEY_FILE)').default(io.env['SKEIN_KEY_FILE'] || undefined))
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -187,6 +193,26 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
     .option('-f, --follow', 'print lines as they are written until the task ends (exit 1 if the attempt did not succeed)')
     .option('--since-seq <n>', 'only lines after this sequence number', integer(0, Number.MAX_SAFE_INTEGER), 0)
     .action((run: string, task: string, opts: LogsOptions, command: Command) => act(command, (ctx) => logsCommand(ctx, run, task, opts)));
+
+  const tokens = program.command('tokens').description('create, list and revoke API tokens (admin)');
+  tokens.command('create')
+    .description('create an API token and print its secret (shown only this once)')
+    .requiredOption('--name <name>', 'what the token is for, e.g. ci-deployer (letters, digits, . _ -)')
+    .addOption(new Option('--role <role>', 'viewer: read; operator: also trigger, cancel, retry, backfill, pause; admin: everything').choices(TOKEN_ROLES).makeOptionMandatory())
+    .action((opts: { name: string; role: TokenRoleName }, command: Command) => act(command, (ctx) => createTokenCommand(ctx, opts)));
+  tokens.command('list')
+    .description('list API tokens, newest first (never their secrets)')
+    .option('--all', 'include revoked tokens')
+    .action((opts: { all?: boolean }, command: Command) => act(command, (ctx) => listTokensCommand(ctx, opts)));
+  tokens.command('revoke')
+    .description('revoke an API token: calls with it fail from now on')
+    .argument('<token>', 'token id, or tokens/ID')
+    .action((token: string, _opts, command: Command) => act(command, (ctx) => revokeTokenCommand(ctx, token)));
+
+  program.command('audit')
+    .description('show the audit log of mutating API calls, newest first (admin)')
+    .option('--limit <n>', 'at most this many events', integer(1, 100_000), 50)
+    .action((opts: { limit: number }, command: Command) => act(command, (ctx) => auditCommand(ctx, opts)));
 
   program.command('standalone')
     .description('run all of Skein in this process: embedded PostgreSQL, scheduler, executor, log collector and API')

@@ -1,4 +1,5 @@
 import { println, type CliIo } from './cli-io';
+import { resolveConnection, type ConnectionFlags } from './connection';
 import { createSkeinClient, type SkeinClient } from './skein-client';
 
 /** The output formats of `-o`. */
@@ -17,8 +18,7 @@ export interface CommandContext {
   err(text?: string): void;
 }
 
-export interface GlobalOptions {
-  readonly server: string;
+export interface GlobalOptions extends ConnectionFlags {
   readonly output: OutputFormat;
 }
 
@@ -29,7 +29,7 @@ export function createCommandContext(io: CliIo, options: GlobalOptions, deadline
     io,
     output: options.output,
     client() {
-      client ??= createSkeinClient({ server: options.server, deadlineMs });
+      client ??= createSkeinClient({ ...resolveConnection(options, io.env), deadlineMs });
       return client;
     },
     out: (text = '') => println(io.stdout, text),

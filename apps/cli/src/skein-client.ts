@@ -1,4 +1,4 @@
-import { credentials, Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { decodeErrorDetails, TRIGGER_HEADER } from '@skein/api';
 import {
   LogServiceClient, RunServiceClient, WorkflowServiceClient,
@@ -12,11 +12,19 @@ import type {
   DeleteWorkflowRequest, DeleteWorkflowResponse, GetTaskRunRequest, GetTaskRunResponse, ListWorkflowVersionsRequest, ListWorkflowVersionsResponse,
   WatchRunRequest, WatchRunResponse,
 } from '@skein/proto';
+import {
+  AuditServiceClient, TokenServiceClient,
+  type CreateTokenRequest, type CreateTokenResponse, type ListAuditEventsRequest, type ListAuditEventsResponse, type ListTokensRequest,
+  type ListTokensResponse, type RevokeTokenRequest, type RevokeTokenResponse,
+} from '@skein/proto';
 import { CliError } from './cli-io';
+import { channelCredentials, clientOptions, type ApiConnection } from './connection';
 
 /** The public API, as the CLI calls it: promises, a deadline on every call, errors as CliError. */
 export interface SkeinClient {
   readonly server: string;
+  /** How this client connects (for other clients of the same API). */
+  readonly connection: ApiConnection;
   applyWorkflow(request: ApplyWorkflowRequest): Promise<ApplyWorkflowResponse>;
   getWorkflow(request: GetWorkflowRequest): Promise<GetWorkflowResponse>;
   listWorkflows(request: ListWorkflowsRequest): Promise<ListWorkflowsResponse>;
@@ -37,12 +45,14 @@ export interface SkeinClient {
   getTaskRun(request: GetTaskRunRequest): Promise<GetTaskRunResponse>;
   /** WatchRun: no deadline (it lasts as long as the run); ends when `signal` aborts. Errors are CliErrors. */
   watchRun(request: WatchRunRequest, options?: { signal?: AbortSignal }): AsyncIterable<WatchRunResponse>;
+  createToken(request: CreateTokenRequest): Promise<CreateTokenResponse>;
+  listTokens(request: ListTokensRequest): Promise<ListTokensResponse>;
+  revokeToken(request: RevokeTokenRequest): Promise<RevokeTokenResponse>;
+  listAuditEvents(request: ListAuditEventsRequest): Promise<ListAuditEventsResponse>;
   close(): void;
 }
 
-export interface SkeinClientOptions {
-  /** `host:port` of the gRPC API. */
-  readonly server: string;
+export interface SkeinClientOptions extends ApiConnection {
   /** Deadline of each call. @default 10000 */
   readonly deadlineMs?: number;
 }
@@ -61,6 +71,9 @@ export function callError(err: ServiceError, server: string, deadlineMs: number)
   // No ErrorInfo: the failure came from the transport, not from Skein.
   if (!details.errorInfo && err.code === status.UNAVAILABLE) {
     return new CliError(`cannot reach Skein at ${server} (is \`skein standalone\` running?)`, [], { cause: err });
+  }
+  if (err.code === status.UNAUTHENTICATED && reason === 'TOKEN_MISSING') {
+    return new CliError(`Skein at ${server} needs an API token: pass --token or set SKEIN_TOKEN (a local \`skein standalone\` writes one to .skein/admin-token)`, [], { cause: err, reason });
   }
   if (!details.errorInfo && err.code === status.DEADLINE_EXCEEDED) {
     return new CliError(`Skein at ${server} did not answer within ${deadlineMs / 1000}s`, [], { cause: err });
@@ -85,12 +98,15 @@ type Unary<Req, Res> = (request: Req, metadata: Metadata, options: Partial<CallO
 
 export function createSkeinClient(options: SkeinClientOptions): SkeinClient {
   const deadlineMs = options.deadlineMs ?? 10_000;
-  const creds = credentials.createInsecure();
-  const workflows = new WorkflowServiceClient(options.server, creds);
-  // The three services share one channel (one connection).
+  const creds = channelCredentials(options);
+  const auth = clientOptions(options);
+  const workflows = new WorkflowServiceClient(options.server, creds, auth);
+  // The services share one channel (one connection).
   const channelOverride = workflows.getChannel();
-  const runs = new RunServiceClient(options.server, creds, { channelOverride });
-  const logs = new LogServiceClient(options.server, creds, { channelOverride });
+  const runs = new RunServiceClient(options.server, creds, { ...auth, channelOverride });
+  const logs = new LogServiceClient(options.server, creds, { ...auth, channelOverride });
+  const tokens = new TokenServiceClient(options.server, creds, { ...auth, channelOverride });
+  const audit = new AuditServiceClient(options.server, creds, { ...auth, channelOverride });
 
   function call<Req, Res>(method: Unary<Req, Res>, request: Req, metadata = new Metadata()): Promise<Res> {
     return new Promise((resolve, reject) => {
@@ -103,6 +119,7 @@ export function createSkeinClient(options: SkeinClientOptions): SkeinClient {
 
   return {
     server: options.server,
+    connection: { server: options.server, token: options.token, tls: options.tls },
     applyWorkflow: (r) => call(workflows.applyWorkflow.bind(workflows), r),
     getWorkflow: (r) => call(workflows.getWorkflow.bind(workflows), r),
     listWorkflows: (r) => call(workflows.listWorkflows.bind(workflows), r),
@@ -152,7 +169,13 @@ export function createSkeinClient(options: SkeinClientOptions): SkeinClient {
         stream.cancel();
       }
     },
+    createToken: (r) => call(tokens.createToken.bind(tokens), r),
+    listTokens: (r) => call(tokens.listTokens.bind(tokens), r),
+    revokeToken: (r) => call(tokens.revokeToken.bind(tokens), r),
+    listAuditEvents: (r) => call(audit.listAuditEvents.bind(audit), r),
     close() {
+      tokens.close();
+      audit.close();
       runs.close();
       logs.close();
       workflows.close();

@@ -3,7 +3,7 @@
  * Job): same server, a deadline on every call, errors as CliError. Kept apart from skein-client.ts,
  * which covers the workflow, run and log services.
  */
-import { credentials, Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { decodeErrorDetails } from '@skein/api';
 import {
   PoolServiceClient, type ApplyPoolRequest, type ApplyPoolResponse, type DeletePoolRequest, type GetPoolRequest, type GetPoolResponse,
@@ -11,6 +11,7 @@ import {
   TemplateServiceClient, type ApplyTemplateRequest, type ApplyTemplateResponse, type RenderTaskRequest, type RenderTaskResponse,
 } from '@skein/proto';
 import { CliError } from './cli-io';
+import { channelCredentials, clientOptions, type ApiConnection } from './connection';
 import { callError } from './skein-client';
 
 /** The TemplateService calls the CLI makes. */
@@ -31,10 +32,10 @@ export interface PoolClient {
   close(): void;
 }
 
-/** A PoolService client of `server`; a pool file's issues are reported like a workflow file's. */
-export function createPoolClient(server: string, deadlineMs = 10_000): PoolClient {
-  const client = new PoolServiceClient(server, credentials.createInsecure());
-  const call = caller(server, deadlineMs, 'POOL_INVALID', 'the pool file');
+/** A PoolService client of the API at `connection`; a pool file's issues are reported like a workflow file's. */
+export function createPoolClient(connection: ApiConnection, deadlineMs = 10_000): PoolClient {
+  const client = new PoolServiceClient(connection.server, channelCredentials(connection), clientOptions(connection));
+  const call = caller(connection.server, deadlineMs, 'POOL_INVALID', 'the pool file');
   return {
     applyPool: (r) => call(client.applyPool.bind(client), r),
     getPool: (r) => call(client.getPool.bind(client), r),
@@ -44,10 +45,10 @@ export function createPoolClient(server: string, deadlineMs = 10_000): PoolClien
   };
 }
 
-/** A client of `server` (`host:port`); `deadlineMs` per call. @default deadlineMs 10000 */
-export function createTemplateClient(server: string, deadlineMs = 10_000): TemplateClient {
-  const client = new TemplateServiceClient(server, credentials.createInsecure());
-  const call = caller(server, deadlineMs, 'TEMPLATE_INVALID', 'the template file');
+/** A client of the API at `connection`; `deadlineMs` per call. @default deadlineMs 10000 */
+export function createTemplateClient(connection: ApiConnection, deadlineMs = 10_000): TemplateClient {
+  const client = new TemplateServiceClient(connection.server, channelCredentials(connection), clientOptions(connection));
+  const call = caller(connection.server, deadlineMs, 'TEMPLATE_INVALID', 'the template file');
   return {
     applyTemplate: (r) => call(client.applyTemplate.bind(client), r),
     renderTask: (r) => call(client.renderTask.bind(client), r),

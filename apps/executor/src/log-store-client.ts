@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { bearerTokenInterceptor } from '@skein/config';
 import { GetLogProgressRequest, LogCollectorServiceClient, TailStoredLogsRequest, type TailStoredLogsResponse } from '@skein/proto';
 
 /** How far an attempt's stored log reaches, as the log collector answers. */
@@ -33,11 +34,15 @@ export interface LogStoreClientOptions {
   readonly address: string;
   /** The deadline of a progress call. @default 5000 */
   readonly deadlineMs?: number;
+  /** The shared secret of Skein's internal gRPC (`SKEIN_INTERNAL_TOKEN`). */
+  readonly internalToken: string;
 }
 
 /** A {@link LogStoreClient} over the LogCollectorService. */
 export function createLogStoreClient(options: LogStoreClientOptions): LogStoreClient {
-  const client = new LogCollectorServiceClient(options.address, grpc.credentials.createInsecure());
+  const client = new LogCollectorServiceClient(options.address, grpc.credentials.createInsecure(), {
+    interceptors: [bearerTokenInterceptor(options.internalToken)],
+  });
   const deadlineMs = options.deadlineMs ?? 5000;
   const progress = (attemptId: string): Promise<StoredLogProgress> => new Promise((resolve, reject) => {
     client.getLogProgress(GetLogProgressRequest.fromPartial({ attemptId }), new grpc.Metadata(),

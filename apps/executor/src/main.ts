@@ -29,6 +29,8 @@ const schema = z.object({
   // The log collector's internal gRPC (host:port): where an adopted attempt's log resumes, and whether
   // an attempt's whole log is stored before its Job is deleted.
   EXECUTOR_LOG_COLLECTOR_ADDRESS: z.string().optional(),
+  // The shared secret of Skein's internal gRPC: needed with EXECUTOR_LOG_COLLECTOR_ADDRESS.
+  SKEIN_INTERNAL_TOKEN: fields.internalToken.optional(),
   EXECUTOR_LOG_STORED_WAIT_MS: fields.positiveInt(30_000),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
@@ -65,7 +67,13 @@ async function main(): Promise<number> {
       intervalMs: config.EXECUTOR_K8S_SWEEP_INTERVAL_MS, graceMs: config.EXECUTOR_K8S_SWEEP_GRACE_MS,
     });
   }
-  const logStore = config.EXECUTOR_LOG_COLLECTOR_ADDRESS ? createLogStoreClient({ address: config.EXECUTOR_LOG_COLLECTOR_ADDRESS }) : undefined;
+  if (config.EXECUTOR_LOG_COLLECTOR_ADDRESS && !config.SKEIN_INTERNAL_TOKEN) {
+    logger.error('SKEIN_INTERNAL_TOKEN is required with EXECUTOR_LOG_COLLECTOR_ADDRESS: the log collector admits only calls bearing it');
+    return 2;
+  }
+  const logStore = config.EXECUTOR_LOG_COLLECTOR_ADDRESS && config.SKEIN_INTERNAL_TOKEN
+    ? createLogStoreClient({ address: config.EXECUTOR_LOG_COLLECTOR_ADDRESS, internalToken: config.SKEIN_INTERNAL_TOKEN })
+    : undefined;
   const executor = new Executor({
     bus, logger,
     runtimes: { local, noop: createNoopRuntime(), ...kubernetes },

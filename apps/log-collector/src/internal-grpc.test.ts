@@ -5,6 +5,7 @@ import { createInProcessBus, subjects, type Bus } from '@skein/bus';
 import { LogBatch, LogLineStream } from '@skein/proto';
 import { createPool, migrate } from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
+import { createInternalGrpcServer } from '@skein/config';
 import { addLogCollectorService, createLogCollectorClient } from './internal-grpc';
 import { LogCollector } from './log-collector';
 
@@ -23,6 +24,8 @@ describe('LogCollectorService over gRPC', () => {
   let collector: LogCollector;
   let server: grpc.Server;
   let client: ReturnType<typeof createLogCollectorClient>;
+  let address: string;
+  const internalToken = 'i'.repeat(40);
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -32,11 +35,12 @@ describe('LogCollectorService over gRPC', () => {
     await bus.ensureStreams();
     collector = new LogCollector({ pool, bus, logger: silent, maintenance: { intervalMs: 0 } });
     await collector.start();
-    server = new grpc.Server();
+    server = createInternalGrpcServer(internalToken);
     addLogCollectorService(server, collector, { tailStallTimeoutMs: 500 });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-    client = createLogCollectorClient({ address: `127.0.0.1:${port}` });
+    client = createLogCollectorClient({ address: `127.0.0.1:${port}`, internalToken });
+    address = `127.0.0.1:${port}`;
   });
 
   afterAll(async () => {
@@ -46,6 +50,18 @@ describe('LogCollectorService over gRPC', () => {
     await bus.close();
     await pool.end();
     await db.drop();
+  });
+
+  it('refuses reads and tails without the internal token', async () => {
+    const intruder = createLogCollectorClient({ address, internalToken: 'w'.repeat(40) });
+    try {
+      await expect(intruder.readLogs('grpc-tail', 0, 10)).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      await expect((async () => {
+        for await (const chunk of intruder.tailLogs('grpc-tail', 0)) void chunk;
+      })()).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    } finally {
+      intruder.close();
+    }
   });
 
   it('tails history and live lines until the log is complete', async () => {

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { bearerTokenInterceptor } from '@skein/config';
 import {
   GetLogProgressRequest, GetLogProgressResponse, LogCollectorServiceClient, LogCollectorServiceService, ReadLogsRequest, ReadLogsResponse, TailStoredLogsRequest, TailStoredLogsResponse,
   type LogCollectorServiceServer,
@@ -89,8 +90,10 @@ export function addLogCollectorService(server: grpc.Server, collector: ServedCol
 }
 
 /** Log reads and tails over internal gRPC (the api service's LogReader when distributed). */
-export function createLogCollectorClient(options: { address: string; deadlineMs?: number }) {
-  const client = new LogCollectorServiceClient(options.address, grpc.credentials.createInsecure());
+export function createLogCollectorClient(options: { address: string; deadlineMs?: number; internalToken: string }) {
+  const client = new LogCollectorServiceClient(options.address, grpc.credentials.createInsecure(), {
+    interceptors: [bearerTokenInterceptor(options.internalToken)],
+  });
   return {
     readLogs(attemptId: string, afterSequence: number, limit: number): Promise<StoredLogPage> {
       return new Promise((resolve, reject) => {

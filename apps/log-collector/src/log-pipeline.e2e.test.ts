@@ -21,7 +21,7 @@ describe('task logs through NATS and PostgreSQL, four processes', () => {
   const output: string[] = [];
 
   const api = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${stack.httpUrl}${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${stack.httpUrl}${route}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.adminToken}` }, body: body === undefined ? undefined : JSON.stringify(body) });
     const json = (await res.json()) as T;
     if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${JSON.stringify(json)}`);
     return json;
@@ -130,7 +130,7 @@ describe('task logs through NATS and PostgreSQL, four processes', () => {
     const runId = await trigger('followed');
     const route = `/v1/workflows/followed/runs/${runId}/tasks/write/logs:follow`;
     const res = await waitFor('the attempt exists', async () => {
-      const r = await fetch(`${stack.httpUrl}${route}`);
+      const r = await fetch(`${stack.httpUrl}${route}`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
       if (r.status === 404) {
         await r.body?.cancel();
         return undefined;

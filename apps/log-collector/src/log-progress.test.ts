@@ -6,6 +6,7 @@ import { createPool, migrate, type LogLineRecord, type LogStreamCode } from '@sk
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import { addLogCollectorService, createLogCollectorClient } from './internal-grpc';
 import { LogCollector } from './log-collector';
+import { createInternalGrpcServer } from '@skein/config';
 
 const silent = pino({ enabled: false });
 const MARK = ' [skein: line continues]';
@@ -25,6 +26,8 @@ describe('GetLogProgress: how far an attempt\'s stored log reaches', () => {
   const store = (attemptId: string, lines: LogLineRecord[], finalCount: number | null = null) =>
     collector.store.storeBatches([{ attemptId, lines, finalCount }]);
 
+  const internalToken = 'i'.repeat(40);
+
   beforeAll(async () => {
     db = await createTestDatabase();
     pool = createPool(db.url);
@@ -32,11 +35,11 @@ describe('GetLogProgress: how far an attempt\'s stored log reaches', () => {
     bus = createInProcessBus();
     await bus.ensureStreams();
     collector = new LogCollector({ pool, bus, logger: silent, maintenance: { intervalMs: 0 } });
-    server = new grpc.Server();
+    server = createInternalGrpcServer(internalToken);
     addLogCollectorService(server, collector);
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-    client = createLogCollectorClient({ address: `127.0.0.1:${port}` });
+    client = createLogCollectorClient({ address: `127.0.0.1:${port}`, internalToken });
   });
 
   afterAll(async () => {

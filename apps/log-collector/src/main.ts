@@ -1,8 +1,7 @@
-import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { z } from 'zod';
 import { createNatsBus } from '@skein/bus';
-import { fields, listenGrpc, loadConfig, Shutdown, stopGrpc } from '@skein/config';
+import { createInternalGrpcServer, fields, listenGrpc, loadConfig, Shutdown, stopGrpc } from '@skein/config';
 import { createFsLogStore, createPool, migrate } from '@skein/store';
 import { startTelemetry } from '@skein/telemetry';
 import { addLogCollectorService } from './internal-grpc';
@@ -14,6 +13,7 @@ const schema = z.object({
   LOG_COLLECTOR_GRPC_HOST: fields.host,
   LOG_COLLECTOR_GRPC_PORT: fields.port(7072),
   LOG_LEVEL: fields.logLevel,
+  SKEIN_INTERNAL_TOKEN: fields.internalToken,
   /** Logs unchanged for this many days are deleted; 0 keeps them forever. */
   LOG_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
   /** Keep lines in this directory (a shared volume) instead of PostgreSQL. */
@@ -32,7 +32,7 @@ async function main(): Promise<number> {
   const store = config.LOG_STORE_DIR ? createFsLogStore(config.LOG_STORE_DIR) : undefined;
   const collector = new LogCollector({ pool, bus, logger, store, maintenance: { retentionDays: config.LOG_RETENTION_DAYS } });
   await collector.start();
-  const server = new grpc.Server();
+  const server = createInternalGrpcServer(config.SKEIN_INTERNAL_TOKEN);
   addLogCollectorService(server, collector);
   const port = await listenGrpc(server, config.LOG_COLLECTOR_GRPC_HOST, config.LOG_COLLECTOR_GRPC_PORT);
   logger.info({ port }, 'log-collector serving internal gRPC');

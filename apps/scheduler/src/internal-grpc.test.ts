@@ -1,14 +1,16 @@
 import * as grpc from '@grpc/grpc-js';
-import { listenGrpc, stopGrpc } from '@skein/config';
+import { createInternalGrpcServer, listenGrpc, stopGrpc } from '@skein/config';
 import { addSchedulerService, createSchedulerClient } from './internal-grpc';
 import { NotFoundError } from '@skein/store';
 import { RunNotEndedError, type CreateRunInput } from './run-applier';
 
 describe('internal SchedulerService', () => {
+  const internalToken = 'i'.repeat(40);
+
   it('creates runs over gRPC, carrying the trace context in metadata', async () => {
     const seen: CreateRunInput[] = [];
     const stopped: string[] = [];
-    const server = new grpc.Server();
+    const server = createInternalGrpcServer(internalToken);
     addSchedulerService(server, {
       retryRun: async (runId, task) => {
         if (runId === 'running') throw new RunNotEndedError(runId, 'running');
@@ -27,7 +29,8 @@ describe('internal SchedulerService', () => {
       },
     });
     const port = await listenGrpc(server, '127.0.0.1', 0);
-    const client = createSchedulerClient({ address: `127.0.0.1:${port}`, deadlineMs: 5000 });
+    const client = createSchedulerClient({ address: `127.0.0.1:${port}`, deadlineMs: 5000, internalToken });
+    const intruder = createSchedulerClient({ address: `127.0.0.1:${port}`, deadlineMs: 5000, internalToken: 'w'.repeat(40) });
     try {
       const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
       const created = await client.createRun({ workflowId: 'etl', params: { n: 3, ok: true }, trigger: 'manual', traceparent });
@@ -46,8 +49,15 @@ describe('internal SchedulerService', () => {
       expect(await client.backfill('etl', dates, { n: 1 }, true)).toEqual({
         runIds: ['etl@2026-01-01T00:00:00.000Z:{"n":1}:true', 'etl@2026-01-01T01:00:00.000Z:{"n":1}:true'], skipped: [],
       });
+      // A caller without the internal token reaches nothing.
+      const before = seen.length;
+      await expect(intruder.createRun({ workflowId: 'etl', params: {}, trigger: 'api' })).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      await expect(intruder.cancelRun('live', 'no')).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+      expect(seen.length).toBe(before);
+      expect(stopped).toEqual(['live:stop it', 'ended:again', 'gone:x']);
     } finally {
       client.close();
+      intruder.close();
       await stopGrpc(server);
     }
   });

@@ -1,5 +1,6 @@
 import type { ParamValue } from '@skein/domain';
 import * as grpc from '@grpc/grpc-js';
+import { bearerTokenInterceptor } from '@skein/config';
 import {
   BackfillRequest, BackfillResponse, CreateRunRequest, CreateRunResponse, RetryTasksRequest, RetryTasksResponse, SchedulerServiceClient, SchedulerServiceService, StopRunRequest, StopRunResponse,
   type SchedulerServiceServer,
@@ -63,11 +64,15 @@ export interface SchedulerClientOptions {
   readonly address: string;
   /** @default 10000 */
   readonly deadlineMs?: number;
+  /** The shared secret the scheduler's server requires (`SKEIN_INTERNAL_TOKEN`). */
+  readonly internalToken: string;
 }
 
 /** The scheduler's commands over internal gRPC (the api service's RunCommands when distributed). */
 export function createSchedulerClient(options: SchedulerClientOptions) {
-  const client = new SchedulerServiceClient(options.address, grpc.credentials.createInsecure());
+  const client = new SchedulerServiceClient(options.address, grpc.credentials.createInsecure(), {
+    interceptors: [bearerTokenInterceptor(options.internalToken)],
+  });
   const deadline = () => new Date(Date.now() + (options.deadlineMs ?? 10_000));
   return {
     createRun(command: { workflowId: string; params: Record<string, ParamValue>; trigger: string; logicalDate?: Date; traceparent?: string }): Promise<{ runId: string }> {

@@ -1,8 +1,7 @@
-import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
 import { z } from 'zod';
 import { createNatsBus } from '@skein/bus';
-import { fields, listenGrpc, loadConfig, Shutdown, stopGrpc } from '@skein/config';
+import { createInternalGrpcServer, fields, listenGrpc, loadConfig, Shutdown, stopGrpc } from '@skein/config';
 import { createPool, migrate } from '@skein/store';
 import { startTelemetry } from '@skein/telemetry';
 import { addSchedulerService } from './internal-grpc';
@@ -17,6 +16,7 @@ const schema = z.object({
   SCHEDULER_QUEUED_TIMEOUT_MS: fields.positiveInt(3_600_000),
   SCHEDULER_LOST_AFTER_MS: fields.positiveInt(60_000),
   LOG_LEVEL: fields.logLevel,
+  SKEIN_INTERNAL_TOKEN: fields.internalToken,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });
 
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   const scheduler = new Scheduler({ pool, bus, logger, ackWaitMs: config.SCHEDULER_ACK_WAIT_MS, queuedTimeoutMs: config.SCHEDULER_QUEUED_TIMEOUT_MS,
     lostAfterMs: config.SCHEDULER_LOST_AFTER_MS });
   await scheduler.start();
-  const server = new grpc.Server();
+  const server = createInternalGrpcServer(config.SKEIN_INTERNAL_TOKEN);
   addSchedulerService(server, scheduler);
   const port = await listenGrpc(server, config.SCHEDULER_GRPC_HOST, config.SCHEDULER_GRPC_PORT);
   logger.info({ port }, 'scheduler serving internal gRPC');

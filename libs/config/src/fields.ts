@@ -15,6 +15,12 @@ export const fields = {
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A positive integer with a default. */
   positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  /**
+   * The shared secret every internal gRPC call bears (scheduler and log-collector servers, the api as
+   * their client). Required; give every service the same value.
+   */
+  internalToken: z.string({ required_error: 'is required: the shared secret of Skein\'s internal gRPC, the same for every service (e.g. `openssl rand -hex 32`)' })
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
   /** A gRPC address host:port. */
   address: (fallback: string) => z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default(fallback),
 };

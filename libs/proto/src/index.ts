@@ -83,6 +83,14 @@ export {
   LogLine,
 } from './gen/skein/internal/v1/log_batch';
 export {
+  AuditEvent,
+  ListAuditEventsRequest,
+  ListAuditEventsResponse,
+  AuditServiceService,
+  type AuditServiceServer,
+  AuditServiceClient,
+} from './gen/skein/v1/audit_service';
+export {
   LogStream,
   logStreamFromJSON,
   logStreamToJSON,
@@ -164,6 +172,21 @@ export {
   type TemplateServiceServer,
   TemplateServiceClient,
 } from './gen/skein/v1/template_service';
+export {
+  TokenRole,
+  tokenRoleFromJSON,
+  tokenRoleToJSON,
+  Token,
+  CreateTokenRequest,
+  CreateTokenResponse,
+  ListTokensRequest,
+  ListTokensResponse,
+  RevokeTokenRequest,
+  RevokeTokenResponse,
+  TokenServiceService,
+  type TokenServiceServer,
+  TokenServiceClient,
+} from './gen/skein/v1/token_service';
 export {
   Workflow,
   Workflow_LabelsEntry,

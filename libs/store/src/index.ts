@@ -37,3 +37,8 @@ export {
   activeTasksOf, deleteRunSlotWaits, deleteSlotWaits, grantSlots, headsOfQueues, insertSlotWaits, listRunSlotWaits, lockRunsOf, lockSlotAdmission, tryLockSlotAdmission,
   poolsWithWaits, reconcileSlots, releaseSlots, workflowsWithWaits, type NewSlotWait, type SlotWait,
 } from './slots';
+export {
+  insertApiToken, insertApiTokenIfAbsent, findActiveApiToken, getApiToken, listApiTokens, revokeApiToken,
+  type ApiTokenRecord, type NewApiToken, type TokenRoleName,
+} from './api-tokens';
+export { insertAuditEvent, listAuditEvents, type AuditEventRecord, type NewAuditEvent } from './audit-events';

@@ -6,3 +6,4 @@ export { startServiceStack, type ServiceStack, type ServiceName, type StartStack
 export { startFakeKubeServer, type FakeKubeServer, type FakeKubeServerOptions, type InjectedFailure } from './fake-kube/fake-kube-server';
 export type { PodScenario } from './fake-kube/fake-pod-runner';
 export { RestClient } from './rest-client';
+export { createTestCertificates, type TestCertificates } from './test-certificates';

@@ -1,10 +1,11 @@
 /** A small REST client for end-to-end tests and tools: proto3 JSON in and out. */
 export class RestClient {
-  constructor(private readonly baseUrl: string) {}
+  /** `token`: the API token sent as `authorization: Bearer` on every call. */
+  constructor(private readonly baseUrl: string, private readonly token?: string) {}
 
   async call<T = Record<string, unknown>>(method: string, route: string, body?: unknown): Promise<{ status: number; json: T }> {
     const res = await fetch(`${this.baseUrl}${route}`, {
-      method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, json: (await res.json()) as T };
   }

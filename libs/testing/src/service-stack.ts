@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { freePort } from './free-port';
 import { startNatsServer } from './nats-server';
@@ -11,7 +12,9 @@ export interface ServiceStack {
   readonly natsUrl: string;
   readonly httpUrl: string;
   readonly grpcAddress: string;
-  /** A REST client of the stack's api. */
+  /** An admin API token of the stack (its api registers it at start, as `SKEIN_ADMIN_TOKEN`). */
+  readonly adminToken: string;
+  /** A REST client of the stack's api, sending the admin token. */
   readonly api: RestClient;
   readonly processes: ReadonlyMap<ServiceName, ChildProcess>;
   /** Kills one service with a signal and waits for it to exit. */
@@ -60,15 +63,21 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
   const nats = await startNatsServer();
   cleanups.push(() => nats.stop());
   const [grpcPort, httpPort, schedulerPort, collectorPort, scheduler2Port] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-  const common = { DATABASE_URL: databaseUrl, NATS_URL: nats.url, LOG_LEVEL: options.logLevel ?? 'warn' };
+  // Fresh secrets per stack: the internal token every service shares, and an admin API token.
+  const internalToken = randomBytes(32).toString('hex');
+  const adminToken = `skn_${randomBytes(32).toString('hex')}`;
+  const common = { DATABASE_URL: databaseUrl, NATS_URL: nats.url, LOG_LEVEL: options.logLevel ?? 'warn', SKEIN_INTERNAL_TOKEN: internalToken };
   const envs: Record<ServiceName, Record<string, string>> = {
     scheduler: { ...common, ...options.schedulerEnv, SCHEDULER_GRPC_PORT: String(schedulerPort) },
     'scheduler-2': { ...common, ...options.schedulerEnv, SCHEDULER_GRPC_PORT: String(scheduler2Port) },
     'log-collector': { ...common, LOG_COLLECTOR_GRPC_PORT: String(collectorPort) },
     // The executor asks the collector where an adopted attempt's log ends and whether a log is stored whole.
-    executor: { NATS_URL: nats.url, LOG_LEVEL: common.LOG_LEVEL, EXECUTOR_LOG_COLLECTOR_ADDRESS: `127.0.0.1:${collectorPort}`, ...options.executorEnv },
+    executor: {
+      NATS_URL: nats.url, LOG_LEVEL: common.LOG_LEVEL, EXECUTOR_LOG_COLLECTOR_ADDRESS: `127.0.0.1:${collectorPort}`, SKEIN_INTERNAL_TOKEN: internalToken,
+      ...options.executorEnv,
+    },
     api: {
-      ...common, GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort),
+      ...common, GRPC_PORT: String(grpcPort), HTTP_PORT: String(httpPort), SKEIN_ADMIN_TOKEN: adminToken,
       SCHEDULER_ADDRESS: `127.0.0.1:${schedulerPort}`, LOG_COLLECTOR_ADDRESS: `127.0.0.1:${collectorPort}`,
     },
   };
@@ -113,7 +122,8 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
     databaseUrl,
     natsUrl: nats.url,
     httpUrl: `http://127.0.0.1:${httpPort}`,
-    api: new RestClient(`http://127.0.0.1:${httpPort}`),
+    adminToken,
+    api: new RestClient(`http://127.0.0.1:${httpPort}`, adminToken),
     grpcAddress: `127.0.0.1:${grpcPort}`,
     processes,
     kill,

@@ -4,6 +4,7 @@
 import { credentials } from '@grpc/grpc-js';
 import path from 'node:path';
 import { Client } from 'pg';
+import { bearerTokenInterceptor } from '@skein/config';
 import { LogServiceClient, type TailLogsResponse } from '@skein/proto';
 import { startEmbeddedPostgres } from '@skein/store';
 import { startServiceStack, type ServiceStack } from '@skein/testing';
@@ -65,7 +66,7 @@ async function measureTailLatency(stack: ServiceStack, lines: number): Promise<n
   // One line per millisecond (paced, as a real task writes), each its own write time.
   const script = `let i=0;const t=setInterval(()=>{process.stdout.write(Date.now()+'\\n');if(++i>=${lines})clearInterval(t)},1)`;
   const runId = await trigger(stack, 'bench-logs-tail', [process.execPath, '-e', script]);
-  const client = new LogServiceClient(stack.grpcAddress, credentials.createInsecure());
+  const client = new LogServiceClient(stack.grpcAddress, credentials.createInsecure(), { interceptors: [bearerTokenInterceptor(stack.adminToken)] });
   const parent = `workflows/bench-logs-tail/runs/${runId}/tasks/write`;
   const latencies: number[] = [];
   try {

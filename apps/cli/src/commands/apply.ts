@@ -39,7 +39,7 @@ export async function applyCommand(ctx: CommandContext, targets: readonly string
   try {
     for (const { file, source } of documents.filter((d) => d.pool)) {
       try {
-        poolClient ??= createPoolClient(ctx.client().server);
+        poolClient ??= createPoolClient(ctx.client().connection);
         const res = await poolClient.applyPool({ source, fileName: file.name });
         results.push(ApplyPoolResponse.toJSON(res));
         if (ctx.output === 'table') ctx.out(`pool ${res.pool?.poolId ?? '?'}: ${res.created ? 'created' : 'applied'} (${res.pool?.slots ?? 0} slots)`);
@@ -51,7 +51,7 @@ export async function applyCommand(ctx: CommandContext, targets: readonly string
     }
     for (const { file, source } of documents.filter((d) => d.template)) {
       try {
-        templateClient ??= createTemplateClient(ctx.client().server);
+        templateClient ??= createTemplateClient(ctx.client().connection);
         const res = await templateClient.applyTemplate({ source, fileName: file.name });
         results.push(ApplyTemplateResponse.toJSON(res));
         if (ctx.output === 'table') {

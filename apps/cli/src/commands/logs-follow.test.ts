@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { createApiToken } from '@skein/api';
 import { createInProcessBus } from '@skein/bus';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import { runCli } from '../cli';
@@ -13,12 +14,14 @@ describe('skein logs --follow', () => {
   let skeinServer: RunningSkein;
   let server: string;
   let dir: string;
+  let token: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     dir = mkdtempSync(path.join(os.tmpdir(), 'skein-follow-'));
     skeinServer = await startSkein({ databaseUrl: db.url, bus: createInProcessBus(), logger: pino({ enabled: false }), grpcPort: 0, httpPort: 0 });
     server = `127.0.0.1:${skeinServer.grpcPort}`;
+    token = (await createApiToken(skeinServer.pool, 'cli-test', 'admin')).secret;
   });
 
   afterAll(async () => {
@@ -33,7 +36,7 @@ describe('skein logs --follow', () => {
     const io = {
       stdout: { write: (s: string) => { out.push(s); onOut?.(out.join('')); } },
       stderr: { write: (s: string) => err.push(s) },
-      env: {},
+      env: { SKEIN_TOKEN: token },
     };
     return runCli(['node', 'skein', '--server', server, ...args], io).then((code) => ({ code, out: out.join(''), err: err.join('') }));
   }

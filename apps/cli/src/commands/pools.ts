@@ -4,7 +4,7 @@ import { age, details, json, keyValues, table, timestamp } from '../format';
 import { createPoolClient, type PoolClient } from '../template-client';
 
 async function withPools<T>(ctx: CommandContext, use: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = createPoolClient(ctx.client().server);
+  const client = createPoolClient(ctx.client().connection);
   try {
     return await use(client);
   } finally {

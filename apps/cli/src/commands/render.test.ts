@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Pool } from 'pg';
 import pino from 'pino';
 import { parse } from 'yaml';
-import { createApiService, createTestScheduler, type ApiService, type TestScheduler } from '@skein/api';
+import { createApiService, createApiToken, createTestScheduler, type ApiService, type TestScheduler } from '@skein/api';
 import { createPool, migrate } from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import { runCli } from '../cli';
@@ -21,6 +21,7 @@ describe('skein apply (templates) and skein render', () => {
   let api: ApiService;
   let scheduler: TestScheduler;
   let server: string;
+  let token: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -30,6 +31,7 @@ describe('skein apply (templates) and skein render', () => {
     scheduler = createTestScheduler(pool);
     api = createApiService({ pool, runs: scheduler.runs, logs: scheduler.logs, logger: pino({ level: 'silent' }), grpcPort: 0, httpPort: 0, reflection: false });
     server = `127.0.0.1:${(await api.start()).grpcPort}`;
+    token = (await createApiToken(pool, 'cli-test', 'admin')).secret;
   });
 
   afterAll(async () => {
@@ -42,7 +44,7 @@ describe('skein apply (templates) and skein render', () => {
   async function skein(args: string[]): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
-    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env: {} };
+    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env: { SKEIN_TOKEN: token } };
     const code = await runCli(['node', 'skein', '--server', server, ...args], io);
     return { code, out: out.join(''), err: err.join('') };
   }

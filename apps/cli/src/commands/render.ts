@@ -56,7 +56,7 @@ export async function renderCommand(ctx: CommandContext, options: RenderOptions)
   let yaml: string;
   let manifest: unknown;
   if (unknownTemplate) {
-    const client = createTemplateClient(ctx.client().server);
+    const client = createTemplateClient(ctx.client().connection);
     try {
       const res = await client.renderTask({ source: file.source, fileName: file.name, task: options.task, workflow: options.workflow ?? '', params, namespace: options.namespace ?? '' });
       yaml = res.manifestYaml;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import pino from 'pino';
-import { createApiService, createTestScheduler, type ApiService, type TestScheduler } from '@skein/api';
+import { createApiService, createApiToken, createTestScheduler, type ApiService, type TestScheduler } from '@skein/api';
 import { createPool, migrate } from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import { runCli } from '../cli';
@@ -18,6 +18,7 @@ describe('skein runs watch, workflows versions|delete, trigger --request-id, run
   let scheduler: TestScheduler;
   let server: string;
   let dir: string;
+  let token: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -27,6 +28,7 @@ describe('skein runs watch, workflows versions|delete, trigger --request-id, run
     scheduler = createTestScheduler(pool);
     api = createApiService({ pool, runs: scheduler.runs, logs: scheduler.logs, logger: pino({ level: 'silent' }), grpcPort: 0, httpPort: 0, reflection: false });
     server = `127.0.0.1:${(await api.start()).grpcPort}`;
+    token = (await createApiToken(pool, 'cli-test', 'admin')).secret;
     dir = mkdtempSync(path.join(os.tmpdir(), 'skein-watch-'));
     writeFileSync(path.join(dir, 'w.yaml'), WORKFLOW);
   });
@@ -42,7 +44,7 @@ describe('skein runs watch, workflows versions|delete, trigger --request-id, run
   async function skein(args: string[], onOut?: (text: string) => void): Promise<{ code: number; out: string; err: string }> {
     const out: string[] = [];
     const err: string[] = [];
-    const io = { stdout: { write: (s: string) => { out.push(s); onOut?.(out.join('')); } }, stderr: { write: (s: string) => err.push(s) }, env: {} };
+    const io = { stdout: { write: (s: string) => { out.push(s); onOut?.(out.join('')); } }, stderr: { write: (s: string) => err.push(s) }, env: { SKEIN_TOKEN: token } };
     const code = await runCli(['node', 'skein', '--server', server, ...args], io);
     return { code, out: out.join(''), err: err.join('') };
   }

@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '@skein/testing';
@@ -66,7 +66,9 @@ describe('a Python gRPC client against skein standalone', () => {
 
   it('generates stubs from proto/ and passes every check of the Python script', async () => {
     const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(python, [script, '--server', `127.0.0.1:${grpcPort}`, '--repo', repoRoot], { timeout: 170_000 },
+      // The standalone's admin token, in the environment (not on a command line, where `ps` shows it).
+      const token = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+      execFile(python, [script, '--server', `127.0.0.1:${grpcPort}`, '--repo', repoRoot], { timeout: 170_000, env: { ...process.env, SKEIN_TOKEN: token } },
         (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
     });
     if (result.code !== 0) throw new Error(`the Python client failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);

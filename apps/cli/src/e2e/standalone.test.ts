@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '@skein/testing';
@@ -17,7 +17,7 @@ describe('skein standalone, driven by the CLI as separate processes', () => {
   let output = '';
 
   const skein = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { ...process.env, SKEIN_SERVER: `127.0.0.1:${grpcPort}` }, cwd: workDir },
+    execFile(process.execPath, [bin, ...args], { env: { ...process.env, SKEIN_SERVER: `127.0.0.1:${grpcPort}`, SKEIN_DATA_DIR: dataDir, SKEIN_TOKEN: '' }, cwd: workDir },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
   });
 
@@ -59,6 +59,18 @@ describe('skein standalone, driven by the CLI as separate processes', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
+  const adminToken = () => readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+
+  it('creates an admin token on first start, in a 0600 file it names but never prints', () => {
+    const secret = adminToken();
+    expect(secret).toMatch(/^skn_[A-Za-z0-9_-]{43}$/);
+    expect(statSync(path.join(dataDir, 'admin-token')).mode & 0o777).toBe(0o600);
+    expect(output).toContain(`API token  ${path.join(dataDir, 'admin-token')} (admin, created now;`);
+    expect(output).toContain(`export SKEIN_DATA_DIR=${dataDir}`);
+    expect(output).not.toContain(secret);
+    expect(readFileSync(path.join(dataDir, 'skein.log'), 'utf8')).not.toContain(secret);
+  });
+
   it('applies a diamond of the user\'s own, runs it to success, shows every log, and keeps it across a restart', async () => {
     writeFileSync(path.join(workDir, 'mine.yaml'), `apiVersion: skein.dev/v1
 kind: Workflow
@@ -97,10 +109,12 @@ spec:
     const paused = await skein('workflows', 'pause', 'mine');
     expect(paused).toMatchObject({ code: 0, stdout: 'workflow mine: paused (it has no schedule)\n' });
     expect(JSON.parse((await skein('workflows', 'get', 'mine', '-o', 'json')).stdout)).toMatchObject({ paused: true });
-    const resumed = await fetch(`http://127.0.0.1:${httpPort}/v1/workflows/mine:resume`, { method: 'POST' });
+    const unauthenticated = await fetch(`http://127.0.0.1:${httpPort}/v1/workflows/mine:resume`, { method: 'POST' });
+    expect(unauthenticated.status).toBe(401);
+    const resumed = await fetch(`http://127.0.0.1:${httpPort}/v1/workflows/mine:resume`, { method: 'POST', headers: { authorization: `Bearer ${adminToken()}` } });
     expect(resumed.status).toBe(200);
     expect(((await resumed.json()) as { workflow: { paused?: boolean } }).workflow.paused ?? false).toBe(false);
-    const missing = await fetch(`http://127.0.0.1:${httpPort}/v1/workflows/nope:pause`, { method: 'POST' });
+    const missing = await fetch(`http://127.0.0.1:${httpPort}/v1/workflows/nope:pause`, { method: 'POST', headers: { authorization: `Bearer ${adminToken()}` } });
     expect(missing.status).toBe(404);
 
     const failing = await skein('trigger', 'nope', '--wait');
@@ -136,8 +150,12 @@ spec:
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('had already ended');
 
+    const tokenBefore = adminToken();
     expect(await stop()).toBe(0);
     await start();
+    // The token outlives a restart.
+    expect(adminToken()).toBe(tokenBefore);
+    expect(output).toContain('(admin; send it as');
     const runs = await skein('runs', 'get', runId, '-o', 'json');
     expect(runs.code).toBe(0);
     expect(JSON.parse(runs.stdout)).toMatchObject({ runId, state: 'RUN_STATE_SUCCEEDED' });

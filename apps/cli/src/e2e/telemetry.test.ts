@@ -5,6 +5,7 @@ import { parseWorkflowFile } from '@skein/domain';
 import { applyWorkflow, getRun, listRunAttempts } from '@skein/store';
 import { attemptTraceparent, runTraceId, startTelemetry, type Telemetry } from '@skein/telemetry';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
+import { createApiToken } from '@skein/api';
 import { startSkein, type RunningSkein } from '../standalone/start-skein';
 
 describe('telemetry', () => {
@@ -70,7 +71,7 @@ spec:
   it('links a run to the trace of the API call that triggered it', async () => {
     const caller = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const res = await fetch(`http://127.0.0.1:${skein.httpPort}/v1/workflows/traced/runs`, {
-      method: 'POST', headers: { 'content-type': 'application/json', traceparent: caller }, body: '{}',
+      method: 'POST', headers: { 'content-type': 'application/json', traceparent: caller, authorization: `Bearer ${(await createApiToken(skein.pool, 'telemetry-test', 'operator')).secret}` }, body: '{}',
     });
     expect(res.status).toBe(200);
     const { run } = (await res.json()) as { run: { runId: string } };

@@ -5,8 +5,10 @@ import { createInProcessBus } from '@skein/bus';
 import { Shutdown } from '@skein/config';
 import { ensureDatabase, startEmbeddedPostgres } from '@skein/store';
 import { startTelemetry } from '@skein/telemetry';
+import { ensureAdminTokenFile } from './admin-token-file';
 import { applyWorkflowFiles } from './apply-directory';
 import { startSkein } from './start-skein';
+import { DEFAULT_DATA_DIR } from '../connection';
 
 export interface StandaloneIo {
   readonly stdout: { write(text: string): unknown };
@@ -73,6 +75,15 @@ export async function runStandalone(options: StandaloneOptions): Promise<number>
     .add('postgres', () => database.stop())
     .add('telemetry', () => telemetry.shutdown());
 
+  let adminToken: { file: string; created: boolean };
+  try {
+    adminToken = await ensureAdminTokenFile(running.pool, dataDir);
+  } catch (err) {
+    io.stderr.write(`skein: cannot create the admin token: ${(err as Error).message}\n`);
+    await hooks.run();
+    return 1;
+  }
+
   let workflows: string[] = [];
   try {
     const applied = await applyWorkflowFiles(running.pool, options.workflowsDir);
@@ -89,9 +100,11 @@ export async function runStandalone(options: StandaloneOptions): Promise<number>
   say(`  gRPC API   localhost:${running.grpcPort}`);
   say(`  REST API   http://localhost:${running.httpPort}/v1/workflows`);
   say(`  log file   ${logFile}`);
+  say(`  API token  ${adminToken.file} (admin${adminToken.created ? ', created now' : ''}; send it as \`authorization: Bearer <token>\`)`);
   if (workflows.length > 0) say(`  workflows  ${workflows.join(', ')} (from ${options.workflowsDir})`);
   say('');
-  say('Try, in another terminal:');
+  say('Try, in another terminal (the CLI finds the token in ./.skein, or in $SKEIN_DATA_DIR):');
+  if (path.resolve(DEFAULT_DATA_DIR) !== dataDir) say(`  export SKEIN_DATA_DIR=${dataDir}`);
   say(`  npx skein workflows list`);
   if (workflows.length > 0) say(`  npx skein trigger ${workflows[0]} --wait`);
   say('Press Ctrl-C to stop.');
