@@ -148,7 +148,7 @@ describe('the polyglot example on the kubernetes runtime, as separate services (
     const applied = execFileSync(process.execPath, [
       path.join(repoRoot, 'dist', 'apps', 'cli', 'main.js'), '--server', stack.grpcAddress,
       'apply', '-f', path.join(repoRoot, 'examples', 'templates'), '-f', path.join(repoRoot, 'examples', 'polyglot.yaml'), '-f', faults,
-    ], { encoding: 'utf8' });
+    ], { encoding: 'utf8', env: { ...process.env, SKEIN_TOKEN: stack.adminToken } });
     expect(applied).toContain('workflow polyglot: created version 1');
   }, 180_000);
 
