@@ -35,12 +35,14 @@ export default [
       '@nx/enforce-module-boundaries': boundaries([]),
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
+      // Test doubles are for tests only.
+      'no-restricted-imports': ['error', { paths: [{ name: '@skein/api/testing', message: 'test doubles are for tests only' }] }],
     },
   },
   {
     // Tests (and their helpers) may use the fixtures of libs/testing; production code may not.
     files: ['**/*.test.ts', '**/*.test-helper.ts', '**/test-harness.ts', '**/test-*.ts', '**/bus-conformance.ts'],
-    rules: { '@nx/enforce-module-boundaries': boundaries(['type:testing']) },
+    rules: { '@nx/enforce-module-boundaries': boundaries(['type:testing']), 'no-restricted-imports': 'off' },
   },
   {
     files: ['**/*.test.ts', 'apps/cli/src/**/*.ts', 'tools/**/*.ts', 'apps/*/src/main.ts', 'libs/testing/src/**/*.ts'],

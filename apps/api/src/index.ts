@@ -8,7 +8,6 @@ export { MAX_RECEIVE_MESSAGE_BYTES, SERVICE_NAMES } from './grpc-server';
 export { MAX_BODY_BYTES } from './rest-router';
 export { MAX_WORKFLOW_SOURCE_BYTES } from './workflow-methods';
 export { parseRunName, parseTaskRunName, parseWorkflowName, runName, taskRunName, workflowName } from './resource-names';
-export { createTestScheduler, type TestScheduler, type TestSchedulerOptions } from './test-scheduler';
 export { type ApiTlsOptions } from './api-service';
 export { createApiToken, registerBootstrapToken, generateSecret, hashSecret, isWellFormedSecret, TOKEN_PREFIX } from './token-secrets';
 export { AUTHORIZATION_HEADER } from './access-control';

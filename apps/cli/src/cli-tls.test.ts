@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import pino from 'pino';
-import { createApiService, createApiToken, createTestScheduler, type ApiService, type TestScheduler } from '@skein/api';
+import { createApiService, createApiToken, type ApiService } from '@skein/api';
+import { createTestScheduler, type TestScheduler } from '@skein/api/testing';
 import { createPool, migrate } from '@skein/store';
 import { createTestCertificates, createTestDatabase, type TestCertificates, type TestDatabase } from '@skein/testing';
 import { runCli } from './cli';
