@@ -13,7 +13,8 @@ const schema = z.object({
   API_HOST: fields.host,
   GRPC_PORT: fields.port(7070),
   HTTP_PORT: fields.port(8080),
-  SCHEDULER_ADDRESS: fields.address('127.0.0.1:7071'),
+  // Any scheduler replica can serve: several, as a gRPC target (`dns:///...`, `ipv4:a:p,b:p`).
+  SCHEDULER_ADDRESS: fields.target('127.0.0.1:7071'),
   LOG_COLLECTOR_ADDRESS: fields.address('127.0.0.1:7072'),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),

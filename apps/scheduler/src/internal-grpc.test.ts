@@ -61,4 +61,24 @@ describe('internal SchedulerService', () => {
       await stopGrpc(server);
     }
   });
+
+  it('reaches whichever of several scheduler replicas answers (a gRPC target naming them all)', async () => {
+    const server = createInternalGrpcServer(internalToken);
+    addSchedulerService(server, {
+      retryRun: async () => ({ tasks: [] }), backfill: async () => ({ runIds: [], skipped: [] }), cancelRun: async () => ({ cancelled: true }),
+      createRun: async () => ({ runId: 'from-the-live-replica' }),
+    });
+    const live = await listenGrpc(server, '127.0.0.1', 0);
+    // A port nothing listens on: the first replica is down.
+    const probe = createInternalGrpcServer(internalToken);
+    const dead = await listenGrpc(probe, '127.0.0.1', 0);
+    await stopGrpc(probe);
+    const client = createSchedulerClient({ address: `ipv4:127.0.0.1:${dead},127.0.0.1:${live}`, deadlineMs: 5000, internalToken });
+    try {
+      expect(await client.createRun({ workflowId: 'etl', params: {}, trigger: 'api' })).toEqual({ runId: 'from-the-live-replica' });
+    } finally {
+      client.close();
+      await stopGrpc(server);
+    }
+  });
 });

@@ -23,4 +23,11 @@ export const fields = {
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
   /** A gRPC address host:port. */
   address: (fallback: string) => z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port').default(fallback),
+  /**
+   * Where a client finds a service that may have several replicas: `host:port`, or a gRPC target that
+   * names several — `dns:///scheduler.skein.svc:7071` (every address the name resolves to) or
+   * `ipv4:10.0.0.5:7071,10.0.0.6:7071` — of which the client uses one that answers, moving on when it fails.
+   */
+  target: (fallback: string) => z.string().regex(/^([^\s:/,]+:\d+|dns:(\/\/[^\s/]*\/)?[^\s/,]+(:\d+)?|ipv4:[\d.]+:\d+(,[\d.]+:\d+)*|ipv6:\S+|unix:\S+)$/,
+    'must be host:port or a gRPC target: dns:///host:port, ipv4:a.b.c.d:port,a.b.c.d:port, ipv6:..., unix:path').default(fallback),
 };

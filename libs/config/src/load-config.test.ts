@@ -23,4 +23,13 @@ describe('loadConfig', () => {
       expect((err as Error).message).toMatch(/GRPC_PORT:/);
     }
   });
+
+  it('takes host:port or a gRPC target naming several replicas for a service address', () => {
+    const target = z.object({ SCHEDULER_ADDRESS: fields.target('127.0.0.1:7071') });
+    for (const ok of ['scheduler:7071', 'dns:///scheduler.skein.svc:7071', 'dns:scheduler:7071', 'ipv4:10.0.0.5:7071,10.0.0.6:7071', 'unix:/run/skein.sock']) {
+      expect(loadConfig(target, { SCHEDULER_ADDRESS: ok }, 'api').SCHEDULER_ADDRESS).toBe(ok);
+    }
+    expect(() => loadConfig(target, { SCHEDULER_ADDRESS: 'scheduler' }, 'api')).toThrow(/SCHEDULER_ADDRESS.*must be host:port or a gRPC target/);
+    expect(() => loadConfig(target, { SCHEDULER_ADDRESS: 'a:1,b:2' }, 'api')).toThrow(/SCHEDULER_ADDRESS/);
+  });
 });
