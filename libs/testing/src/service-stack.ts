@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { connect as connectNats } from '@nats-io/transport-node';
 import path from 'node:path';
 import { freePort } from './free-port';
 import { startNatsServer } from './nats-server';
@@ -51,6 +53,21 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
       // not listening yet
     }
     if (Date.now() > until) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Resolves once something accepts TCP connections on the port. */
+async function waitForTcp(port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -129,7 +146,25 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
     kill,
     restart: async (name) => {
       await kill(name, 'SIGKILL');
+      // Ready means: the api answers /healthz, a scheduler or the collector accepts connections on its
+      // internal port, and the executor has sent its first heartbeat (it beats as it starts consuming).
+      if (name === 'executor') {
+        // (Plain NATS here: libs/bus's own tests use this library.)
+        const connection = await connectNats({ servers: nats.url, name: 'stack-restart' });
+        try {
+          const sub = connection.subscribe('skein.heartbeat.>', { max: 1 });
+          await connection.flush();
+          launch(name);
+          const beat = (async () => { for await (const _ of sub) return; })();
+          await Promise.race([beat, new Promise((_, reject) => setTimeout(() => reject(new Error('the restarted executor sent no heartbeat within 30 s')), 30_000).unref())]);
+        } finally {
+          await connection.close();
+        }
+        return;
+      }
       launch(name);
+      if (name === 'api') await waitForHttp(`http://127.0.0.1:${httpPort}/healthz`, 30_000);
+      else await waitForTcp(name === 'scheduler' ? schedulerPort : name === 'scheduler-2' ? scheduler2Port : collectorPort, 30_000);
     },
     stop: async () => {
       await Promise.all([...processes.keys()].map((name) => kill(name, 'SIGTERM')));
