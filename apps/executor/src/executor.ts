@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { subjects, type BusMessage, type Headers, type Subscription } from '@skein/bus';
 import { CancelAttempt, TaskDispatch } from '@skein/proto';
-import { formatDuration, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
+import { formatDuration, type OutputFlow, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
 import { AttemptLog } from './attempt-log';
 import { ExecutorStateError } from './errors';
 import type { ExecutorState } from './executor-state';
@@ -180,7 +180,7 @@ export class Executor {
     if (runtime.runInline !== undefined) return this.finishInline(message, dispatch, runtime.runInline(toTaskLaunch(dispatch, false)));
     // A runtime that adopts (kubernetes: the Job outlives its executor) re-attaches instead.
     if (!runtime.adoptsOnRedelivery && this.diedElsewhere(message, dispatch)) return this.reportLost(message, dispatch);
-    return this.runAttempt(message, dispatch, (launch, onOutput) => runtime.launch(launch, onOutput));
+    return this.runAttempt(message, dispatch, (launch, onOutput, flow) => runtime.launch(launch, onOutput, flow));
   };
 
   /** The fast path of an inline runtime (noop): no started event, no log, one terminal event, ack. */
@@ -198,7 +198,7 @@ export class Executor {
   private async runAttempt(
     message: BusMessage,
     dispatch: TaskDispatch,
-    launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void) => RunningTask,
+    launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void, flow?: OutputFlow) => RunningTask,
   ): Promise<void> {
     const { attemptId } = dispatch;
     const attempt: ActiveAttempt = { dispatch, messages: [message], task: undefined, lostReason: undefined };
@@ -208,7 +208,8 @@ export class Executor {
       const redact = createRedactor(dispatch.env);
       const log = new AttemptLog(bus, dispatch, redact, logBatch, publishRetry, this.logger);
       log.append('system', `attempt ${dispatch.attempt} started on executor ${identity}`, new Date());
-      const task = launchSafely(launch, dispatch, (line) => log.append(line.stream, line.text, line.time));
+      // The log is the output's flow: a local task blocks on its pipe while publishing lags.
+      const task = launchSafely(launch, dispatch, (line) => log.append(line.stream, line.text, line.time), log);
       attempt.task = task;
       const cancelled = this.recentCancels.get(attemptId);
       if (cancelled !== undefined) {
@@ -344,14 +345,15 @@ const noRedaction = (text: string): string => text;
  * not parse, becomes a task that failed to start.
  */
 function launchSafely(
-  launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void) => RunningTask,
+  launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void, flow?: OutputFlow) => RunningTask,
   dispatch: TaskDispatch,
   onOutput: (line: TaskOutput) => void,
+  flow: OutputFlow,
 ): RunningTask {
   let task: TaskLaunch | undefined;
   try {
     task = toTaskLaunch(dispatch);
-    return launch(task, onOutput);
+    return launch(task, onOutput, flow);
   } catch (err) {
     return unavailableTask(`the runtime could not launch the task: ${(err as Error).message}`)(task ?? toTaskLaunch(dispatch, false), onOutput);
   }

@@ -1,5 +1,6 @@
 export type {
   FailureReason,
+  OutputFlow,
   RunningTask,
   Runtime,
   TaskEnvVar,
