@@ -20,7 +20,7 @@ function batch(attemptId: string, from: number, to: number, finalCount?: number)
   for (let s = from; s <= to; s++) {
     lines.push({ sequence: s, stream: s === 1 ? LogLineStream.LOG_LINE_STREAM_SYSTEM : LogLineStream.LOG_LINE_STREAM_STDOUT, time: new Date(), text: `line ${s}` });
   }
-  return LogBatch.encode({ attemptId, runId: 'r', task: 'extract', attempt: 1, lines, finalCount }).finish();
+  return LogBatch.encode({ attemptId, runId: 'r', workflow: 'w', task: 'extract', attempt: 1, lines, finalCount }).finish();
 }
 
 /** Every response of a TailLogs call, or its error. */

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Bus, BusMessage, Subscription } from '@skein/bus';
 import { LogBatch } from '@skein/proto';
-import { createPgLogStore, type LogBatchRecord, type LogLineRecord, type LogStore, type LogStreamCode } from '@skein/store';
+import { createPgLogStore, listWorkflowLogRetention, type LogBatchRecord, type LogLineRecord, type LogStore, type LogStreamCode } from '@skein/store';
 import { BatchWriter } from './batch-writer';
 import { LogFeed } from './log-feed';
 import { LogMaintenance, type LogMaintenanceOptions } from './log-maintenance';
@@ -37,6 +37,7 @@ function toBatchRecord(batch: LogBatch): LogBatchRecord {
   return {
     attemptId: batch.attemptId,
     finalCount: batch.finalCount ?? null,
+    ...(batch.workflow !== '' && { workflow: batch.workflow }),
     lines: batch.lines.map((l) => ({
       sequence: l.sequence, stream: (l.stream >= 1 && l.stream <= 3 ? l.stream : 1) as LogStreamCode, time: l.time ?? new Date(), text: l.text,
     })),
@@ -69,7 +70,11 @@ export class LogCollector {
         }
       },
     });
-    this.maintenance = new LogMaintenance(this.store, options.logger, options.maintenance);
+    // Workflows are in PostgreSQL whichever store holds the lines.
+    this.maintenance = new LogMaintenance(this.store, options.logger, {
+      workflowRetention: () => listWorkflowLogRetention(options.pool),
+      ...options.maintenance,
+    });
   }
 
   async start(): Promise<void> {

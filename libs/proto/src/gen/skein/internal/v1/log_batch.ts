@@ -61,7 +61,14 @@ export interface LogBatch {
   attempt: number;
   lines: LogLine[];
   /** Set on the last batch of an attempt: the number of lines the attempt's log has in all. */
-  finalCount?: number | undefined;
+  finalCount?:
+    | number
+    | undefined;
+  /**
+   * The workflow the attempt belongs to: the collector applies its log retention (`spec.logRetentionDays`).
+   * Empty from executors older than this field: the collector-wide default applies.
+   */
+  workflow: string;
 }
 
 export interface LogLine {
@@ -73,7 +80,7 @@ export interface LogLine {
 }
 
 function createBaseLogBatch(): LogBatch {
-  return { attemptId: "", runId: "", task: "", attempt: 0, lines: [], finalCount: undefined };
+  return { attemptId: "", runId: "", task: "", attempt: 0, lines: [], finalCount: undefined, workflow: "" };
 }
 
 export const LogBatch: MessageFns<LogBatch> = {
@@ -95,6 +102,9 @@ export const LogBatch: MessageFns<LogBatch> = {
     }
     if (message.finalCount !== undefined) {
       writer.uint32(48).int64(message.finalCount);
+    }
+    if (message.workflow !== "") {
+      writer.uint32(58).string(message.workflow);
     }
     return writer;
   },
@@ -160,6 +170,14 @@ export const LogBatch: MessageFns<LogBatch> = {
             message.finalCount = longToNumber(reader.int64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.workflow = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -192,6 +210,7 @@ export const LogBatch: MessageFns<LogBatch> = {
         : isSet(object.final_count)
         ? globalThis.Number(object.final_count)
         : undefined,
+      workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
     };
   },
 
@@ -215,6 +234,9 @@ export const LogBatch: MessageFns<LogBatch> = {
     if (message.finalCount !== undefined) {
       obj.finalCount = Math.round(message.finalCount);
     }
+    if (message.workflow !== "") {
+      obj.workflow = message.workflow;
+    }
     return obj;
   },
 
@@ -229,6 +251,7 @@ export const LogBatch: MessageFns<LogBatch> = {
     message.attempt = object.attempt ?? 0;
     message.lines = object.lines?.map((e) => LogLine.fromPartial(e)) || [];
     message.finalCount = object.finalCount ?? undefined;
+    message.workflow = object.workflow ?? "";
     return message;
   },
 };
