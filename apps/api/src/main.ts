@@ -14,6 +14,8 @@ const schema = z.object({
   HTTP_PORT: fields.port(8080),
   SCHEDULER_ADDRESS: fields.address('127.0.0.1:7071'),
   LOG_COLLECTOR_ADDRESS: fields.address('127.0.0.1:7072'),
+  /** A TailLogs / WatchRun client that takes nothing for this long is dropped (RESOURCE_EXHAUSTED). */
+  API_STREAM_STALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });
@@ -26,7 +28,9 @@ async function main(): Promise<number> {
   await migrate(pool);
   const runs = createSchedulerClient({ address: config.SCHEDULER_ADDRESS });
   const logs = createLogCollectorClient({ address: config.LOG_COLLECTOR_ADDRESS });
-  const api = createApiService({ pool, runs, logs, logger, host: config.API_HOST, grpcPort: config.GRPC_PORT, httpPort: config.HTTP_PORT });
+  const api = createApiService({ pool, runs, logs, logger, host: config.API_HOST, grpcPort: config.GRPC_PORT, httpPort: config.HTTP_PORT,
+    stallTimeoutMs: config.API_STREAM_STALL_TIMEOUT_MS,
+  });
   const ports = await api.start();
   logger.info(ports, 'api serving');
   const shutdown = new Shutdown({ logger })

@@ -85,8 +85,8 @@ async function databaseReachable(pool: Pool): Promise<boolean> {
   }
 }
 
-export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: Logger }): express.Express {
-  const { logger } = deps;
+export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: Logger; stallTimeoutMs?: number | undefined }): express.Express {
+  const { logger, stallTimeoutMs } = deps;
   const app = express();
   app.disable('x-powered-by');
   // Any content type is read as JSON, so `curl -d '{...}'` works without a Content-Type header.
@@ -179,6 +179,7 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
   }));
   // Registered before GetRun so `{run}:watch` is not read as a run id.
   app.get('/v1/workflows/:w/runs/:r\\:watch', watchRunSse(methods, logger, {
+    stallTimeoutMs,
     request: (req) => ({ name: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}` }),
   }));
   app.get('/v1/workflows/:w/runs/:r', route('GetRun', async (req) =>
@@ -192,6 +193,7 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
   }))));
   // Registered before `.../logs` so `logs:follow` is not read as a `logs` route.
   const followLogs = followLogsSse(methods, logger, {
+    stallTimeoutMs,
     request: (req) => ({
       parent: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}/tasks/${param(req, 't')}`,
       attempt: intQuery(req.query, 'attempt', 'attempt'),
