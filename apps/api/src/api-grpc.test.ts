@@ -105,6 +105,15 @@ describe('api over gRPC', () => {
       await expect(call(api.workflows.getWorkflow.bind(api.workflows), { name: 'workflows/broken' })).rejects.toMatchObject({ code: status.NOT_FOUND });
     });
 
+    it('rejects a bad logRetentionDays at apply time, naming the field', async () => {
+      const source = workflowYaml('kept').replace('spec:\n', 'spec:\n  logRetentionDays: -3\n');
+      const err = await callError(api.workflows.applyWorkflow.bind(api.workflows), { source, fileName: 'kept.yaml' });
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(details(err).fieldViolations).toEqual([
+        expect.objectContaining({ field: 'spec.logRetentionDays', description: 'kept.yaml:7:21: spec.logRetentionDays: must be between 0 and 36500, got -3' }),
+      ]);
+    });
+
     it('takes exactly one document per request', async () => {
       const err = await callError(api.workflows.applyWorkflow.bind(api.workflows), {
         source: `${workflowYaml('one')}---\n${workflowYaml('two')}`, fileName: 'two.yaml',

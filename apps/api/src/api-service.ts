@@ -36,6 +36,11 @@ export interface ApiServiceOptions {
   readonly tls?: ApiTlsOptions;
   /** How often open WatchRun streams check their runs for changes (one query for all). @default 100 */
   readonly watchPollIntervalMs?: number;
+  /**
+   * A TailLogs or WatchRun client (gRPC stream or Server-Sent Events) that takes nothing for this
+   * long while a response waits is dropped with RESOURCE_EXHAUSTED instead of buffered. @default 30000
+   */
+  readonly stallTimeoutMs?: number;
 }
 
 /** PEM files of the api's TLS. */
@@ -133,9 +138,9 @@ export function createApiService(options: ApiServiceOptions): ApiService {
       if (state !== 'new') throw new Error(`the api service cannot start: it is ${state}`);
       state = 'starting';
       try {
-        grpc = createGrpcServer(methods, logger, { reflection: options.reflection ?? true, access });
+        grpc = createGrpcServer(methods, logger, { reflection: options.reflection ?? true, access, stallTimeoutMs: options.stallTimeoutMs });
         const grpcPort = await bindGrpc(grpc, options.grpcPort ?? 7070);
-        http = createHttpServer(createRestApp(methods, { pool: options.pool, logger, access }));
+        http = createHttpServer(createRestApp(methods, { pool: options.pool, logger, access, stallTimeoutMs: options.stallTimeoutMs }));
         const httpPort = await listenHttp(http, options.httpPort ?? 8080);
         grpc.setServing('SERVING');
         state = 'running';

@@ -43,7 +43,9 @@ function unary<Req, Res>(method: string, logger: Logger, fn: (request: Req, call
 }
 
 /** `access`: authenticates, authorises and audits every call (see access-policy.ts) before any method runs. */
-export function createGrpcServer(methods: ApiMethods, logger: Logger, options: { reflection: boolean; access: AccessControl }): ApiGrpcServer {
+export function createGrpcServer(methods: ApiMethods, logger: Logger,
+  options: { reflection: boolean; access: AccessControl; stallTimeoutMs?: number | undefined }): ApiGrpcServer {
+  const streaming = { stallTimeoutMs: options.stallTimeoutMs };
   const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES, interceptors: [grpcAccessInterceptor(options.access, logger)] });
 
   const workflows: WorkflowServiceServer = {
@@ -65,11 +67,11 @@ export function createGrpcServer(methods: ApiMethods, logger: Logger, options: {
     backfillRuns: unary('BackfillRuns', logger, (r) => methods.backfillRuns(r)),
     retryRun: unary('RetryRun', logger, (r) => methods.retryRun(r)),
     getTaskRun: unary('GetTaskRun', logger, (r) => methods.getTaskRun(r)),
-    watchRun: watchRunGrpcHandler(methods, logger),
+    watchRun: watchRunGrpcHandler(methods, logger, streaming),
   };
   const logs: LogServiceServer = {
     getLogs: unary('GetLogs', logger, (r) => methods.getLogs(r)),
-    tailLogs: tailLogsGrpcHandler(methods, logger),
+    tailLogs: tailLogsGrpcHandler(methods, logger, streaming),
   };
   server.addService(WorkflowServiceService, workflows);
   server.addService(RunServiceService, runs);

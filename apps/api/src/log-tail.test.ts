@@ -1,11 +1,13 @@
-import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { get, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:http2';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import pino from 'pino';
 import { bearerTokenInterceptor } from '@skein/config';
 import type { Pool } from 'pg';
 import { createInProcessBus, subjects, type Bus } from '@skein/bus';
 import { LogCollector } from '@skein/log-collector';
 import {
-  LogBatch, LogLineStream, LogServiceClient, LogStream, RunServiceClient, WorkflowServiceClient, type TailLogsRequest, type TailLogsResponse,
+  LogBatch, LogLineStream, LogServiceClient, LogStream, RunServiceClient, TailLogsRequest, TailLogsResponse, WorkflowServiceClient,
 } from '@skein/proto';
 import { createPool, findTaskAttempt, migrate } from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
@@ -17,12 +19,12 @@ import { createTestScheduler, type TestScheduler } from './test-scheduler';
 
 const silent = pino({ enabled: false });
 
-function batch(attemptId: string, from: number, to: number, finalCount?: number): Uint8Array {
+function batch(attemptId: string, from: number, to: number, finalCount?: number, padding = ''): Uint8Array {
   const lines = [];
   for (let s = from; s <= to; s++) {
-    lines.push({ sequence: s, stream: s === 1 ? LogLineStream.LOG_LINE_STREAM_SYSTEM : LogLineStream.LOG_LINE_STREAM_STDOUT, time: new Date(), text: `line ${s}` });
+    lines.push({ sequence: s, stream: s === 1 ? LogLineStream.LOG_LINE_STREAM_SYSTEM : LogLineStream.LOG_LINE_STREAM_STDOUT, time: new Date(), text: `line ${s}${padding}` });
   }
-  return LogBatch.encode({ attemptId, runId: 'r', task: 'extract', attempt: 1, lines, finalCount }).finish();
+  return LogBatch.encode({ attemptId, runId: 'r', workflow: 'w', task: 'extract', attempt: 1, lines, finalCount }).finish();
 }
 
 /** Every response of a TailLogs call, or its error. */
@@ -37,6 +39,17 @@ function tail(client: LogServiceClient, request: Partial<TailLogsRequest>, onRes
     stream.on('error', (error: ServiceError) => resolve({ responses, error }));
     stream.on('end', () => resolve({ responses }));
   });
+}
+
+/** The messages of a gRPC body: each a 1-byte compressed flag, a 4-byte length, then the message. */
+function decodeGrpcFrames(body: Buffer): Buffer[] {
+  const messages: Buffer[] = [];
+  for (let at = 0; at + 5 <= body.length;) {
+    const length = body.readUInt32BE(at + 1);
+    messages.push(body.subarray(at + 5, at + 5 + length));
+    at += 5 + length;
+  }
+  return messages;
 }
 
 const sequences = (responses: readonly TailLogsResponse[]) => responses.flatMap((r) => r.entries.map((e) => e.sequence));
@@ -148,5 +161,106 @@ describe('TailLogs (gRPC and Server-Sent Events)', () => {
     const missing = await fetch(`${baseUrl}/v1/${parent.replace(/extract$/, 'nope')}/logs:follow`, { headers: withAuthorization({}, token) });
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { details: { reason: string }[] }).details[0]?.reason).toBe('TASK_NOT_FOUND');
+  });
+
+  describe('a client that reads too slowly', () => {
+    let slow: ApiService;
+    let slowGrpcPort: number;
+    let slowUrl: string;
+
+    beforeAll(async () => {
+      // A short stall timeout, so the test need not wait the default 30 s.
+      slow = createApiService({ pool, runs: scheduler.runs, logs: collector, logger: silent, grpcPort: 0, httpPort: 0, stallTimeoutMs: 300 });
+      const ports = await slow.start();
+      slowGrpcPort = ports.grpcPort;
+      slowUrl = `http://127.0.0.1:${ports.httpPort}`;
+    });
+
+    afterAll(async () => {
+      await slow.stop();
+    });
+
+    /** A started task with `lines` stored lines of `padding` extra text each, and no final count: a tail of it never ends by itself. */
+    async function storedTask(lines: number, padding: string): Promise<{ parent: string; attemptId: string }> {
+      const task = await startedTask();
+      for (let from = 1; from <= lines; from += 500) await bus.publish(subjects.logs(task.attemptId), batch(task.attemptId, from, from + 499, undefined, padding));
+      while ((await collector.readLogs(task.attemptId, lines - 1, 1)).lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      return task;
+    }
+
+    /** Resolves once the collector has no live tail left: the api ended the one the test opened. */
+    async function tailDropped(): Promise<void> {
+      while (collector.feed.attemptsWatched > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    it('drops a gRPC TailLogs client that stops reading with RESOURCE_EXHAUSTED, saying where to resume', async () => {
+      // A plain HTTP/2 client speaking gRPC, so that pausing it really stops HTTP/2 flow control (a
+      // paused grpc-js client stream does not reliably): the server can send one 64 KiB window, then stalls.
+      const { parent } = await storedTask(30_000, ' '.repeat(100));
+      const session = connect(`http://127.0.0.1:${slowGrpcPort}`);
+      try {
+        const request = TailLogsRequest.encode({ parent, attempt: 0, afterSequence: 0 }).finish();
+        const frame = Buffer.alloc(5 + request.length);
+        frame.writeUInt32BE(request.length, 1);
+        Buffer.from(request).copy(frame, 5);
+        const stream = session.request({
+          ':method': 'POST', ':path': '/skein.v1.LogService/TailLogs', 'content-type': 'application/grpc', te: 'trailers',
+          authorization: `Bearer ${token}`,
+        });
+        stream.end(frame);
+        stream.pause();
+        while (collector.feed.attemptsWatched === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+        await tailDropped();
+
+        const chunks: Buffer[] = [];
+        const trailers = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('trailers', resolve);
+          stream.on('error', reject);
+          stream.resume();
+        });
+        const received = decodeGrpcFrames(Buffer.concat(chunks)).flatMap((m) => TailLogsResponse.decode(m).entries.map((e) => e.sequence));
+        expect(trailers['grpc-status']).toBe(String(status.RESOURCE_EXHAUSTED));
+        expect(decodeURIComponent(String(trailers['grpc-message']))).toContain('too slowly');
+        const metadata = new Metadata();
+        metadata.set('grpc-status-details-bin', Buffer.from(String(trailers['grpc-status-details-bin']), 'base64'));
+        const info = decodeErrorDetails(metadata).errorInfo;
+        expect(info?.reason).toBe('LOG_TAIL_TOO_SLOW');
+        // What was sent arrives in order before the status, which names the last line sent.
+        expect(received.length).toBeLessThan(30_000);
+        expect(received).toEqual(range(1, received.length));
+        expect(info?.metadata['afterSequence']).toBe(String(received.length));
+      } finally {
+        session.close();
+      }
+    }, 60_000);
+
+    it('ends an SSE follow whose client stops reading with an error event (RESOURCE_EXHAUSTED)', async () => {
+      // 3 events of 1,000 lines of 8 KiB: each larger than what the loopback socket buffers hold.
+      const { parent } = await storedTask(3_000, 'x'.repeat(8 * 1024));
+      const text = await new Promise<string>((resolve, reject) => {
+        get(`${slowUrl}/v1/${parent}/logs:follow`, { headers: { authorization: `Bearer ${token}` } }, (res) => {
+          expect(res.statusCode).toBe(200);
+          res.pause();
+          void (async () => {
+            while (collector.feed.attemptsWatched === 0) await new Promise((r) => setTimeout(r, 20));
+            await tailDropped();
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => { body += chunk; });
+            res.on('end', () => resolve(body));
+            res.resume();
+          })();
+        }).on('error', reject);
+      });
+      const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+      expect(ids.length).toBeLessThan(3_000);
+      expect(ids).toEqual(range(1, ids.length));
+      const error = /event: error\ndata: (.*)\n\n$/.exec(text);
+      expect(error).not.toBeNull();
+      const body = JSON.parse(error![1]!) as { code: number; details: { reason: string; metadata: Record<string, string> }[] };
+      expect(body.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(body.details[0]).toMatchObject({ reason: 'LOG_TAIL_TOO_SLOW', metadata: { afterSequence: String(ids.length) } });
+    }, 60_000);
   });
 });

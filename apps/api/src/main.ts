@@ -16,6 +16,8 @@ const schema = z.object({
   // Any scheduler replica can serve: several, as a gRPC target (`dns:///...`, `ipv4:a:p,b:p`).
   SCHEDULER_ADDRESS: fields.target('127.0.0.1:7071'),
   LOG_COLLECTOR_ADDRESS: fields.address('127.0.0.1:7072'),
+  /** A TailLogs / WatchRun client that takes nothing for this long is dropped (RESOURCE_EXHAUSTED). */
+  API_STREAM_STALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   SKEIN_INTERNAL_TOKEN: fields.internalToken,
@@ -43,7 +45,10 @@ async function main(): Promise<number> {
   const tls = config.API_TLS_CERT_FILE && config.API_TLS_KEY_FILE
     ? { certFile: config.API_TLS_CERT_FILE, keyFile: config.API_TLS_KEY_FILE, clientCaFile: config.API_TLS_CLIENT_CA_FILE }
     : undefined;
-  const api = createApiService({ pool, runs, logs, logger, host: config.API_HOST, grpcPort: config.GRPC_PORT, httpPort: config.HTTP_PORT, tls });
+  const api = createApiService({
+    pool, runs, logs, logger, host: config.API_HOST, grpcPort: config.GRPC_PORT, httpPort: config.HTTP_PORT, tls,
+    stallTimeoutMs: config.API_STREAM_STALL_TIMEOUT_MS,
+  });
   const ports = await api.start();
   logger.info(ports, 'api serving');
   const shutdown = new Shutdown({ logger })

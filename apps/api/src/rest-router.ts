@@ -90,8 +90,8 @@ async function databaseReachable(pool: Pool): Promise<boolean> {
 }
 
 /** `access`: authenticates, authorises and audits every request (see access-policy.ts) before any route runs. */
-export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: Logger; access: AccessControl }): express.Express {
-  const { logger } = deps;
+export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: Logger; access: AccessControl; stallTimeoutMs?: number | undefined }): express.Express {
+  const { logger, stallTimeoutMs } = deps;
   const app = express();
   app.disable('x-powered-by');
   // Before the body parser: a request without a valid token is refused before its body is read.
@@ -190,6 +190,7 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
   }));
   // Registered before GetRun so `{run}:watch` is not read as a run id.
   app.get('/v1/workflows/:w/runs/:r\\:watch', watchRunSse(methods, logger, {
+    stallTimeoutMs,
     request: (req) => ({ name: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}` }),
   }));
   app.get('/v1/workflows/:w/runs/:r', route('GetRun', async (req) =>
@@ -203,6 +204,7 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
   }))));
   // Registered before `.../logs` so `logs:follow` is not read as a `logs` route.
   const followLogs = followLogsSse(methods, logger, {
+    stallTimeoutMs,
     request: (req) => ({
       parent: `workflows/${param(req, 'w')}/runs/${param(req, 'r')}/tasks/${param(req, 't')}`,
       attempt: intQuery(req.query, 'attempt', 'attempt'),

@@ -6,7 +6,7 @@ import { DEFAULT_PUBLISH_RETRY } from './publish-with-retry';
 import { createRedactor } from './redactor';
 
 const silent = pino({ enabled: false });
-const identity = { attemptId: 'att-1', runId: 'run-1', task: 'extract', attempt: 1 };
+const identity = { attemptId: 'att-1', runId: 'run-1', workflow: 'etl', task: 'extract', attempt: 1 };
 const now = new Date();
 
 describe('log text', () => {
@@ -60,6 +60,8 @@ describe('AttemptLog', () => {
     await received(20);
     expect(lines().map((l) => l.sequence)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(batches.find((b) => b.finalCount !== undefined)?.finalCount).toBe(20);
+    // Every batch names the attempt and its workflow (whose log retention the collector applies).
+    expect(new Set(batches.map((b) => `${b.attemptId} ${b.workflow}`))).toEqual(new Set(['att-1 etl']));
   });
 
   it('splits an over-long line into marked pieces', async () => {

@@ -42,6 +42,8 @@ export const LINE_CONTINUES_MARKER = ' [skein: line continues]';
 export interface AttemptIdentity {
   readonly attemptId: string;
   readonly runId: string;
+  /** The collector applies this workflow's log retention. */
+  readonly workflow: string;
   readonly task: string;
   readonly attempt: number;
 }
@@ -244,8 +246,8 @@ export class AttemptLog {
   private publishWaiting(): void {
     while (this.waiting.length > 0 && this.inFlight.size < this.limits.maxInFlightBatches) {
       const { lines, finalCount, bytes } = this.waiting.shift()!;
-      const { attemptId, runId, task, attempt } = this.attempt;
-      const data = LogBatch.encode({ attemptId, runId, task, attempt, lines, finalCount }).finish();
+      const { attemptId, runId, workflow, task, attempt } = this.attempt;
+      const data = LogBatch.encode({ attemptId, runId, workflow, task, attempt, lines, finalCount }).finish();
       const msgId = `${attemptId}:log:${lines[0]?.sequence ?? 'final'}`;
       const sent: Promise<void> = publishWithRetry(this.bus, this.subject, data, { msgId }, this.retry)
         .catch((err: unknown) => {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { subjects, type BusMessage, type Headers, type Subscription } from '@skein/bus';
 import { CancelAttempt, TaskDispatch } from '@skein/proto';
-import { formatDuration, type LogResumePoint, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
+import { formatDuration, type LogResumePoint, type OutputFlow, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
 import { AttemptLog } from './attempt-log';
 import { ExecutorStateError } from './errors';
 import type { ExecutorState } from './executor-state';
@@ -186,7 +186,7 @@ export class Executor {
     if (runtime.runInline !== undefined) return this.finishInline(message, dispatch, runtime.runInline(toTaskLaunch(dispatch, false)));
     // A runtime that adopts (kubernetes: the Job outlives its executor) re-attaches instead.
     if (!runtime.adoptsOnRedelivery && this.diedElsewhere(message, dispatch)) return this.reportLost(message, dispatch);
-    return this.runAttempt(message, dispatch, (launch, onOutput) => runtime.launch(launch, onOutput), runtime.adoptsOnRedelivery === true);
+    return this.runAttempt(message, dispatch, (launch, onOutput, flow) => runtime.launch(launch, onOutput, flow), runtime.adoptsOnRedelivery === true);
   };
 
   /** The fast path of an inline runtime (noop): no started event, no log, one terminal event, ack. */
@@ -204,7 +204,7 @@ export class Executor {
   private async runAttempt(
     message: BusMessage,
     dispatch: TaskDispatch,
-    launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void) => RunningTask,
+    launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void, flow?: OutputFlow) => RunningTask,
     adopts = false,
   ): Promise<void> {
     const { attemptId } = dispatch;
@@ -228,7 +228,8 @@ export class Executor {
       const log = new AttemptLog(bus, dispatch, redact, logBatch, publishRetry, this.logger, stored?.lastSequence ?? 0);
       log.append('system', `attempt ${dispatch.attempt} started on executor ${identity}`, new Date());
       const resume: LogResumePoint | undefined = stored?.lastOutputTime && { afterTime: stored.lastOutputTime, linesAtTime: stored.outputLinesAtLastTime };
-      const task = launchSafely(launch, dispatch, (line) => log.append(line.stream, line.text, line.time), resume);
+      // The log is the output's flow: a local task blocks on its pipe while publishing lags.
+      const task = launchSafely(launch, dispatch, (line) => log.append(line.stream, line.text, line.time), log, resume);
       attempt.task = task;
       const cancelled = this.recentCancels.get(attemptId);
       if (cancelled !== undefined) {
@@ -404,15 +405,16 @@ const noRedaction = (text: string): string => text;
  * not parse, becomes a task that failed to start.
  */
 function launchSafely(
-  launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void) => RunningTask,
+  launch: (task: TaskLaunch, onOutput: (line: TaskOutput) => void, flow?: OutputFlow) => RunningTask,
   dispatch: TaskDispatch,
   onOutput: (line: TaskOutput) => void,
+  flow: OutputFlow,
   resumeLog?: LogResumePoint,
 ): RunningTask {
   let task: TaskLaunch | undefined;
   try {
     task = { ...toTaskLaunch(dispatch), ...(resumeLog && { resumeLog }) };
-    return launch(task, onOutput);
+    return launch(task, onOutput, flow);
   } catch (err) {
     return unavailableTask(`the runtime could not launch the task: ${(err as Error).message}`)(task ?? toTaskLaunch(dispatch, false), onOutput);
   }

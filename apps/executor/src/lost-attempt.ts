@@ -20,12 +20,12 @@ export async function publishLostAttempt(
   headers: Headers | undefined,
 ): Promise<void> {
   const { bus, identity, publishRetry, logger } = options;
-  const { attemptId, runId, task, attempt } = dispatch;
+  const { attemptId, runId, workflow, task, attempt } = dispatch;
   const now = new Date();
   const text = `attempt ${attempt} was lost: its process ran on an executor that stopped before the attempt ended ` +
     `(dispatch delivery ${deliveryCount}, seen by executor ${identity}); the retry policy applies`;
   const batch = LogBatch.encode({
-    attemptId, runId, task, attempt,
+    attemptId, runId, workflow, task, attempt,
     lines: [{ sequence: 1, stream: LogLineStream.LOG_LINE_STREAM_SYSTEM, time: now, text }],
     finalCount: 1,
   }).finish();

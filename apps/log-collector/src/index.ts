@@ -2,7 +2,7 @@ export { LogCollector, type LogCollectorOptions, type StoredLogPage } from './lo
 export {
   addLogCollectorService, logCollectorGrpcImplementation, createLogCollectorClient, type LogCollectorGrpcOptions,
 } from './internal-grpc';
-export { LogFeed, type StoredLinesListener } from './log-feed';
+export { LogFeed, type StoredElsewhereListener, type StoredLinesListener } from './log-feed';
 export { readLogProgress, type LogProgress } from './log-progress';
 export { tailLog, type LogTailChunk, type TailOptions } from './log-tail';
 export { BatchWriter, type BatchWriterOptions } from './batch-writer';

@@ -14,7 +14,7 @@ const silent = pino({ enabled: false });
 function batch(attemptId: string, from: number, to: number, finalCount?: number, width = 10): Uint8Array {
   const lines = [];
   for (let s = from; s <= to; s++) lines.push({ sequence: s, stream: LogLineStream.LOG_LINE_STREAM_STDOUT, time: new Date(), text: `${s}`.padEnd(width, '.') });
-  return LogBatch.encode({ attemptId, runId: 'run', task: 't', attempt: 1, lines, finalCount }).finish();
+  return LogBatch.encode({ attemptId, runId: 'run', workflow: 'w', task: 't', attempt: 1, lines, finalCount }).finish();
 }
 
 describe('LogCollectorService over gRPC', () => {

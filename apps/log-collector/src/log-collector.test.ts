@@ -14,7 +14,7 @@ const silent = pino({ enabled: false });
 function batch(attemptId: string, from: number, to: number, finalCount?: number): Uint8Array {
   const lines = [];
   for (let s = from; s <= to; s++) lines.push({ sequence: s, stream: LogLineStream.LOG_LINE_STREAM_STDOUT, time: new Date(), text: `line ${s}` });
-  return LogBatch.encode({ attemptId, runId: 'run', task: 't', attempt: 1, lines, finalCount }).finish();
+  return LogBatch.encode({ attemptId, runId: 'run', workflow: 'w', task: 't', attempt: 1, lines, finalCount }).finish();
 }
 
 async function publish(bus: Bus, attemptId: string, from: number, to: number, finalCount?: number): Promise<void> {
@@ -81,6 +81,8 @@ describe('LogCollector (NATS + PostgreSQL)', () => {
     expect(lines.map((l) => l.sequence)).toEqual(range(1, 1200));
     expect(lines[41]?.text).toBe('line 42');
     expect(await getLogStatus(pool, id)).toEqual({ storedCount: 1200, finalCount: 1200, complete: true });
+    // The batches' workflow is recorded for its log retention.
+    expect((await pool.query(`SELECT workflow FROM log_attempts WHERE attempt_id = $1`, [id])).rows).toEqual([{ workflow: 'w' }]);
   });
 
   it('tails history, then live lines in order, and ends when the log is complete', async () => {

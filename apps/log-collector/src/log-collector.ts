@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import type { Bus, BusMessage, Subscription } from '@skein/bus';
-import { LogBatch } from '@skein/proto';
-import { createPgLogStore, type LogBatchRecord, type LogLineRecord, type LogStore, type LogStreamCode } from '@skein/store';
+import { subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
+import { LogBatch, LogLinesStored } from '@skein/proto';
+import { createPgLogStore, listWorkflowLogRetention, type LogBatchRecord, type LogLineRecord, type LogStore, type LogStreamCode } from '@skein/store';
 import { BatchWriter } from './batch-writer';
 import { LogFeed } from './log-feed';
 import { LogMaintenance, type LogMaintenanceOptions } from './log-maintenance';
@@ -26,6 +27,13 @@ export interface LogCollectorOptions {
   readonly storeRetryDelayMs?: number;
   /** Retention and the gap check. */
   readonly maintenance?: LogMaintenanceOptions;
+  /** This replica's id in its stored-lines notices. @default a random UUID */
+  readonly id?: string;
+  /**
+   * False: consume no log batches — the replica only serves reads and tails (the lines are stored
+   * by the other replicas; their notices keep its tails live). @default true
+   */
+  readonly ingest?: boolean;
 }
 
 /** A page of an attempt's stored log. */
@@ -38,6 +46,7 @@ function toBatchRecord(batch: LogBatch): LogBatchRecord {
   return {
     attemptId: batch.attemptId,
     finalCount: batch.finalCount ?? null,
+    ...(batch.workflow !== '' && { workflow: batch.workflow }),
     lines: batch.lines.map((l) => ({
       sequence: l.sequence, stream: (l.stream >= 1 && l.stream <= 3 ? l.stream : 1) as LogStreamCode, time: l.time ?? new Date(), text: l.text,
     })),
@@ -55,31 +64,69 @@ export class LogCollector {
   /** Lines as they are committed, per attempt: what live tails listen to. */
   readonly feed = new LogFeed();
   readonly store: LogStore;
+  /** This replica's id in its stored-lines notices. */
+  readonly id: string;
   private readonly writer: BatchWriter;
+  private notices: Subscription | undefined;
   private readonly maintenance: LogMaintenance;
   private subscription: Subscription | undefined;
   private failing = false;
 
   constructor(private readonly options: LogCollectorOptions) {
     this.store = options.store ?? createPgLogStore(options.pool);
+    this.id = options.id ?? randomUUID();
     this.writer = new BatchWriter(this.store, {
       onStored: (batches, statuses) => {
+        const maxSequences = new Map<string, number>();
         for (const batch of batches) {
           const status = statuses.get(batch.attemptId);
           if (status) this.feed.publish(batch.attemptId, batch.lines, status);
+          const max = batch.lines.reduce((m, l) => Math.max(m, l.sequence), 0);
+          maxSequences.set(batch.attemptId, Math.max(max, maxSequences.get(batch.attemptId) ?? 0));
         }
+        this.announce(maxSequences);
       },
     });
-    this.maintenance = new LogMaintenance(this.store, options.logger, options.maintenance);
+    // Workflows are in PostgreSQL whichever store holds the lines.
+    this.maintenance = new LogMaintenance(this.store, options.logger, {
+      workflowRetention: () => listWorkflowLogRetention(options.pool),
+      ...options.maintenance,
+    });
   }
 
   async start(): Promise<void> {
-    this.subscription = await this.options.bus.consume(
-      { stream: 'logs', durable: 'log-collector', ackWaitMs: this.options.ackWaitMs ?? 30_000, maxInFlight: this.options.maxInFlight ?? 64 },
-      (message) => this.handle(message),
-    );
+    // Before consuming: the tails of this replica hear of lines the others store from now on.
+    this.notices = this.options.bus.subscribeCore(subjects.allLogsStored, (_subject, data) => this.heard(data));
+    if (this.options.ingest ?? true) {
+      this.subscription = await this.options.bus.consume(
+        { stream: 'logs', durable: 'log-collector', ackWaitMs: this.options.ackWaitMs ?? 30_000, maxInFlight: this.options.maxInFlight ?? 64 },
+        (message) => this.handle(message),
+      );
+    }
     this.maintenance.start();
     this.options.logger.info('log-collector started');
+  }
+
+  /** Tells the other replicas, one small core message per attempt per commit, which lines were stored. */
+  private announce(maxSequences: ReadonlyMap<string, number>): void {
+    for (const [attemptId, maxSequence] of maxSequences) {
+      try {
+        this.options.bus.publishCore(subjects.logsStored(attemptId), LogLinesStored.encode({ attemptId, collectorId: this.id, maxSequence }).finish());
+      } catch (err) {
+        // At most once by design: the other replicas' tails poll the store as well.
+        this.options.logger.debug({ err, attemptId }, 'a stored-lines notice could not be published');
+      }
+    }
+  }
+
+  private heard(data: Uint8Array): void {
+    let notice: LogLinesStored;
+    try {
+      notice = LogLinesStored.decode(data);
+    } catch {
+      return;
+    }
+    if (notice.collectorId !== this.id) this.feed.publishStoredElsewhere(notice.attemptId, notice.maxSequence);
   }
 
   private async handle(message: BusMessage): Promise<void> {
@@ -136,6 +183,8 @@ export class LogCollector {
     await this.maintenance.stop();
     await this.subscription?.drain();
     this.subscription = undefined;
+    await this.notices?.drain();
+    this.notices = undefined;
     this.options.logger.info('log-collector stopped');
   }
 }

@@ -1,6 +1,13 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import type { Pool } from 'pg';
-import { createPgLogStore, createPool, getLogStatus, migrate, readLogLines, type LogStore } from '@skein/store';
+import { parseWorkflowFile } from '@skein/domain';
+import {
+  createFsLogStore, createPgLogStore, createPool, getLogStatus, insertWorkflowIfAbsent, insertWorkflowVersion, listWorkflowLogRetention,
+  migrate, readLogLines, setWorkflowCurrentVersion, type LogStore,
+} from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import { LogMaintenance } from './log-maintenance';
 
@@ -59,6 +66,57 @@ describe('LogMaintenance (PostgreSQL)', () => {
     expect(await readLogLines(pool, 'ancient', 0, 10)).toHaveLength(2);
   });
 
+  /** Applies version `version` of workflow `name`, with `spec.logRetentionDays` when given, as the api does. */
+  async function applyWorkflow(name: string, logRetentionDays: number | undefined, version = 1): Promise<void> {
+    const retention = logRetentionDays === undefined ? '' : `  logRetentionDays: ${logRetentionDays}\n`;
+    const parsed = parseWorkflowFile(
+      `apiVersion: skein.dev/v1\nkind: Workflow\nmetadata: {name: ${name}}\nspec:\n${retention}  tasks: [{name: t, command: ["true"]}]\n`, `${name}.yaml`);
+    const workflow = parsed.workflows[0];
+    if (!workflow) throw new Error(parsed.errors.map((e) => e.message).join('\n'));
+    await insertWorkflowIfAbsent(pool, name);
+    await insertWorkflowVersion(pool, { workflowId: name, version, spec: workflow.spec, digest: workflow.digest });
+    await setWorkflowCurrentVersion(pool, { id: name, version, labels: {}, schedule: null });
+  }
+
+  it('reads each workflow\'s logRetentionDays from its current version', async () => {
+    await applyWorkflow('r-short', 7);
+    await applyWorkflow('r-none', undefined);
+    await applyWorkflow('r-changed', 5);
+    await applyWorkflow('r-changed', 60, 2);
+    const retention = await listWorkflowLogRetention(pool);
+    expect([...retention].filter(([name]) => name.startsWith('r-')).sort()).toEqual([['r-changed', 60], ['r-short', 7]]);
+  });
+
+  it('honours each workflow\'s logRetentionDays over the default, in both directions and 0 = forever', async () => {
+    await applyWorkflow('short', 7);
+    await applyWorkflow('long', 90);
+    await applyWorkflow('forever', 0);
+    await applyWorkflow('plain', undefined);
+    const attempts: [string, string | undefined, number, 'deleted' | 'kept'][] = [
+      ['short-old', 'short', 10, 'deleted'],
+      ['short-new', 'short', 3, 'kept'],
+      ['long-mid', 'long', 40, 'kept'], // older than the default, within its workflow's 90 days
+      ['long-old', 'long', 100, 'deleted'],
+      ['forever-old', 'forever', 4000, 'kept'],
+      ['plain-old', 'plain', 40, 'deleted'],
+      ['plain-new', 'plain', 20, 'kept'],
+      ['gone-old', 'gone', 40, 'deleted'], // a workflow that no longer exists: the default
+      ['nameless-old', undefined, 40, 'deleted'], // stored by an executor that did not say
+    ];
+    await store.storeBatches(attempts.map(([attemptId, workflow]) => ({ attemptId, lines: lines(1, 1200), finalCount: 1200, ...(workflow && { workflow }) })));
+    for (const [attemptId, , days] of attempts) await age(attemptId, days);
+
+    const maintenance = new LogMaintenance(store, silent, {
+      retentionDays: 30, deleteBatchLines: 500, intervalMs: 0, workflowRetention: () => listWorkflowLogRetention(pool),
+    });
+    await maintenance.runOnce();
+
+    for (const [attemptId, , , expected] of attempts) {
+      const stored = (await getLogStatus(pool, attemptId)).storedCount;
+      expect([attemptId, stored]).toEqual([attemptId, expected === 'deleted' ? 0 : 1200]);
+    }
+  });
+
   it('flags an attempt whose final count is known but whose lines stay missing', async () => {
     await store.storeBatches([
       { attemptId: 'gappy', lines: [...lines(1, 4), ...lines(7, 10)], finalCount: 10 },
@@ -72,5 +130,40 @@ describe('LogMaintenance (PostgreSQL)', () => {
     // The late lines still complete the log.
     await store.storeBatches([{ attemptId: 'gappy', lines: lines(5, 6), finalCount: null }]);
     expect(await store.status('gappy')).toEqual({ storedCount: 10, finalCount: 10, complete: true });
+  });
+});
+
+describe('LogMaintenance (filesystem store)', () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'skein-fs-retention-')); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const age = (attemptId: string, days: number) => {
+    const file = path.join(dir, encodeURIComponent(attemptId), 'meta.json');
+    const meta = JSON.parse(readFileSync(file, 'utf8')) as { updateTime: number };
+    writeFileSync(file, JSON.stringify({ ...meta, updateTime: Date.now() - days * 86_400_000 }));
+  };
+
+  it('honours per-workflow retention the same way', async () => {
+    const store = createFsLogStore(dir);
+    await store.storeBatches([
+      { attemptId: 'short-old', lines: lines(1, 3), finalCount: 3, workflow: 'short' },
+      { attemptId: 'long-mid', lines: lines(1, 3), finalCount: 3, workflow: 'long' },
+      { attemptId: 'forever-old', lines: lines(1, 3), finalCount: 3, workflow: 'forever' },
+      { attemptId: 'plain-old', lines: lines(1, 3), finalCount: 3, workflow: 'plain' },
+      { attemptId: 'plain-new', lines: lines(1, 3), finalCount: 3, workflow: 'plain' },
+    ]);
+    age('short-old', 10);
+    age('long-mid', 40);
+    age('forever-old', 4000);
+    age('plain-old', 40);
+    age('plain-new', 20);
+    const overrides = new Map([['short', 7], ['long', 90], ['forever', 0]]);
+    await new LogMaintenance(store, silent, { retentionDays: 30, intervalMs: 0, workflowRetention: () => Promise.resolve(overrides) }).runOnce();
+    const kept = [];
+    for (const attemptId of ['short-old', 'long-mid', 'forever-old', 'plain-old', 'plain-new']) {
+      if ((await store.status(attemptId)).storedCount > 0) kept.push(attemptId);
+    }
+    expect(kept).toEqual(['long-mid', 'forever-old', 'plain-new']);
   });
 });

@@ -1,9 +1,17 @@
 import type { Logger } from 'pino';
-import type { LogStore } from '@skein/store';
+import type { LogExpiry, LogStore } from '@skein/store';
 
 export interface LogMaintenanceOptions {
-  /** Logs unchanged for this many days are deleted. 0 keeps logs forever. @default 30 */
+  /**
+   * Logs unchanged for this many days are deleted, unless their workflow sets its own
+   * (`spec.logRetentionDays`, see `workflowRetention`). 0 keeps logs forever. @default 30
+   */
   readonly retentionDays?: number;
+  /**
+   * The workflows that set their own retention, with its days (0: keep forever), read at every pass.
+   * The collector reads them from the workflows table. @default none: `retentionDays` for every log
+   */
+  readonly workflowRetention?: () => Promise<ReadonlyMap<string, number>>;
   /** How often retention and the gap check run. 0 disables the periodic job. @default 600000 (10 min) */
   readonly intervalMs?: number;
   /** Lines deleted per statement. @default 1000 */
@@ -13,6 +21,7 @@ export interface LogMaintenanceOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * DAY_MS);
 /** Attempts taken per retention query; the pass loops until none is left. */
 const ATTEMPTS_PER_PASS = 100;
 
@@ -42,13 +51,20 @@ export class LogMaintenance {
     for (const gap of await this.store.flagGaps(this.options.gapGraceMs ?? 300_000)) {
       this.logger.warn({ attemptId: gap.attemptId, missing: gap.missing }, 'an attempt log is missing lines');
     }
+    const overrides = (await this.options.workflowRetention?.()) ?? new Map<string, number>();
+    for (const [workflow, days] of overrides) {
+      if (days > 0) await this.expire({ workflow, before: daysBefore(now, days) });
+    }
     const days = this.options.retentionDays ?? 30;
-    if (days <= 0) return;
-    const before = new Date(now.getTime() - days * DAY_MS);
+    if (days > 0) await this.expire({ exceptWorkflows: [...overrides.keys()], before: daysBefore(now, days) });
+  }
+
+  /** Deletes what `expiry` selects, a few attempts per store call, until none is left. */
+  private async expire(expiry: LogExpiry): Promise<void> {
     const batchLines = this.options.deleteBatchLines ?? 1000;
     for (;;) {
-      const result = await this.store.deleteExpired(before, { batchLines, maxAttempts: ATTEMPTS_PER_PASS });
-      if (result.attempts > 0) this.logger.info(result, 'expired logs deleted');
+      const result = await this.store.deleteExpired(expiry, { batchLines, maxAttempts: ATTEMPTS_PER_PASS });
+      if (result.attempts > 0) this.logger.info({ ...result, workflow: 'workflow' in expiry ? expiry.workflow : undefined }, 'expired logs deleted');
       if (result.attempts < ATTEMPTS_PER_PASS) return;
     }
   }

@@ -23,8 +23,9 @@ export interface TailOptions {
   /** Lines per store read. @default 1000 */
   readonly pageSize?: number;
   /**
-   * Re-read the store when no stored-lines event came for this long: catches lines stored by another
-   * collector replica, whose events this process does not see. @default 1000
+   * Re-read the store when no stored-lines event came for this long. Lines stored by another
+   * collector replica are announced by its notice (see {@link LogFeed.publishStoredElsewhere}); the
+   * poll catches what a lost notice (core NATS is at most once) would miss. @default 1000
    */
   readonly pollIntervalMs?: number;
 }
@@ -44,8 +45,8 @@ function consecutiveFrom(sorted: readonly LogLineRecord[], next: number): LogLin
 /**
  * An attempt's log, then its lines as they are stored, in sequence order without gaps or repeats,
  * until the log is complete. Live lines come from the collector's {@link LogFeed} (no store read);
- * the store is read for history, to fill a gap (batches may commit out of order) and every
- * `pollIntervalMs` without events. Memory is bounded: when the reader does not keep up and more than
+ * the store is read for history, to fill a gap (batches may commit out of order), when another
+ * replica announces lines it stored, and every `pollIntervalMs` without events. Memory is bounded: when the reader does not keep up and more than
  * `maxBufferedLines` live lines wait, the generator throws {@link SlowReaderError}.
  */
 export async function* tailLog(store: LogStore, feed: LogFeed, attemptId: string, options: TailOptions = {}): AsyncGenerator<LogTailChunk> {
@@ -57,6 +58,8 @@ export async function* tailLog(store: LogStore, feed: LogFeed, attemptId: string
   let overflow = false;
   let status: LogStatus | undefined;
   let readStore = true;
+  /** Another replica stored lines after `last`: read the store now rather than at the next poll. */
+  let storedElsewhere = false;
   let wake: (() => void) | undefined;
 
   // Subscribed before the first store read, so no line committed in between is missed.
@@ -69,6 +72,12 @@ export async function* tailLog(store: LogStore, feed: LogFeed, attemptId: string
         pending = [];
       }
     }
+    wake?.();
+  }, (maxSequence) => {
+    // Lines already sent may still bring news: the final count, when the status read before them was
+    // older than the lines read after it. Only a notice of sent lines for a log known final is idle.
+    if (maxSequence <= last && status?.finalCount !== null && status?.finalCount !== undefined) return;
+    storedElsewhere = true;
     wake?.();
   });
   const onAbort = () => wake?.();
@@ -90,8 +99,9 @@ export async function* tailLog(store: LogStore, feed: LogFeed, attemptId: string
         pending = pending.filter((l) => l.sequence > last);
         readStore = true;
       }
-      if (readStore) {
+      if (readStore || storedElsewhere) {
         readStore = false;
+        storedElsewhere = false;
         // The status is read before the lines: if it says complete, the read that follows sees every line.
         status = await store.status(attemptId);
         const page = await store.readLines(attemptId, last, pageSize);
@@ -120,7 +130,7 @@ export async function* tailLog(store: LogStore, feed: LogFeed, attemptId: string
           clearTimeout(timer);
           resolve();
         };
-        if (overflow || pending.length > 0 || options.signal?.aborted) wake();
+        if (overflow || pending.length > 0 || storedElsewhere || options.signal?.aborted) wake();
       });
       wake = undefined;
     }

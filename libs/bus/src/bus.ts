@@ -47,6 +47,10 @@ export const subjects = {
   dispatch: (queue: string) => `skein.dispatch.${queue}`,
   event: (runId: string) => `skein.events.${runId}`,
   logs: (attemptId: string) => `skein.logs.${attemptId}`,
+  /** Core subject on which a log-collector says it stored lines of an attempt (for other replicas' tails). */
+  logsStored: (attemptId: string) => `skein.logs-stored.${attemptId}`,
+  /** Every attempt's stored-lines notices (a wildcard subscription). */
+  allLogsStored: 'skein.logs-stored.>',
   /** Core (non-stream) subject for cancelling an attempt wherever it runs. */
   cancel: (attemptId: string) => `skein.cancel.${attemptId}`,
   /** Core subject of an executor's heartbeats (the attempts it runs). */

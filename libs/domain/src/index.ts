@@ -30,7 +30,7 @@ export { TASK_TEMPLATE_KIND, templateDigest } from './task-template';
 export type { TaskTemplateFields, TaskTemplateSpec, TemplateLookup } from './task-template';
 export { imageReferenceProblem, quantityProblem } from './image-reference';
 export { mergeKubernetesSpec } from './merge-kubernetes';
-export { API_VERSION, MAX_TASKS } from './validate-workflow';
+export { API_VERSION, MAX_LOG_RETENTION_DAYS, MAX_TASKS } from './validate-workflow';
 export { DEFAULT_QUEUE, DEFAULT_RETRY_DELAY_MS, MAX_PRIORITY, MAX_RETRIES } from './validate-task';
 export { compareIssues, formatIssue } from './issues';
 export type { ValidationIssue } from './issues';

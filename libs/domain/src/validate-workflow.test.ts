@@ -120,6 +120,14 @@ ${TASKS}`),
     });
   });
 
+  it('keeps logRetentionDays (0 keeps logs forever) and rejects a bad one', () => {
+    expect(specOf(withSpec(`  logRetentionDays: 7\n${TASKS}`)).spec.logRetentionDays).toBe(7);
+    expect(specOf(withSpec(`  logRetentionDays: 0\n${TASKS}`)).spec.logRetentionDays).toBe(0);
+    expect(specOf(withSpec(TASKS)).spec.logRetentionDays).toBeUndefined();
+    expect(problems(withSpec(`  logRetentionDays: -1\n${TASKS}`))).toEqual(['w.yaml:5:21: spec.logRetentionDays: must be between 0 and 36500, got -1']);
+    expect(problems(withSpec(`  logRetentionDays: 7d\n${TASKS}`))).toEqual(['w.yaml:5:21: spec.logRetentionDays: must be an integer, got the string "7d"']);
+  });
+
   it('treats a null optional field as absent', () => {
     expect(specOf(withSpec(`  schedule:\n  params: ~\n  defaults:\n${TASKS}`)).spec).toEqual(specOf(withSpec(TASKS)).spec);
   });

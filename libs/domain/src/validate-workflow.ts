@@ -19,11 +19,13 @@ import type { TreeNode } from './yaml-tree';
 export const API_VERSION = 'skein.dev/v1';
 /** The most tasks one workflow may have. */
 export const MAX_TASKS = 5000;
+/** The longest per-workflow log retention, in days (100 years: "keep" without overflowing date arithmetic). */
+export const MAX_LOG_RETENTION_DAYS = 36_500;
 
 const KINDS = ['Workflow', 'TaskTemplate', 'Pool'];
 const TOP_FIELDS = ['apiVersion', 'kind', 'metadata', 'spec'];
 const METADATA_FIELDS = ['name', 'labels'];
-const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'endDate', 'catchup', 'maxActiveRuns', 'maxActiveTasks', 'timeout', 'params', 'defaults', 'tasks'];
+const SPEC_FIELDS = ['description', 'schedule', 'timezone', 'startDate', 'endDate', 'catchup', 'maxActiveRuns', 'maxActiveTasks', 'timeout', 'logRetentionDays', 'params', 'defaults', 'tasks'];
 const PARAM_FIELDS = ['type', 'values', 'default', 'description'];
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
@@ -185,6 +187,8 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
   const maxActiveTasks = maxActiveTasksNode && asInteger(maxActiveTasksNode, s.pathOf('maxActiveTasks'), issues, 1);
   const timeoutNode = s.get('timeout');
   const timeoutMs = timeoutNode && readDuration(timeoutNode, s.pathOf('timeout'), issues);
+  const logRetentionNode = s.get('logRetentionDays');
+  const logRetentionDays = logRetentionNode && asInteger(logRetentionNode, s.pathOf('logRetentionDays'), issues, 0, MAX_LOG_RETENTION_DAYS);
   const paramsNode = s.get('params');
   const { params, names: paramNames } = paramsNode ? readParams(paramsNode, s.pathOf('params'), issues) : { params: {}, names: [] };
   const defaultsNode = s.get('defaults');
@@ -221,6 +225,7 @@ export function validateWorkflowDocument(root: TreeNode, issues: IssueList, temp
       ...(maxActiveRuns !== undefined && { maxActiveRuns }),
       ...(maxActiveTasks !== undefined && { maxActiveTasks }),
       ...(timeoutMs ? { timeoutMs } : {}),
+      ...(logRetentionDays !== undefined && { logRetentionDays }),
       params,
       tasks: drafts.map((d) => d.spec),
     },

@@ -92,6 +92,8 @@ export interface WorkflowSpec {
     readonly maxActiveTasks?: number;
     /** A run still going this long after it started is FAILED (RUN_TIMEOUT); absent: no limit. */
     readonly timeoutMs?: number;
+    /** Days the logs of this workflow's attempts are kept; 0 keeps them forever; absent: the log-collector's default. */
+    readonly logRetentionDays?: number;
     readonly params: Readonly<Record<string, ParamSpec>>;
     readonly tasks: readonly TaskSpec[];
   };

@@ -81,6 +81,7 @@ export {
   logLineStreamToJSON,
   LogBatch,
   LogLine,
+  LogLinesStored,
 } from './gen/skein/internal/v1/log_batch';
 export {
   AuditEvent,

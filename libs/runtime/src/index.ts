@@ -1,6 +1,7 @@
 export type {
   FailureReason,
   LogResumePoint,
+  OutputFlow,
   RunningTask,
   Runtime,
   TaskEnvVar,

@@ -6,7 +6,7 @@ import { formatDuration } from './format-duration';
 import { LineSplitter } from './line-splitter';
 import { describeSpawnError, signalProcessGroup } from './process-group';
 import { readOutputs } from './read-outputs';
-import type { FailureReason, RunningTask, TaskLaunch, TaskOutput, TaskOutputStream, TaskResult } from './runtime';
+import type { FailureReason, OutputFlow, RunningTask, TaskLaunch, TaskOutput, TaskOutputStream, TaskResult } from './runtime';
 import { buildTaskEnv } from './task-env';
 
 /** Compiled local-runtime settings (every default applied). */
@@ -45,6 +45,8 @@ export class LocalProcess implements RunningTask {
   private settled = false;
   private readonly stdout: LineSplitter;
   private readonly stderr: LineSplitter;
+  /** True while reading the task's output waits for {@link OutputFlow.drained}. */
+  private paused = false;
 
   constructor(
     private readonly task: TaskLaunch,
@@ -52,6 +54,8 @@ export class LocalProcess implements RunningTask {
     private readonly settings: LocalProcessSettings,
     /** The processes alive now; this one is in it from spawn to settle. */
     private readonly registry: Set<LocalProcess>,
+    /** When given, output is read only while it is writable (backpressure into the task). */
+    private readonly flow?: OutputFlow,
   ) {
     this.started = new Promise<Date>((resolve, reject) => {
       this.resolveStarted = resolve;
@@ -108,8 +112,8 @@ export class LocalProcess implements RunningTask {
     }
     this.registry.add(this);
     this.resolveStarted(this.startTime);
-    child.stdout?.on('data', (chunk: Buffer) => { this.chunkTime = new Date(); this.stdout.push(chunk); });
-    child.stderr?.on('data', (chunk: Buffer) => { this.chunkTime = new Date(); this.stderr.push(chunk); });
+    child.stdout?.on('data', (chunk: Buffer) => { this.chunkTime = new Date(); this.stdout.push(chunk); this.throttle(); });
+    child.stderr?.on('data', (chunk: Buffer) => { this.chunkTime = new Date(); this.stderr.push(chunk); this.throttle(); });
     child.once('exit', () => this.exited());
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => this.closed(code, signal));
     // After a successful spawn an 'error' only means a failed kill; the exit still comes.
@@ -120,6 +124,23 @@ export class LocalProcess implements RunningTask {
         this.stop('TIMEOUT', `killed: timeout after ${after}`, `timeout after ${after}`);
       }, task.timeoutMs);
     }
+  }
+
+  /**
+   * Stops reading both pipes while the flow is not writable: the kernel's pipe buffer fills and the
+   * task's next write blocks. Both, because a task blocked on stderr must not go on flooding stdout.
+   */
+  private throttle(): void {
+    const flow = this.flow;
+    if (flow === undefined || this.paused || flow.writable) return;
+    this.paused = true;
+    this.child?.stdout?.pause();
+    this.child?.stderr?.pause();
+    void flow.drained().then(() => {
+      this.paused = false;
+      this.child?.stdout?.resume();
+      this.child?.stderr?.resume();
+    });
   }
 
   private deliver(stream: TaskOutputStream, text: string): void {
@@ -151,6 +172,7 @@ export class LocalProcess implements RunningTask {
     const child = this.child;
     if (child?.pid !== undefined) signalProcessGroup(child.pid, 'SIGKILL');
     // A process that escaped the group (setsid) may still hold stdout open; stop waiting for it.
+    // (Node resumes a paused pipe when the process exits, so what the task wrote is read first.)
     this.closeTimer = setTimeout(() => {
       child?.stdout?.destroy();
       child?.stderr?.destroy();

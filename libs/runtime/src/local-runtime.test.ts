@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isTaskNotStarted } from './errors';
 import { createLocalRuntime } from './local-runtime';
 import { createNoopRuntime } from './noop-runtime';
-import type { TaskLaunch, TaskOutput } from './runtime';
+import type { OutputFlow, TaskLaunch, TaskOutput } from './runtime';
 
 const baseEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
 
@@ -168,6 +168,72 @@ describe('local runtime', () => {
     rt.killAll();
     const results = await Promise.all([a.result, b.result]);
     expect(results.map((r) => r.reason)).toEqual(['SIGNAL', 'SIGNAL']);
+  });
+
+  /** A flow the test opens and closes; `drained()` resolves when the test calls `open()`. */
+  function manualFlow(): OutputFlow & { close(): void; open(): void } {
+    let writable = true;
+    let waiters: (() => void)[] = [];
+    return {
+      get writable() { return writable; },
+      drained: () => (writable ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+      close() { writable = false; },
+      open() {
+        writable = true;
+        const ready = waiters;
+        waiters = [];
+        for (const resolve of ready) resolve();
+      },
+    };
+  }
+
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('stops reading while the flow is not writable: the task blocks on its pipe, and every line arrives after', async () => {
+    const LINES = 300_000; // ~2 MB: far more than a pipe (64 KiB) and a read buffer hold
+    const done = path.join(tempDir, 'backpressure-done');
+    const flow = manualFlow();
+    const lines: string[] = [];
+    const running = runtime().launch(task(['sh', '-c', `seq 1 ${LINES}; touch '${done}'`]), (line) => {
+      lines.push(line.text);
+      if (lines.length === 1000) flow.close();
+    }, flow);
+    let settled = false;
+    void running.result.then(() => { settled = true; });
+    await running.started;
+    while (lines.length < 1000) await pause(10);
+
+    // Paused: nothing more is read, so the task cannot finish writing, however long we wait.
+    await pause(300);
+    const whilePaused = lines.length;
+    await pause(300);
+    expect(lines.length).toBe(whilePaused);
+    expect(whilePaused).toBeLessThan(1000 + 64 * 1024); // at most the rest of the chunk that closed it
+    expect(existsSync(done)).toBe(false);
+    expect(settled).toBe(false);
+
+    flow.open();
+    const result = await running.result;
+    expect(result.ok).toBe(true);
+    expect(existsSync(done)).toBe(true);
+    expect(lines.length).toBe(LINES);
+    expect(lines.every((text, i) => text === String(i + 1))).toBe(true);
+  });
+
+  it('reads all a task wrote before it exited while reading was paused, even past stdioCloseMs', async () => {
+    const flow = manualFlow();
+    flow.close();
+    const lines: string[] = [];
+    // ~100 KB: the first read takes up to 64 KiB, the rest waits in the pipe after the task exited.
+    const rt = createLocalRuntime({ baseEnv, tempDir, stdioCloseMs: 50 });
+    const running = rt.launch(task(['seq', '1', '20000']), (line) => lines.push(line.text), flow);
+    await running.started;
+    await pause(500);
+    flow.open();
+    const result = await running.result;
+    expect(result.ok).toBe(true);
+    expect(lines.length).toBe(20_000);
+    expect(lines.every((text, i) => text === String(i + 1))).toBe(true);
   });
 
   it('survives an onOutput that throws', async () => {

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { LocalProcess, type LocalProcessSettings } from './local-process';
 import { MAX_OUTPUTS_BYTES } from './read-outputs';
-import type { RunningTask, Runtime, TaskLaunch, TaskOutput } from './runtime';
+import type { OutputFlow, RunningTask, Runtime, TaskLaunch, TaskOutput } from './runtime';
 import { pickInheritedEnv } from './task-env';
 
 /** Options of {@link createLocalRuntime}. */
@@ -39,7 +39,9 @@ export interface LocalRuntime extends Runtime {
 }
 
 /**
- * A runtime that runs `command` + `args` as a local process, without a shell. Each task gets its
+ * A runtime that runs `command` + `args` as a local process, without a shell. While the `flow` given
+ * to `launch` is not writable it stops reading the task's stdout and stderr, so the task blocks on
+ * its pipe (at most the pipe's and one read buffer's worth of output waits in between). Each task gets its
  * own process group, a minimal environment (see {@link LocalRuntimeOptions.baseEnv}) plus its own
  * variables and the `SKEIN_*` ones, and a fresh temporary directory for its outputs.
  */
@@ -59,8 +61,8 @@ export function createLocalRuntime(options: LocalRuntimeOptions = {}): LocalRunt
     get activeCount() {
       return alive.size;
     },
-    launch(task: TaskLaunch, onOutput: (line: TaskOutput) => void): RunningTask {
-      return new LocalProcess(task, onOutput, settings, alive);
+    launch(task: TaskLaunch, onOutput: (line: TaskOutput) => void, flow?: OutputFlow): RunningTask {
+      return new LocalProcess(task, onOutput, settings, alive, flow);
     },
     killAll() {
       for (const process of alive) process.killNow();

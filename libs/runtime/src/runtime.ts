@@ -104,15 +104,29 @@ export interface RunningTask {
   release?(): void;
 }
 
+/**
+ * The consumer of a task's output says when to stop reading it: a runtime that can pause its source
+ * (the local runtime's pipes) stops reading while `writable` is false and resumes once `drained()`
+ * resolves, so a task that outpaces its log blocks on its own pipe instead of the executor buffering
+ * its output without bound. The executor's `AttemptLog` is one.
+ */
+export interface OutputFlow {
+  /** False while so much output waits downstream that the runtime should stop reading. */
+  readonly writable: boolean;
+  /** Resolves once `writable` is true again. */
+  drained(): Promise<void>;
+}
+
 /** Something that runs tasks. */
 export interface Runtime {
   /** `local`, `noop`, `kubernetes`: what a dispatch's `runtime` field names. */
   readonly name: string;
   /**
    * Starts a task. `onOutput` is called synchronously for each line, in order, until `result`
-   * resolves; it must not throw.
+   * resolves; it must not throw. A runtime that can pause its output honours `flow` (see
+   * {@link OutputFlow}); others ignore it.
    */
-  launch(task: TaskLaunch, onOutput: (line: TaskOutput) => void): RunningTask;
+  launch(task: TaskLaunch, onOutput: (line: TaskOutput) => void, flow?: OutputFlow): RunningTask;
   /**
    * True when launching a redelivered dispatch attaches to the attempt's task if it still runs (the
    * kubernetes runtime finds its Job by name): the executor then launches it again instead of

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogRetentionResult, LogStore } from './log-store';
-import type { LogLineRecord, LogStatus, LogStreamCode } from './logs';
+import type { LogExpiry, LogLineRecord, LogStatus, LogStreamCode } from './logs';
 
 /**
  * A log store in a directory (a shared volume, or a laptop's disk): one directory per attempt, one
@@ -21,7 +21,8 @@ export function createFsLogStore(directory: string): LogStore {
         await mkdir(dir, { recursive: true });
         for (const run of consecutiveRuns(batch.lines)) await writeAtomically(path.join(dir, chunkName(run)), run.map(encodeLine).join(''));
         const meta = await readMeta(dir);
-        await writeMeta(dir, { ...meta, finalCount: batch.finalCount ?? meta.finalCount, updateTime: Date.now() });
+        const workflow = meta.workflow ?? (batch.workflow || undefined);
+        await writeMeta(dir, { ...meta, finalCount: batch.finalCount ?? meta.finalCount, updateTime: Date.now(), ...(workflow !== undefined && { workflow }) });
         touched.add(batch.attemptId);
       }
       const statuses = new Map<string, LogStatus>();
@@ -55,14 +56,14 @@ export function createFsLogStore(directory: string): LogStore {
       }
       return flagged;
     },
-    async deleteExpired(before, options) {
+    async deleteExpired(expiry, options) {
       let attempts = 0;
       let lines = 0;
       for (const entry of await listDir(directory)) {
         if (attempts >= options.maxAttempts) break;
         const dir = path.join(directory, entry);
         const meta = await readMeta(dir);
-        if (meta.updateTime === 0 || meta.updateTime >= before.getTime()) continue;
+        if (meta.updateTime === 0 || meta.updateTime >= expiry.before.getTime() || !selects(expiry, meta.workflow)) continue;
         // One chunk file at a time: each is at most one executor batch.
         for (const chunk of await listChunks(dir)) {
           await rm(path.join(dir, chunk.file), { force: true });
@@ -81,6 +82,13 @@ interface Meta {
   /** Epoch ms of the last write; 0 when unknown. */
   readonly updateTime: number;
   readonly gapDetectTime: number | null;
+  /** The attempt's workflow, from its first batch that named one. */
+  readonly workflow?: string;
+}
+
+function selects(expiry: LogExpiry, workflow: string | undefined): boolean {
+  if ('workflow' in expiry) return workflow === expiry.workflow;
+  return workflow === undefined || !expiry.exceptWorkflows.includes(workflow);
 }
 
 interface Chunk {

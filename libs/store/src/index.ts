@@ -23,7 +23,7 @@ export {
 export { insertOutbox, deleteOutbox, claimStaleOutbox, type OutboxMessage, type StoredOutboxMessage } from './outbox';
 export {
   insertLogLines, recordLogProgress, readLogLines, getLogStatus, flagLogGaps, listExpiredLogAttempts, deleteLogLinesBatch, deleteLogAttempt,
-  type LogLineRecord, type LogStatus, type LogStreamCode,
+  listWorkflowLogRetention, type LogExpiry, type LogLineRecord, type LogStatus, type LogStreamCode,
 } from './logs';
 export { createPgLogStore, type LogStore, type LogBatchRecord, type LogRetentionResult } from './log-store';
 export { createFsLogStore } from './fs-log-store';

@@ -104,11 +104,36 @@ describe.each(backends)('the %s log store', (_name, makeFixture) => {
     expect(await store.status('gap')).toEqual({ storedCount: 3, finalCount: 5, complete: false, gap: true });
 
     await fixture.age('old', 40);
-    const result = await store.deleteExpired(new Date(Date.now() - 30 * 86_400_000), { batchLines: 500, maxAttempts: 10 });
+    const result = await store.deleteExpired({ before: new Date(Date.now() - 30 * 86_400_000), exceptWorkflows: [] }, { batchLines: 500, maxAttempts: 10 });
     expect(result).toEqual({ attempts: 1, lines: 1500 });
     expect(await store.readLines('old', 0, 10)).toEqual([]);
     expect(await store.status('old')).toEqual({ storedCount: 0, finalCount: null, complete: false });
     expect(seqs(await store.readLines('fresh', 0, 10))).toEqual([1, 2, 3]);
     expect(seqs(await store.readLines('gap', 0, 10))).toEqual([1, 2, 5]);
+  });
+
+  it('deletes by workflow: one workflow, or every workflow but some (and logs with none)', async () => {
+    await store.storeBatches([
+      { attemptId: 'etl-1', lines: lines(1, 3), finalCount: null, workflow: 'etl' },
+      { attemptId: 'etl-2', lines: lines(1, 2), finalCount: 2, workflow: 'etl' },
+      { attemptId: 'report-1', lines: lines(1, 2), finalCount: 2, workflow: 'report' },
+      { attemptId: 'nameless', lines: lines(1, 2), finalCount: 2 },
+    ]);
+    // A later batch without a workflow (an older executor) keeps the one recorded.
+    await store.storeBatches([{ attemptId: 'etl-1', lines: lines(4, 4), finalCount: 4, workflow: '' }]);
+    for (const attemptId of ['etl-1', 'etl-2', 'report-1', 'nameless']) await fixture.age(attemptId, 10);
+    const before = new Date(Date.now() - 5 * 86_400_000);
+    const options = { batchLines: 1, maxAttempts: 10 };
+
+    expect(await store.deleteExpired({ before, workflow: 'etl' }, options)).toEqual({ attempts: 2, lines: 6 });
+    expect(await store.readLines('etl-1', 0, 10)).toEqual([]);
+    expect(seqs(await store.readLines('report-1', 0, 10))).toEqual([1, 2]);
+    expect(seqs(await store.readLines('nameless', 0, 10))).toEqual([1, 2]);
+
+    expect(await store.deleteExpired({ before, exceptWorkflows: ['report'] }, options)).toEqual({ attempts: 1, lines: 2 });
+    expect(await store.readLines('nameless', 0, 10)).toEqual([]);
+    expect(seqs(await store.readLines('report-1', 0, 10))).toEqual([1, 2]);
+    expect(await store.deleteExpired({ before: new Date(Date.now() - 20 * 86_400_000), workflow: 'report' }, options)).toEqual({ attempts: 0, lines: 0 });
+    expect(seqs(await store.readLines('report-1', 0, 10))).toEqual([1, 2]);
   });
 });

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import {
   deleteLogAttempt, deleteLogLinesBatch, flagLogGaps, getLogStatus, insertLogLines, listExpiredLogAttempts, readLogLines,
-  recordLogProgress, type LogLineRecord, type LogStatus,
+  recordLogProgress, type LogExpiry, type LogLineRecord, type LogStatus,
 } from './logs';
 
 /** Lines of one attempt to store, as one executor batch carried them. */
@@ -10,6 +10,8 @@ export interface LogBatchRecord {
   readonly lines: readonly LogLineRecord[];
   /** Set on an attempt's last batch: how many lines its log has in all. */
   readonly finalCount: number | null;
+  /** The attempt's workflow, for its retention; absent (or empty) when the executor did not say. */
+  readonly workflow?: string;
 }
 
 /** What one retention pass did. */
@@ -34,10 +36,10 @@ export interface LogStore {
   /** Flags attempts whose final count is known but lines have been missing for `graceMs`. */
   flagGaps(graceMs: number): Promise<{ attemptId: string; missing: number }[]>;
   /**
-   * Deletes the logs of attempts unchanged since `before`, `batchLines` lines per statement, at most
-   * `maxAttempts` attempts per call.
+   * Deletes the logs of the attempts `expiry` selects (unchanged since its `before`), `batchLines`
+   * lines per statement, at most `maxAttempts` attempts per call.
    */
-  deleteExpired(before: Date, options: { batchLines: number; maxAttempts: number }): Promise<LogRetentionResult>;
+  deleteExpired(expiry: LogExpiry, options: { batchLines: number; maxAttempts: number }): Promise<LogRetentionResult>;
 }
 
 /** Runs `fn` in a transaction; a failed client is destroyed rather than returned to the pool. */
@@ -70,17 +72,18 @@ export function createPgLogStore(pool: Pool): LogStore {
     storeBatches(batches) {
       return inTransaction(pool, async (tx) => {
         // One INSERT per attempt per call: the collector hands over everything queued at once.
-        const byAttempt = new Map<string, { lines: LogLineRecord[]; finalCount: number | null }>();
+        const byAttempt = new Map<string, { lines: LogLineRecord[]; finalCount: number | null; workflow: string | null }>();
         for (const batch of batches) {
-          const entry = byAttempt.get(batch.attemptId) ?? { lines: [], finalCount: null };
+          const entry = byAttempt.get(batch.attemptId) ?? { lines: [], finalCount: null, workflow: null };
           entry.lines.push(...batch.lines);
           if (batch.finalCount !== null) entry.finalCount = batch.finalCount;
+          if (batch.workflow) entry.workflow = batch.workflow;
           byAttempt.set(batch.attemptId, entry);
         }
         const statuses = new Map<string, LogStatus>();
-        for (const [attemptId, { lines, finalCount }] of byAttempt) {
+        for (const [attemptId, { lines, finalCount, workflow }] of byAttempt) {
           const added = await insertLogLines(tx, attemptId, lines);
-          statuses.set(attemptId, await recordLogProgress(tx, attemptId, added, finalCount));
+          statuses.set(attemptId, await recordLogProgress(tx, attemptId, added, finalCount, workflow));
         }
         return statuses;
       });
@@ -88,16 +91,16 @@ export function createPgLogStore(pool: Pool): LogStore {
     readLines: (attemptId, afterSequence, limit) => readLogLines(pool, attemptId, afterSequence, limit),
     status: (attemptId) => getLogStatus(pool, attemptId),
     flagGaps: (graceMs) => flagLogGaps(pool, graceMs),
-    async deleteExpired(before, options) {
+    async deleteExpired(expiry, options) {
       let attempts = 0;
       let lines = 0;
-      for (const attemptId of await listExpiredLogAttempts(pool, before, options.maxAttempts)) {
+      for (const attemptId of await listExpiredLogAttempts(pool, expiry, options.maxAttempts)) {
         for (;;) {
           const deleted = await deleteLogLinesBatch(pool, attemptId, options.batchLines);
           lines += deleted;
           if (deleted < options.batchLines) break;
         }
-        if (await deleteLogAttempt(pool, attemptId, before)) attempts += 1;
+        if (await deleteLogAttempt(pool, attemptId, expiry.before)) attempts += 1;
       }
       return { attempts, lines };
     },

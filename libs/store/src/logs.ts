@@ -26,16 +26,22 @@ export async function insertLogLines(db: Queryable, attemptId: string, lines: re
   return result.rowCount ?? 0;
 }
 
-/** Adds newly stored lines to the attempt's count and records its final count when known. */
-export async function recordLogProgress(db: Queryable, attemptId: string, added: number, finalCount: number | null): Promise<LogStatus> {
+/**
+ * Adds newly stored lines to the attempt's count and records its final count when known, and its
+ * workflow (for retention) when the attempt has none yet.
+ */
+export async function recordLogProgress(
+  db: Queryable, attemptId: string, added: number, finalCount: number | null, workflow: string | null = null,
+): Promise<LogStatus> {
   const { rows } = await db.query<{ stored_count: string; final_count: string | null; gap_detect_time: Date | null }>({
-    name: 'skein_record_log_progress',
-    text: `INSERT INTO log_attempts (attempt_id, stored_count, final_count) VALUES ($1, $2, $3)
+    name: 'skein_record_log_progress_v2',
+    text: `INSERT INTO log_attempts (attempt_id, stored_count, final_count, workflow) VALUES ($1, $2, $3, $4)
      ON CONFLICT (attempt_id) DO UPDATE
        SET stored_count = log_attempts.stored_count + $2,
-           final_count = coalesce($3, log_attempts.final_count), update_time = now()
+           final_count = coalesce($3, log_attempts.final_count), update_time = now(),
+           workflow = coalesce(log_attempts.workflow, $4)
      RETURNING stored_count, final_count, gap_detect_time`,
-    values: [attemptId, added, finalCount],
+    values: [attemptId, added, finalCount, workflow],
   });
   return toLogStatus(rows[0]);
 }
@@ -88,11 +94,38 @@ export async function flagLogGaps(db: Queryable, graceMs: number): Promise<{ att
   return rows.map((r) => ({ attemptId: r.attempt_id, missing: Number(r.missing) }));
 }
 
-/** Attempts whose log has not changed since `before` (oldest first): what retention deletes. */
-export async function listExpiredLogAttempts(db: Queryable, before: Date, limit: number): Promise<string[]> {
-  const { rows } = await db.query<{ attempt_id: string }>(
-    `SELECT attempt_id FROM log_attempts WHERE update_time < $1 ORDER BY update_time LIMIT $2`, [before, limit]);
+/**
+ * Which attempts' logs retention takes: those unchanged since `before`, either of one workflow, or of
+ * every workflow but the ones listed (including attempts whose workflow is unknown).
+ */
+export type LogExpiry =
+  | { readonly before: Date; readonly workflow: string }
+  | { readonly before: Date; readonly exceptWorkflows: readonly string[] };
+
+/** Attempts whose log has expired (oldest first): what retention deletes. */
+export async function listExpiredLogAttempts(db: Queryable, expiry: LogExpiry, limit: number): Promise<string[]> {
+  const { rows } = 'workflow' in expiry
+    ? await db.query<{ attempt_id: string }>(
+      `SELECT attempt_id FROM log_attempts WHERE workflow = $1 AND update_time < $2 ORDER BY update_time LIMIT $3`,
+      [expiry.workflow, expiry.before, limit])
+    : await db.query<{ attempt_id: string }>(
+      `SELECT attempt_id FROM log_attempts
+        WHERE update_time < $1 AND (workflow IS NULL OR workflow <> ALL($2::text[]))
+        ORDER BY update_time LIMIT $3`,
+      [expiry.before, expiry.exceptWorkflows, limit]);
   return rows.map((r) => r.attempt_id);
+}
+
+/**
+ * The workflows whose current version sets `spec.logRetentionDays`, with its value (0: keep forever).
+ * Read by the log-collector's retention job; a deleted workflow's logs fall back to the default.
+ */
+export async function listWorkflowLogRetention(db: Queryable): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ id: string; days: number }>(
+    `SELECT w.id, (v.spec->'spec'->>'logRetentionDays')::integer AS days
+       FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
+      WHERE v.spec->'spec' ? 'logRetentionDays'`);
+  return new Map(rows.map((r) => [r.id, r.days]));
 }
 
 /** Deletes up to `limit` lines of an attempt (small batches keep locks and WAL bursts short). */

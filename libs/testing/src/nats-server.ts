@@ -13,6 +13,10 @@ export interface NatsServer {
   stop(): Promise<void>;
   /** Restarts the server on the same port and store (for "NATS restarted mid-run" tests). */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open but nothing is answered, like a stalled host. */
+  freeze(): void;
+  /** Lets a frozen server go on (SIGCONT). */
+  thaw(): void;
 }
 
 /** Finds nats-server on PATH or in the usual system directories, or explains how to install it. */
@@ -51,6 +55,7 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     const c = child;
     child = undefined;
     if (!c || c.exitCode !== null) return;
+    c.kill('SIGCONT'); // a frozen server could not act on SIGTERM
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => c.kill('SIGKILL'), 5_000);
       c.once('exit', () => { clearTimeout(timer); resolve(); });
@@ -69,6 +74,12 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     async restart() {
       await halt();
       await launch();
+    },
+    freeze() {
+      child?.kill('SIGSTOP');
+    },
+    thaw() {
+      child?.kill('SIGCONT');
     },
   };
 }

@@ -61,7 +61,14 @@ export interface LogBatch {
   attempt: number;
   lines: LogLine[];
   /** Set on the last batch of an attempt: the number of lines the attempt's log has in all. */
-  finalCount?: number | undefined;
+  finalCount?:
+    | number
+    | undefined;
+  /**
+   * The workflow the attempt belongs to: the collector applies its log retention (`spec.logRetentionDays`).
+   * Empty from executors older than this field: the collector-wide default applies.
+   */
+  workflow: string;
 }
 
 export interface LogLine {
@@ -72,8 +79,21 @@ export interface LogLine {
   text: string;
 }
 
+/**
+ * Published by a log-collector on the core subject `skein.logs-stored.{attempt_id}` after it committed
+ * lines of an attempt, so that the live tails other collector replicas serve read the store at once
+ * instead of at their next poll. At most once: a lost one only delays those tails until their poll.
+ */
+export interface LogLinesStored {
+  attemptId: string;
+  /** The replica that stored the lines; it ignores its own (its tails had the lines in process). */
+  collectorId: string;
+  /** The highest sequence among the lines stored. */
+  maxSequence: number;
+}
+
 function createBaseLogBatch(): LogBatch {
-  return { attemptId: "", runId: "", task: "", attempt: 0, lines: [], finalCount: undefined };
+  return { attemptId: "", runId: "", task: "", attempt: 0, lines: [], finalCount: undefined, workflow: "" };
 }
 
 export const LogBatch: MessageFns<LogBatch> = {
@@ -95,6 +115,9 @@ export const LogBatch: MessageFns<LogBatch> = {
     }
     if (message.finalCount !== undefined) {
       writer.uint32(48).int64(message.finalCount);
+    }
+    if (message.workflow !== "") {
+      writer.uint32(58).string(message.workflow);
     }
     return writer;
   },
@@ -160,6 +183,14 @@ export const LogBatch: MessageFns<LogBatch> = {
             message.finalCount = longToNumber(reader.int64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.workflow = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -192,6 +223,7 @@ export const LogBatch: MessageFns<LogBatch> = {
         : isSet(object.final_count)
         ? globalThis.Number(object.final_count)
         : undefined,
+      workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
     };
   },
 
@@ -215,6 +247,9 @@ export const LogBatch: MessageFns<LogBatch> = {
     if (message.finalCount !== undefined) {
       obj.finalCount = Math.round(message.finalCount);
     }
+    if (message.workflow !== "") {
+      obj.workflow = message.workflow;
+    }
     return obj;
   },
 
@@ -229,6 +264,7 @@ export const LogBatch: MessageFns<LogBatch> = {
     message.attempt = object.attempt ?? 0;
     message.lines = object.lines?.map((e) => LogLine.fromPartial(e)) || [];
     message.finalCount = object.finalCount ?? undefined;
+    message.workflow = object.workflow ?? "";
     return message;
   },
 };
@@ -346,6 +382,119 @@ export const LogLine: MessageFns<LogLine> = {
     message.stream = object.stream ?? 0;
     message.time = object.time ?? undefined;
     message.text = object.text ?? "";
+    return message;
+  },
+};
+
+function createBaseLogLinesStored(): LogLinesStored {
+  return { attemptId: "", collectorId: "", maxSequence: 0 };
+}
+
+export const LogLinesStored: MessageFns<LogLinesStored> = {
+  encode(message: LogLinesStored, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.attemptId !== "") {
+      writer.uint32(10).string(message.attemptId);
+    }
+    if (message.collectorId !== "") {
+      writer.uint32(18).string(message.collectorId);
+    }
+    if (message.maxSequence !== 0) {
+      writer.uint32(24).int64(message.maxSequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogLinesStored {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogLinesStored();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.attemptId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.collectorId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxSequence = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogLinesStored {
+    return {
+      attemptId: isSet(object.attemptId)
+        ? globalThis.String(object.attemptId)
+        : isSet(object.attempt_id)
+        ? globalThis.String(object.attempt_id)
+        : "",
+      collectorId: isSet(object.collectorId)
+        ? globalThis.String(object.collectorId)
+        : isSet(object.collector_id)
+        ? globalThis.String(object.collector_id)
+        : "",
+      maxSequence: isSet(object.maxSequence)
+        ? globalThis.Number(object.maxSequence)
+        : isSet(object.max_sequence)
+        ? globalThis.Number(object.max_sequence)
+        : 0,
+    };
+  },
+
+  toJSON(message: LogLinesStored): unknown {
+    const obj: any = {};
+    if (message.attemptId !== "") {
+      obj.attemptId = message.attemptId;
+    }
+    if (message.collectorId !== "") {
+      obj.collectorId = message.collectorId;
+    }
+    if (message.maxSequence !== 0) {
+      obj.maxSequence = Math.round(message.maxSequence);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogLinesStored>): LogLinesStored {
+    return LogLinesStored.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogLinesStored>): LogLinesStored {
+    const message = createBaseLogLinesStored();
+    message.attemptId = object.attemptId ?? "";
+    message.collectorId = object.collectorId ?? "";
+    message.maxSequence = object.maxSequence ?? 0;
     return message;
   },
 };
