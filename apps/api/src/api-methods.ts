@@ -7,12 +7,14 @@ import { createRunWatchHub, type RunWatchHub } from './run-watch-hub';
 import { createWorkflowAdminMethods, type WorkflowAdminMethods } from './workflow-admin-methods';
 import { createWorkflowMethods, type WorkflowMethods } from './workflow-methods';
 import { createTemplateMethods, type TemplateMethods } from './template-methods';
+import { createWorkflowUpdateMethods, type WorkflowUpdateMethods } from './workflow-update-methods';
 
 /**
  * Every public API method as a plain async function from request message to response message. The
  * gRPC server and the REST router are thin adapters over these, so the two cannot drift apart.
  */
-export type ApiMethods = WorkflowMethods & WorkflowAdminMethods & RunMethods & RetryMethods & LogMethods & WatchMethods & TemplateMethods;
+export type ApiMethods = WorkflowMethods & WorkflowAdminMethods & RunMethods & RetryMethods & LogMethods & WatchMethods & TemplateMethods
+  & WorkflowUpdateMethods;
 
 /** `watchHub`: what tells WatchRun streams about changes (its owner closes it); default: a new one. */
 export function createApiMethods(ctx: ApiContext, options: { watchHub?: RunWatchHub } = {}): ApiMethods {
@@ -20,5 +22,6 @@ export function createApiMethods(ctx: ApiContext, options: { watchHub?: RunWatch
   return {
     ...createWorkflowMethods(ctx), ...createWorkflowAdminMethods(ctx), ...createRunMethods(ctx), ...createRetryMethods(ctx), ...createLogMethods(ctx), ...createWatchMethods(ctx, watchHub),
     ...createTemplateMethods(ctx),
+    ...createWorkflowUpdateMethods(ctx),
   };
 }

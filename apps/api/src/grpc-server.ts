@@ -49,6 +49,8 @@ export function createGrpcServer(methods: ApiMethods, logger: Logger, options: {
     resumeWorkflow: unary('ResumeWorkflow', logger, (r) => methods.resumeWorkflow(r)),
     listWorkflowVersions: unary('ListWorkflowVersions', logger, (r) => methods.listWorkflowVersions(r)),
     deleteWorkflow: unary('DeleteWorkflow', logger, (r) => methods.deleteWorkflow(r)),
+    createWorkflow: unary('CreateWorkflow', logger, (r) => methods.createWorkflow(r)),
+    updateWorkflow: unary('UpdateWorkflow', logger, (r) => methods.updateWorkflow(r)),
   };
   const runs: RunServiceServer = {
     triggerRun: unary('TriggerRun', logger, (r, call) => methods.triggerRun(r, call)),

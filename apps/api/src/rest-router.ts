@@ -15,6 +15,7 @@ import { watchRunSse } from './run-watch-transport';
 import { ApiError, invalidArgument } from './errors';
 import { httpStatusOf, toApiError, toJsonStatus } from './status';
 import { templateRoutes } from './template-rest';
+import { workflowUpdateRoutes } from './workflow-update-rest';
 
 /** Largest JSON body accepted; larger is 413. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -108,6 +109,7 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
   });
 
   app.use(templateRoutes(methods, route));
+  app.use(workflowUpdateRoutes(methods, route));
   app.post('/v1/workflows\\:apply', route('ApplyWorkflow', async (req) => {
     const body = bodyObject(req);
     const response = await methods.applyWorkflow({ source: stringField(body, 'source', 'source'), fileName: stringField(body, 'fileName', 'file_name') });

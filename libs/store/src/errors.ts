@@ -16,6 +16,15 @@ export class NotFoundError extends StoreError {
   }
 }
 
+/** A row that was to be created exists already. */
+export class AlreadyExistsError extends StoreError {
+  override readonly name = 'AlreadyExistsError';
+  override readonly code = 'ALREADY_EXISTS';
+  constructor(readonly resource: string, readonly id: string) {
+    super(`${resource} "${id}" already exists`);
+  }
+}
+
 /** Migrations could not be applied. */
 export class MigrationError extends StoreError {
   override readonly name = 'MigrationError';
@@ -24,4 +33,8 @@ export class MigrationError extends StoreError {
 
 export function isNotFound(err: unknown): err is NotFoundError {
   return err instanceof NotFoundError;
+}
+
+export function isAlreadyExists(err: unknown): err is AlreadyExistsError {
+  return err instanceof AlreadyExistsError;
 }
