@@ -13,6 +13,7 @@ import { followLogsSse } from './log-tail-transport';
 import { runListFilterOf } from './rest-run-filter';
 import { watchRunSse } from './run-watch-transport';
 import { ApiError, invalidArgument } from './errors';
+import { quote } from './limits';
 import { httpStatusOf, toApiError, toJsonStatus } from './status';
 import { templateRoutes } from './template-rest';
 import { workflowUpdateRoutes } from './workflow-update-rest';
@@ -45,7 +46,7 @@ function queryValue(query: Query, jsonName: string, protoName: string): string |
 function intQuery(query: Query, jsonName: string, protoName: string): number {
   const value = queryValue(query, jsonName, protoName);
   if (value === undefined || value === '') return 0;
-  if (!/^\d{1,15}$/.test(value)) throw invalidArgument(protoName, `must be a non-negative integer, got ${JSON.stringify(value)}`);
+  if (!/^\d{1,15}$/.test(value)) throw invalidArgument(protoName, `must be a non-negative integer, got ${quote(value)}`);
   return Number(value);
 }
 
@@ -72,7 +73,7 @@ function stringField(body: Record<string, unknown>, jsonName: string, protoName:
 function lastEventId(req: Request): number | undefined {
   const value = req.get('Last-Event-ID');
   if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,15}$/.test(value)) throw invalidArgument('Last-Event-ID', `must be a line sequence, got ${JSON.stringify(value)}`);
+  if (!/^\d{1,15}$/.test(value)) throw invalidArgument('Last-Event-ID', `must be a line sequence, got ${quote(value)}`);
   return Number(value);
 }
 

@@ -9,6 +9,7 @@ import { type AttemptRecord, findRequestRun, getRun, getWorkflow, listRunAttempt
 import { loadTaskRuns } from './run-watch';
 import { resolveRun, type ApiContext, type CallContext } from './api-context';
 import { ApiError, invalidArgument, notFound } from './errors';
+import { checkParamsSize } from './limits';
 import { toRun, toTaskRun } from './mappers';
 import { checkTokenScope, decodePageToken, encodePageToken, LIST_PAGE, pageSize, runCursor, taskRunCursor } from './pagination';
 import { ANY_WORKFLOW, parseRunName, parseTaskRunName, parseWorkflowName, runName, taskRunName, workflowName } from './resource-names';
@@ -57,6 +58,7 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       const { workflowId } = parseWorkflowName(request.parent, 'parent');
       const workflow = await getWorkflow(ctx.pool, workflowId);
       if (!workflow) throw notFound('workflow', request.parent);
+      checkParamsSize(request.params);
       const resolved = resolveParams(workflow.spec.spec.params, request.params ?? {});
       if (resolved.errors.length > 0) throw paramsInvalid(request.parent, resolved.errors);
       const create = async () =>
@@ -103,6 +105,7 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
         throw invalid('start_time', `no data interval of "${schedule}" (${timezone}) starts in [${request.startTime.toISOString()}, ${request.endTime.toISOString()}) and is over`);
       }
       if (intervals.length > MAX_BACKFILL_INTERVALS) throw invalid('end_time', `the range has more than ${MAX_BACKFILL_INTERVALS} intervals: split it`);
+      checkParamsSize(request.params);
       const resolved = resolveParams(workflow.spec.spec.params, request.params ?? {});
       if (resolved.errors.length > 0) throw paramsInvalid(request.parent, resolved.errors);
       const { runIds, skipped } = await ctx.runs.backfill(workflowId, intervals.map((i) => i.start), resolved.values, request.rerunSucceeded);

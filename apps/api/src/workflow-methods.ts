@@ -10,6 +10,7 @@ import type { ApiContext } from './api-context';
 import { ApiError, invalidArgument, notFound } from './errors';
 import { toWorkflow, toWorkflowVersion } from './mappers';
 import { decodePageToken, encodePageToken, LIST_PAGE, pageSize, workflowCursor } from './pagination';
+import { checkLength, MAX_FILE_NAME_LENGTH } from './limits';
 import { parseWorkflowName } from './resource-names';
 import { storedTemplates } from './template-methods';
 
@@ -51,6 +52,7 @@ export function parseOne(source: string, requestFileName: string, templates: Par
   if (Buffer.byteLength(source, 'utf8') > MAX_WORKFLOW_SOURCE_BYTES) {
     throw invalidArgument(field, `is larger than ${MAX_WORKFLOW_SOURCE_BYTES} bytes; split the file`);
   }
+  checkLength(requestFileName, 'file_name', MAX_FILE_NAME_LENGTH);
   const fileName = requestFileName || DEFAULT_FILE_NAME;
   if (source.trim() === '') {
     throw workflowInvalid([{ file: fileName, line: 1, column: 1, path: '', message: 'the file is empty: expected one `kind: Workflow` document' }], field);

@@ -58,7 +58,7 @@ export interface GetWorkflowResponse {
 }
 
 export interface ListWorkflowsRequest {
-  /** At most this many; 0 means 50; more than 1000 is an error. */
+  /** At most this many; 0 means 50; more than 1000 is read as 1000; negative is INVALID_ARGUMENT. */
   pageSize: number;
   pageToken: string;
 }
@@ -89,7 +89,7 @@ export interface ResumeWorkflowResponse {
 export interface ListWorkflowVersionsRequest {
   /** The workflow: `workflows/{workflow}`. */
   parent: string;
-  /** At most this many, newest first; 0 means 50; more than 1000 is an error. */
+  /** At most this many, newest first; 0 means 50; more than 1000 is read as 1000; negative is INVALID_ARGUMENT. */
   pageSize: number;
   pageToken: string;
 }
