@@ -15,6 +15,7 @@ import { watchRunSse } from './run-watch-transport';
 import { ApiError, invalidArgument } from './errors';
 import { quote } from './limits';
 import { httpStatusOf, toApiError, toJsonStatus } from './status';
+import { openApiDocument } from './openapi';
 import { templateRoutes } from './template-rest';
 import { workflowUpdateRoutes } from './workflow-update-rest';
 
@@ -109,6 +110,11 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
     else res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
   });
 
+  app.get('/v1/openapi.json', route('GetOpenApiDocument', () => {
+    const document = openApiDocument();
+    if (!document) return Promise.reject(new ApiError(GrpcStatus.UNAVAILABLE, 'OPENAPI_UNAVAILABLE', 'the OpenAPI document is built from proto/, which this installation lacks'));
+    return Promise.resolve(document);
+  }));
   app.use(templateRoutes(methods, route));
   app.use(workflowUpdateRoutes(methods, route));
   app.post('/v1/workflows\\:apply', route('ApplyWorkflow', async (req) => {
