@@ -9,12 +9,13 @@ import { TemplateServiceService, type TemplateServiceServer } from '@skein/proto
 import { callContextOf, TRACEPARENT_HEADER, TRIGGER_HEADER, type CallContext } from './api-context';
 import type { ApiMethods } from './api-methods';
 import { tailLogsGrpcHandler } from './log-tail-transport';
+import { GRPC_SERVER_OPTIONS } from './grpc-options';
 import { createReflectionService } from './reflection';
 import { watchRunGrpcHandler } from './run-watch-transport';
 import { toApiError, toGrpcError } from './status';
 
 /** Largest request message accepted, in bytes. */
-export const MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+export { MAX_RECEIVE_MESSAGE_BYTES } from './grpc-options';
 
 /** The fully-qualified names of the services this server implements (and reports healthy). */
 export const SERVICE_NAMES = ['skein.v1.WorkflowService', 'skein.v1.RunService', 'skein.v1.LogService', 'skein.v1.TemplateService'] as const;
@@ -38,7 +39,7 @@ function unary<Req, Res>(method: string, logger: Logger, fn: (request: Req, call
 }
 
 export function createGrpcServer(methods: ApiMethods, logger: Logger, options: { reflection: boolean }): ApiGrpcServer {
-  const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES });
+  const server = new Server(GRPC_SERVER_OPTIONS);
 
   const workflows: WorkflowServiceServer = {
     applyWorkflow: unary('ApplyWorkflow', logger, (r) => methods.applyWorkflow(r)),
