@@ -8,6 +8,7 @@ import { createApiContext } from './api-context';
 import { createApiMethods } from './api-methods';
 import { createGrpcServer, type ApiGrpcServer } from './grpc-server';
 import type { LogReader, RunCommands } from './ports';
+import { answerClientError } from './http-client-error';
 import { createRestApp } from './rest-router';
 import { createRunWatchHub } from './run-watch-hub';
 
@@ -99,6 +100,7 @@ export function createApiService(options: ApiServiceOptions): ApiService {
         grpc = createGrpcServer(methods, logger, { reflection: options.reflection ?? true });
         const grpcPort = await bindGrpc(grpc, options.grpcPort ?? 7070);
         http = createServer(createRestApp(methods, { pool: options.pool, logger }));
+        http.on('clientError', answerClientError);
         const httpPort = await listenHttp(http, options.httpPort ?? 8080);
         grpc.setServing('SERVING');
         state = 'running';

@@ -9,6 +9,7 @@ import { TemplateServiceService, type TemplateServiceServer } from '@skein/proto
 import { callContextOf, TRACEPARENT_HEADER, TRIGGER_HEADER, type CallContext } from './api-context';
 import type { ApiMethods } from './api-methods';
 import { tailLogsGrpcHandler } from './log-tail-transport';
+import { TolerantServer } from './grpc-decode';
 import { GRPC_SERVER_OPTIONS } from './grpc-options';
 import { createReflectionService } from './reflection';
 import { watchRunGrpcHandler } from './run-watch-transport';
@@ -39,7 +40,8 @@ function unary<Req, Res>(method: string, logger: Logger, fn: (request: Req, call
 }
 
 export function createGrpcServer(methods: ApiMethods, logger: Logger, options: { reflection: boolean }): ApiGrpcServer {
-  const server = new Server(GRPC_SERVER_OPTIONS);
+  // Malformed protobuf is the caller's INVALID_ARGUMENT, not INTERNAL, on every service (grpc-decode.ts).
+  const server: Server = new TolerantServer(GRPC_SERVER_OPTIONS);
 
   const workflows: WorkflowServiceServer = {
     applyWorkflow: unary('ApplyWorkflow', logger, (r) => methods.applyWorkflow(r)),

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { MAX_TASKS } from '@skein/domain';
 import { MAX_FILE_NAME_LENGTH, MAX_NAME_LENGTH, MAX_PARAM_VALUE_BYTES, MAX_PARAMS_BYTES } from './limits';
-import { decodeErrorDetails } from './status';
+import { decodeErrorDetails, MAX_GRPC_MESSAGE_CHARS } from './status';
 import { call, callError, startTestApi, workflowYaml, type TestApi } from './test-harness';
 import { MAX_WORKFLOW_SOURCE_BYTES } from './workflow-methods';
 
@@ -68,6 +68,36 @@ describe('limits', () => {
 
     const fileName = await callError(api.workflows.validateWorkflow.bind(api.workflows), { source: workflowYaml('ok'), fileName: 'f'.repeat(MAX_FILE_NAME_LENGTH + 1) });
     expect(field(fileName)).toBe('file_name');
+  });
+
+  it('keeps an error with thousands of issues small enough for trailers, and the connection usable', async () => {
+    const tasks = Array.from({ length: 3000 }, (_, i) => `    - {name: Bad_${i}, command: [x]}`).join('\n');
+    const err = await callError(api.workflows.validateWorkflow.bind(api.workflows), {
+      source: `apiVersion: skein.dev/v1\nkind: Workflow\nmetadata: {name: noisy}\nspec:\n  tasks:\n${tasks}\n`, fileName: 'noisy.yaml',
+    });
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details.length).toBeLessThan(MAX_GRPC_MESSAGE_CHARS + 200);
+    expect(err.details).toContain('more field violations not shown');
+    const details = decodeErrorDetails(err.metadata);
+    expect(details.errorInfo?.reason).toBe('WORKFLOW_INVALID');
+    expect(details.fieldViolations.length).toBeGreaterThan(0);
+    expect(details.fieldViolations.length).toBeLessThan(3000);
+    // The whole rich error stays under C-core's 8 KiB default metadata limit.
+    const trailerBytes = err.metadata.get('grpc-status-details-bin').reduce((n, v) => n + Buffer.byteLength(v as Buffer) * 4 / 3, 0) + err.details.length;
+    expect(trailerBytes).toBeLessThan(8 * 1024);
+    // The same client goes on working.
+    const list = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 1, pageToken: '' });
+    expect(list.workflows.length).toBe(1);
+  });
+
+  it('validates a file of thousands of unknown dependencies within the call deadline', async () => {
+    // Each unknown name used to be compared with every task name for a "did you mean": minutes of CPU.
+    const tasks = Array.from({ length: 3000 }, (_, i) => `    - {name: t${i}, dependsOn: [ghost${i}], command: [x]}`).join('\n');
+    const err = await callError(api.workflows.validateWorkflow.bind(api.workflows), {
+      source: `apiVersion: skein.dev/v1\nkind: Workflow\nmetadata: {name: ghosts}\nspec:\n  tasks:\n${tasks}\n`, fileName: 'ghosts.yaml',
+    });
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(decodeErrorDetails(err.metadata).errorInfo?.reason).toBe('WORKFLOW_INVALID');
   });
 
   it('reads a page size above the maximum as the maximum and refuses a negative one', async () => {

@@ -9,7 +9,7 @@ import { type AttemptRecord, findRequestRun, getRun, getWorkflow, listRunAttempt
 import { loadTaskRuns } from './run-watch';
 import { resolveRun, type ApiContext, type CallContext } from './api-context';
 import { ApiError, invalidArgument, notFound } from './errors';
-import { checkParamsSize } from './limits';
+import { checkParamsSize, checkTimestamp } from './limits';
 import { toRun, toTaskRun } from './mappers';
 import { checkTokenScope, decodePageToken, encodePageToken, LIST_PAGE, pageSize, runCursor, taskRunCursor } from './pagination';
 import { ANY_WORKFLOW, parseRunName, parseTaskRunName, parseWorkflowName, runName, taskRunName, workflowName } from './resource-names';
@@ -99,6 +99,8 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       if (!schedule) throw invalid('parent', `workflow ${workflowId} has no schedule, so it has no data intervals to backfill`);
       if (!request.startTime) throw invalid('start_time', 'is required');
       if (!request.endTime) throw invalid('end_time', 'is required');
+      checkTimestamp(request.startTime, 'start_time');
+      checkTimestamp(request.endTime, 'end_time');
       if (request.endTime <= request.startTime) throw invalid('end_time', 'must be after start_time');
       const intervals = intervalsBetween({ schedule, timezone }, request.startTime, request.endTime, new Date(), MAX_BACKFILL_INTERVALS + 1);
       if (intervals.length === 0) {
@@ -142,6 +144,9 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       const limit = pageSize(request.pageSize, LIST_PAGE);
       const cursor = decodePageToken(request.pageToken, runCursor);
       if (cursor) checkTokenScope(cursor.parent, workflowId);
+      checkTimestamp(request.createTimeAfter, 'create_time_after');
+      checkTimestamp(request.createTimeBefore, 'create_time_before');
+      if (cursor) checkTimestamp(new Date(cursor.time), 'page_token');
       const filter = workflowId === ANY_WORKFLOW ? undefined : workflowId;
       // Listing the runs of a workflow that does not exist is NOT_FOUND, not an empty page (AIP-132).
       if (filter !== undefined && !cursor && !(await getWorkflow(ctx.pool, filter))) throw notFound('workflow', workflowName(filter));

@@ -14,7 +14,7 @@ import { manifestToYaml, renderTaskJob, UnknownTaskError } from '@skein/runtime'
 import { applyTaskTemplate, getTaskTemplate, listTaskTemplates, type Queryable, type TaskTemplateRecord } from '@skein/store';
 import type { ApiContext } from './api-context';
 import { ApiError, invalidArgument } from './errors';
-import { checkLength, checkParamsSize, MAX_FILE_NAME_LENGTH, MAX_NAME_LENGTH } from './limits';
+import { checkLength, checkParamsSize, MAX_FILE_NAME_LENGTH, MAX_NAME_LENGTH, quote } from './limits';
 import { decodePageToken, encodePageToken, LIST_PAGE, pageSize } from './pagination';
 
 /** Largest file accepted, in UTF-8 bytes. */
@@ -39,7 +39,7 @@ export function templateName(name: string): string {
 
 function parseTemplateName(value: string, field: string): string {
   const match = /^templates\/([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$/.exec(value);
-  if (!match?.[1]) throw invalidArgument(field, `${JSON.stringify(value)} is not a resource name of the form \`templates/{template}\``);
+  if (!match?.[1]) throw invalidArgument(field, `${quote(value)} is not a resource name of the form \`templates/{template}\``);
   return match[1];
 }
 
@@ -134,7 +134,7 @@ export function createTemplateMethods(ctx: ApiContext): TemplateMethods {
       const [workflow, ...others] = workflows;
       if (!workflow || others.length > 0) {
         const names = parsed.workflows.map((w) => w.spec.metadata.name).join(', ') || 'none';
-        throw invalidArgument('workflow', `${request.workflow === '' ? 'name one workflow of the file' : `no workflow ${JSON.stringify(request.workflow)} in the file`} (it has: ${names})`);
+        throw invalidArgument('workflow', `${request.workflow === '' ? 'name one workflow of the file' : `no workflow ${quote(request.workflow)} in the file`} (it has: ${names})`);
       }
       const params: Record<string, string | number | boolean> = {};
       for (const [key, value] of Object.entries(request.params ?? {})) {

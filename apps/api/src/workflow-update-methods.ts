@@ -6,6 +6,7 @@ import type {
 import { applyWorkflow, getWorkflow, getWorkflowVersion, isAlreadyExists, isNotFound, type ApplyWorkflowResult } from '@skein/store';
 import type { ApiContext } from './api-context';
 import { ApiError, invalidArgument, notFound, type FieldViolation } from './errors';
+import { checkJsonDepth, MAX_DOCUMENT_DEPTH, quote } from './limits';
 import { toWorkflow, toWorkflowVersion } from './mappers';
 import { parseWorkflowName, workflowName } from './resource-names';
 import { storedTemplates } from './template-methods';
@@ -56,9 +57,9 @@ export function updatedFields(mask: readonly string[] | undefined, workflow: Wor
   const fields = new Set<UpdatableField>();
   for (const path of mask) {
     if (isUpdatable(path)) fields.add(path);
-    else if (OUTPUT_ONLY_FIELDS.has(path)) throw invalidArgument('update_mask', `${JSON.stringify(path)} is output only and cannot be updated`);
+    else if (OUTPUT_ONLY_FIELDS.has(path)) throw invalidArgument('update_mask', `${quote(path)} is output only and cannot be updated`);
     else {
-      throw invalidArgument('update_mask', `unknown field path ${JSON.stringify(path.slice(0, 200))}: the updatable fields of a Workflow are ` +
+      throw invalidArgument('update_mask', `unknown field path ${quote(path)}: the updatable fields of a Workflow are ` +
         `${UPDATABLE_WORKFLOW_FIELDS.join(', ')} (spec is replaced as a whole)`);
     }
   }
@@ -101,10 +102,11 @@ export function createWorkflowUpdateMethods(ctx: ApiContext): WorkflowUpdateMeth
     if (!document || Object.keys(document).length === 0) {
       throw invalidArgument(SPEC_FIELD, 'is required: the whole workflow document (apiVersion, kind, metadata, spec), as in a workflow file');
     }
+    checkJsonDepth(document, SPEC_FIELD, MAX_DOCUMENT_DEPTH);
     const metadata: unknown = document['metadata'];
     const given = typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata) ? (metadata as Record<string, unknown>) : undefined;
     if (workflowId !== '' && given?.['name'] !== undefined && given['name'] !== workflowId) {
-      throw invalidArgument(mismatchField, `must equal workflow.spec.metadata.name (${JSON.stringify(given['name'])}), got ${JSON.stringify(workflowId)}`);
+      throw invalidArgument(mismatchField, `must equal workflow.spec.metadata.name (${quote(String(given['name']))}), got ${quote(workflowId)}`);
     }
     const filled = workflowId !== '' && given && given['name'] === undefined ? { ...document, metadata: { ...given, name: workflowId } } : document;
     let parsed = parseOne(JSON.stringify(filled), SPEC_FIELD, await storedTemplates(ctx.pool), SPEC_FIELD);

@@ -6,6 +6,7 @@
 import express, { type Request } from 'express';
 import { CreateWorkflowResponse, UpdateWorkflowResponse, type Workflow } from '@skein/proto';
 import { invalidArgument } from './errors';
+import { quote } from './limits';
 import type { RestRoute } from './template-rest';
 import type { WorkflowUpdateMethods } from './workflow-update-methods';
 
@@ -20,7 +21,7 @@ function queryBoolean(req: Request, jsonName: string, protoName: string): boolea
   const value = queryString(req, jsonName, protoName);
   if (value === '' || value === 'false') return false;
   if (value === 'true') return true;
-  throw invalidArgument(protoName, `must be true or false, got ${JSON.stringify(value.slice(0, 100))}`);
+  throw invalidArgument(protoName, `must be true or false, got ${quote(value)}`);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
