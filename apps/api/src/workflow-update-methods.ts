@@ -3,7 +3,7 @@ import { labelKeyProblem, labelValueProblem, workflowDigest, type WorkflowSpec }
 import type {
   CreateWorkflowRequest, CreateWorkflowResponse, UpdateWorkflowRequest, UpdateWorkflowResponse, Workflow,
 } from '@skein/proto';
-import { applyWorkflow, getWorkflow, getWorkflowVersion, isAlreadyExists, isNotFound, type ApplyWorkflowResult } from '@skein/store';
+import { applyWorkflow, getWorkflow, getWorkflowVersion, isAlreadyExists, isConcurrentChange, isNotFound, type ApplyWorkflowResult } from '@skein/store';
 import type { ApiContext } from './api-context';
 import { ApiError, invalidArgument, notFound, type FieldViolation } from './errors';
 import { checkJsonDepth, MAX_DOCUMENT_DEPTH, quote } from './limits';
@@ -33,6 +33,9 @@ const OUTPUT_ONLY_FIELDS = new Set(['name', 'workflow_id', 'workflowId', 'curren
 
 /** Most labels one workflow may carry. */
 export const MAX_WORKFLOW_LABELS = 64;
+
+/** How often an update whose workflow changed under it is started again from a fresh read. */
+const UPDATE_ATTEMPTS = 3;
 
 /** Where errors locate a document sent as `workflow.spec` (there is no file). */
 const SPEC_FIELD = 'workflow.spec';
@@ -144,31 +147,45 @@ export function createWorkflowUpdateMethods(ctx: ApiContext): WorkflowUpdateMeth
       if (!workflow) throw invalidArgument('workflow', 'is required');
       const { workflowId } = parseWorkflowName(workflow.name, 'workflow.name');
       const fields = updatedFields(request.updateMask, workflow);
-      const existing = await getWorkflow(ctx.pool, workflowId);
-      if (!existing) {
-        if (!request.allowMissing) throw notFound('workflow', workflow.name);
-        const { spec, digest } = await parseDocument(workflow, workflowId, 'workflow.name');
-        const result = await store(spec, digest, { paused: fields.has('paused') ? workflow.paused : undefined });
-        ctx.logger.info({ workflow: workflowId, version: result.version.version }, 'workflow created by update');
-        return { workflow: toWorkflow(result.workflow), version: toWorkflowVersion(result.version), versionCreated: result.created };
+      const paused = fields.has('paused') ? workflow.paused : undefined;
+      // The new spec, when the request gives one, does not depend on the stored workflow: parse it once.
+      const given = fields.has('spec') ? await parseDocument({ ...workflow, labels: {} }, workflowId, 'workflow.name') : undefined;
+      if (fields.has('labels')) checkLabels(workflow.labels);
+      for (let attempt = 1; ; attempt++) {
+        const existing = await getWorkflow(ctx.pool, workflowId);
+        if (!existing) {
+          if (!request.allowMissing) throw notFound('workflow', workflow.name);
+          const { spec, digest } = given && !fields.has('labels') ? given : await parseDocument(workflow, workflowId, 'workflow.name');
+          const result = await store(spec, digest, { paused });
+          ctx.logger.info({ workflow: workflowId, version: result.version.version }, 'workflow created by update');
+          return { workflow: toWorkflow(result.workflow), version: toWorkflowVersion(result.version), versionCreated: result.created };
+        }
+        if (fields.size === 0) {
+          // Nothing to change: the current state, as AIP-134 has an empty update answer.
+          const version = await getWorkflowVersion(ctx.pool, workflowId, existing.currentVersion);
+          if (!version) throw notFound('workflow', workflow.name);
+          return { workflow: toWorkflow(existing), version: toWorkflowVersion(version), versionCreated: false };
+        }
+        // A field not in the mask keeps its stored value, so the spec starts from the current version.
+        let next = given ?? { spec: existing.spec, digest: existing.digest };
+        if (fields.has('labels')) {
+          const spec = withLabels(next.spec, workflow.labels);
+          next = { spec, digest: workflowDigest(spec) };
+        }
+        try {
+          // Built from the stored spec, the write must not land on a version applied since it was read.
+          const ifCurrentDigest = given ? undefined : existing.digest;
+          const result = await store(next.spec, next.digest, { expect: 'present', paused, ifCurrentDigest });
+          ctx.logger.info({ workflow: workflowId, fields: [...fields], version: result.version.version, created: result.created }, 'workflow updated');
+          return { workflow: toWorkflow(result.workflow), version: toWorkflowVersion(result.version), versionCreated: result.created };
+        } catch (err) {
+          if (!isConcurrentChange(err)) throw err;
+          if (attempt >= UPDATE_ATTEMPTS) {
+            throw new ApiError(GrpcStatus.ABORTED, 'WORKFLOW_CHANGED', `workflow ${workflow.name} kept changing while it was being updated; try again`,
+              { metadata: { resource: workflow.name } });
+          }
+        }
       }
-      // A field not in the mask keeps its stored value, so the spec starts from the current version.
-      let next = { spec: existing.spec, digest: existing.digest };
-      if (fields.has('spec')) next = await parseDocument({ ...workflow, labels: {} }, workflowId, 'workflow.name');
-      if (fields.has('labels')) {
-        checkLabels(workflow.labels);
-        const spec = withLabels(next.spec, workflow.labels);
-        next = { spec, digest: workflowDigest(spec) };
-      }
-      if (fields.size === 0) {
-        // Nothing to change: the current state, as AIP-134 has an empty update answer.
-        const version = await getWorkflowVersion(ctx.pool, workflowId, existing.currentVersion);
-        if (!version) throw notFound('workflow', workflow.name);
-        return { workflow: toWorkflow(existing), version: toWorkflowVersion(version), versionCreated: false };
-      }
-      const result = await store(next.spec, next.digest, { expect: 'present', paused: fields.has('paused') ? workflow.paused : undefined });
-      ctx.logger.info({ workflow: workflowId, fields: [...fields], version: result.version.version, created: result.created }, 'workflow updated');
-      return { workflow: toWorkflow(result.workflow), version: toWorkflowVersion(result.version), versionCreated: result.created };
     },
   };
 }

@@ -1,5 +1,7 @@
 import { status } from '@grpc/grpc-js';
+import { workflowDigest, type WorkflowSpec } from '@skein/domain';
 import type { Workflow } from '@skein/proto';
+import { applyWorkflow, ConcurrentChangeError, getWorkflow } from '@skein/store';
 import { decodeErrorDetails } from './status';
 import { call, callError, startTestApi, workflowYaml, type TestApi } from './test-harness';
 
@@ -14,6 +16,10 @@ function document(name: string | undefined, command = 'echo', labels: Record<str
 
 function workflow(fields: Partial<Workflow>): Workflow {
   return { name: '', workflowId: '', currentVersion: 0, labels: {}, schedule: '', spec: undefined, createTime: undefined, updateTime: undefined, paused: false, ...fields };
+}
+
+function withLabelsOf(spec: WorkflowSpec, labels: Record<string, string>): WorkflowSpec {
+  return { ...spec, metadata: { ...spec.metadata, labels } };
 }
 
 describe('CreateWorkflow and UpdateWorkflow', () => {
@@ -133,6 +139,21 @@ describe('CreateWorkflow and UpdateWorkflow', () => {
       expect(decodeErrorDetails(renamed.metadata).fieldViolations[0]?.field).toBe('workflow.name');
       // The failed updates changed nothing.
       expect((await call(api.workflows.getWorkflow.bind(api.workflows), { name: 'workflows/mask-errors' })).workflow?.currentVersion).toBe(1);
+    });
+
+    it('never writes over a version applied between its read and its write', async () => {
+      await create(workflow({ spec: document('raced') }));
+      const before = await getWorkflow(api.pool, 'raced');
+      // Another writer applies a new version after our read...
+      await update(workflow({ name: 'workflows/raced', spec: document('raced', 'true') }), ['spec']);
+      // ...so a write built on the old read is refused, and the version it would have reverted stays.
+      const relabelled = withLabelsOf(before!.spec, { team: 'stale' });
+      await expect(applyWorkflow(api.pool, relabelled, workflowDigest(relabelled), { expect: 'present', ifCurrentDigest: before!.digest }))
+        .rejects.toBeInstanceOf(ConcurrentChangeError);
+      // UpdateWorkflow reads again and applies on top of the newer version.
+      const after = await update(workflow({ name: 'workflows/raced', labels: { team: 'fresh' } }), ['labels']);
+      expect(after.workflow).toMatchObject({ currentVersion: 3, labels: { team: 'fresh' } });
+      expect((after.workflow?.spec?.['spec'] as { tasks: { command: string[] }[] }).tasks[0]?.command).toEqual(['true', 'x']);
     });
 
     it('fails NOT_FOUND for a missing workflow unless allow_missing creates it', async () => {

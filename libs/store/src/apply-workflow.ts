@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { WorkflowSpec } from '@skein/domain';
 import { withTransaction } from './db';
-import { AlreadyExistsError, NotFoundError } from './errors';
+import { AlreadyExistsError, ConcurrentChangeError, NotFoundError } from './errors';
 import { getWorkflow, getWorkflowVersion, insertWorkflowIfAbsent, insertWorkflowVersion, lockWorkflow, setWorkflowCurrentVersion,
   setWorkflowPaused, type WorkflowRecord, type WorkflowVersionRecord } from './workflows';
 
@@ -20,6 +20,11 @@ export interface ApplyWorkflowOptions {
    * @default "any" (ApplyWorkflow: create or update)
    */
   readonly expect?: 'any' | 'absent' | 'present';
+  /**
+   * The digest of the current version the caller read and built `spec` from: when another write
+   * changed it since, fail with ConcurrentChangeError instead of overwriting that change.
+   */
+  readonly ifCurrentDigest?: string;
   /** Sets the paused flag in the same transaction; unchanged when undefined. */
   readonly paused?: boolean;
 }
@@ -36,6 +41,7 @@ export async function applyWorkflow(pool: Pool, spec: WorkflowSpec, digest: stri
     // A workflow row without a version is one this transaction just inserted (rolled back on throw).
     if (options.expect === 'absent' && current.currentVersion > 0) throw new AlreadyExistsError('workflow', id);
     if (options.expect === 'present' && current.currentVersion === 0) throw new NotFoundError('workflow', id);
+    if (options.ifCurrentDigest !== undefined && current.digest !== options.ifCurrentDigest) throw new ConcurrentChangeError('workflow', id);
     let created = false;
     let version = current.currentVersion;
     if (current.digest !== digest) {

@@ -25,6 +25,15 @@ export class AlreadyExistsError extends StoreError {
   }
 }
 
+/** A row changed between a read and a write that depended on it (optimistic concurrency). */
+export class ConcurrentChangeError extends StoreError {
+  override readonly name = 'ConcurrentChangeError';
+  override readonly code = 'CONCURRENT_CHANGE';
+  constructor(readonly resource: string, readonly id: string) {
+    super(`${resource} "${id}" changed while it was being updated`);
+  }
+}
+
 /** Migrations could not be applied. */
 export class MigrationError extends StoreError {
   override readonly name = 'MigrationError';
@@ -37,4 +46,8 @@ export function isNotFound(err: unknown): err is NotFoundError {
 
 export function isAlreadyExists(err: unknown): err is AlreadyExistsError {
   return err instanceof AlreadyExistsError;
+}
+
+export function isConcurrentChange(err: unknown): err is ConcurrentChangeError {
+  return err instanceof ConcurrentChangeError;
 }

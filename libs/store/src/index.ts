@@ -1,7 +1,7 @@
 export { createPool, withTransaction, type Queryable, type CreatePoolOptions } from './db';
 export { migrate, loadMigrations, type Migration } from './migrate';
 export { StoreError, NotFoundError, MigrationError, isNotFound } from './errors';
-export { AlreadyExistsError, isAlreadyExists } from './errors';
+export { AlreadyExistsError, isAlreadyExists, ConcurrentChangeError, isConcurrentChange } from './errors';
 export {
   getWorkflow, listWorkflows, getWorkflowVersion, insertWorkflowIfAbsent, lockWorkflow, insertWorkflowVersion,
   setWorkflowCurrentVersion, listScheduledWorkflows, setWorkflowPaused, type WorkflowRecord, type WorkflowVersionRecord,
