@@ -115,4 +115,12 @@ describe('limits', () => {
     expect(res.headers.get('content-type')).toContain('application/json');
     expect(await res.json()).toMatchObject({ code: status.INVALID_ARGUMENT, details: [{ reason: 'REQUEST_TOO_LARGE', domain: 'skein.dev' }] });
   });
+
+  it('answers 431 with a google.rpc.Status for a URL over the header limit', async () => {
+    const res = await fetch(`${api.baseUrl}/v1/workflows?pageToken=${'a'.repeat(20_000)}`, { signal: AbortSignal.timeout(10_000) });
+    expect(res.status).toBe(431);
+    expect(await res.json()).toMatchObject({ code: status.INVALID_ARGUMENT, details: [{ reason: 'HEADERS_TOO_LARGE', domain: 'skein.dev' }] });
+    // The server goes on serving.
+    expect((await fetch(`${api.baseUrl}/healthz`, { signal: AbortSignal.timeout(10_000) })).status).toBe(200);
+  });
 });
