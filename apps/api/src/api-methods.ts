@@ -10,13 +10,14 @@ import { createTemplateMethods, type TemplateMethods } from './template-methods'
 import { createPoolMethods, type PoolMethods } from './pool-methods';
 import { createAuditMethods, type AuditMethods } from './audit-methods';
 import { createTokenMethods, type TokenMethods } from './token-methods';
+import { createWorkflowUpdateMethods, type WorkflowUpdateMethods } from './workflow-update-methods';
 
 /**
  * Every public API method as a plain async function from request message to response message. The
  * gRPC server and the REST router are thin adapters over these, so the two cannot drift apart.
  */
 export type ApiMethods = WorkflowMethods & WorkflowAdminMethods & RunMethods & RetryMethods & LogMethods & WatchMethods & TemplateMethods
-  & PoolMethods & TokenMethods & AuditMethods;
+  & PoolMethods & TokenMethods & AuditMethods & WorkflowUpdateMethods;
 
 /** `watchHub`: what tells WatchRun streams about changes (its owner closes it); default: a new one. */
 export function createApiMethods(ctx: ApiContext, options: { watchHub?: RunWatchHub } = {}): ApiMethods {
@@ -25,5 +26,6 @@ export function createApiMethods(ctx: ApiContext, options: { watchHub?: RunWatch
     ...createWorkflowMethods(ctx), ...createWorkflowAdminMethods(ctx), ...createRunMethods(ctx), ...createRetryMethods(ctx), ...createLogMethods(ctx), ...createWatchMethods(ctx, watchHub),
     ...createTemplateMethods(ctx), ...createPoolMethods(ctx),
     ...createTokenMethods(ctx), ...createAuditMethods(ctx),
+    ...createWorkflowUpdateMethods(ctx),
   };
 }

@@ -155,7 +155,9 @@ describe('api over REST', () => {
     expect((await request('POST', '/v1/workflows/rest-etl/runs', { params: [1] })).status).toBe(400);
     expect((await request('POST', '/v1/workflows/missing/runs', {})).status).toBe(404);
     expect((await request('GET', '/v1/workflows?pageSize=abc')).status).toBe(400);
-    expect((await request('GET', '/v1/workflows?pageSize=5000')).status).toBe(400);
+    // AIP-158: a page size above the maximum is read as the maximum; a negative one is refused.
+    expect((await request('GET', '/v1/workflows?pageSize=5000')).status).toBe(200);
+    expect((await request('GET', '/v1/workflows?pageSize=-1')).status).toBe(400);
     const badToken = await request('GET', '/v1/workflows?pageToken=zzz');
     expect(badToken.status).toBe(400);
     expect(badToken.body['message']).toContain('invalid page_token');

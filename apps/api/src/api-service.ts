@@ -11,6 +11,7 @@ import { createApiMethods } from './api-methods';
 import { createAccessControl } from './access-control';
 import { createGrpcServer, type ApiGrpcServer } from './grpc-server';
 import type { LogReader, RunCommands } from './ports';
+import { answerClientError } from './http-client-error';
 import { createRestApp } from './rest-router';
 import { createRunWatchHub } from './run-watch-hub';
 
@@ -141,6 +142,7 @@ export function createApiService(options: ApiServiceOptions): ApiService {
         grpc = createGrpcServer(methods, logger, { reflection: options.reflection ?? true, access, stallTimeoutMs: options.stallTimeoutMs });
         const grpcPort = await bindGrpc(grpc, options.grpcPort ?? 7070);
         http = createHttpServer(createRestApp(methods, { pool: options.pool, logger, access, stallTimeoutMs: options.stallTimeoutMs }));
+        http.on('clientError', answerClientError);
         const httpPort = await listenHttp(http, options.httpPort ?? 8080);
         grpc.setServing('SERVING');
         state = 'running';

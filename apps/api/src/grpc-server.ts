@@ -11,6 +11,8 @@ import { AuditServiceService, TokenServiceService, type AuditServiceServer, type
 import { callContextOf, TRACEPARENT_HEADER, TRIGGER_HEADER, type CallContext } from './api-context';
 import type { ApiMethods } from './api-methods';
 import { tailLogsGrpcHandler } from './log-tail-transport';
+import { TolerantServer } from './grpc-decode';
+import { GRPC_SERVER_OPTIONS } from './grpc-options';
 import { createReflectionService } from './reflection';
 import { watchRunGrpcHandler } from './run-watch-transport';
 import { toApiError, toGrpcError } from './status';
@@ -18,7 +20,7 @@ import type { AccessControl } from './access-control';
 import { grpcAccessInterceptor } from './grpc-access';
 
 /** Largest request message accepted, in bytes. */
-export const MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+export { MAX_RECEIVE_MESSAGE_BYTES } from './grpc-options';
 
 /** The fully-qualified names of the services this server implements (and reports healthy). */
 export const SERVICE_NAMES = ['skein.v1.WorkflowService', 'skein.v1.RunService', 'skein.v1.LogService', 'skein.v1.TemplateService',
@@ -46,7 +48,8 @@ function unary<Req, Res>(method: string, logger: Logger, fn: (request: Req, call
 export function createGrpcServer(methods: ApiMethods, logger: Logger,
   options: { reflection: boolean; access: AccessControl; stallTimeoutMs?: number | undefined }): ApiGrpcServer {
   const streaming = { stallTimeoutMs: options.stallTimeoutMs };
-  const server = new Server({ 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES, interceptors: [grpcAccessInterceptor(options.access, logger)] });
+  // Malformed protobuf is the caller's INVALID_ARGUMENT, not INTERNAL, on every service (grpc-decode.ts).
+  const server: Server = new TolerantServer({ ...GRPC_SERVER_OPTIONS, interceptors: [grpcAccessInterceptor(options.access, logger)] });
 
   const workflows: WorkflowServiceServer = {
     applyWorkflow: unary('ApplyWorkflow', logger, (r) => methods.applyWorkflow(r)),
@@ -57,6 +60,8 @@ export function createGrpcServer(methods: ApiMethods, logger: Logger,
     resumeWorkflow: unary('ResumeWorkflow', logger, (r) => methods.resumeWorkflow(r)),
     listWorkflowVersions: unary('ListWorkflowVersions', logger, (r) => methods.listWorkflowVersions(r)),
     deleteWorkflow: unary('DeleteWorkflow', logger, (r) => methods.deleteWorkflow(r)),
+    createWorkflow: unary('CreateWorkflow', logger, (r) => methods.createWorkflow(r)),
+    updateWorkflow: unary('UpdateWorkflow', logger, (r) => methods.updateWorkflow(r)),
   };
   const runs: RunServiceServer = {
     triggerRun: unary('TriggerRun', logger, (r, call) => methods.triggerRun(r, call)),

@@ -10,7 +10,7 @@ import { invalidArgument } from './errors';
 export interface PageSizeLimits {
   /** Used when the request says 0. */
   readonly defaultSize: number;
-  /** Larger is INVALID_ARGUMENT (not clamped: a caller asking for more than it can get should know). */
+  /** Larger is read as this (AIP-158: "values above the maximum are coerced down to the maximum"). */
   readonly maxSize: number;
 }
 
@@ -19,11 +19,14 @@ export const LIST_PAGE: PageSizeLimits = { defaultSize: 50, maxSize: 1000 };
 /** Page sizes of GetLogs. */
 export const LOG_PAGE: PageSizeLimits = { defaultSize: 1000, maxSize: 10000 };
 
-/** The effective page size of a request. */
+/**
+ * The effective page size of a request: 0 is the default, more than the maximum is the maximum (a
+ * client that pages until the token is empty still reads everything), negative is INVALID_ARGUMENT.
+ */
 export function pageSize(requested: number, limits: PageSizeLimits, field = 'page_size'): number {
   if (!Number.isInteger(requested) || requested < 0) throw invalidArgument(field, `must be a non-negative integer, got ${requested}`);
-  if (requested > limits.maxSize) throw invalidArgument(field, `must be at most ${limits.maxSize}, got ${requested}`);
-  return requested === 0 ? limits.defaultSize : requested;
+  if (requested === 0) return limits.defaultSize;
+  return Math.min(requested, limits.maxSize);
 }
 
 export function encodePageToken(cursor: object): string {

@@ -46,8 +46,9 @@ describe('pagination', () => {
     expect(pageSize(0, LOG_PAGE)).toBe(1000);
     expect(pageSize(1000, LIST_PAGE)).toBe(1000);
     expect(pageSize(10000, LOG_PAGE)).toBe(10000);
-    expect(violation(() => pageSize(1001, LIST_PAGE)).field).toBe('page_size');
-    expect(violation(() => pageSize(10001, LOG_PAGE)).field).toBe('page_size');
+    // AIP-158: above the maximum is coerced to the maximum.
+    expect(pageSize(1001, LIST_PAGE)).toBe(1000);
+    expect(pageSize(2 ** 31 - 1, LOG_PAGE)).toBe(10000);
     expect(violation(() => pageSize(-1, LIST_PAGE)).field).toBe('page_size');
   });
 

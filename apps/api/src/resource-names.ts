@@ -1,4 +1,5 @@
 import { invalidArgument } from './errors';
+import { checkLength, MAX_NAME_LENGTH, quote } from './limits';
 
 /**
  * Resource names of the public API (https://google.aip.dev/122), parsed strictly: a malformed name is
@@ -30,16 +31,17 @@ export interface TaskRunName extends RunName {
 
 function segments(value: string, field: string, shape: string): string[] {
   if (value === '') throw invalidArgument(field, `is required: expected ${shape}`);
+  checkLength(value, field, MAX_NAME_LENGTH);
   return value.split('/');
 }
 
 function checkSegment(value: string | undefined, field: string, what: string, shape: string, allowAny: boolean): string {
   if (value !== undefined && ((allowAny && value === ANY_WORKFLOW) || SEGMENT.test(value))) return value;
-  throw invalidArgument(field, `${JSON.stringify(value ?? '')} is not a valid ${what} in a name of the form ${shape}`);
+  throw invalidArgument(field, `${quote(value ?? '')} is not a valid ${what} in a name of the form ${shape}`);
 }
 
 function malformed(field: string, value: string, shape: string): Error {
-  return invalidArgument(field, `${JSON.stringify(value)} is not a resource name of the form ${shape}`);
+  return invalidArgument(field, `${quote(value)} is not a resource name of the form ${shape}`);
 }
 
 /**

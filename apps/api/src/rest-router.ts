@@ -13,12 +13,15 @@ import { followLogsSse } from './log-tail-transport';
 import { runListFilterOf } from './rest-run-filter';
 import { watchRunSse } from './run-watch-transport';
 import { ApiError, invalidArgument } from './errors';
+import { quote } from './limits';
 import { httpStatusOf, toApiError, toJsonStatus } from './status';
+import { openApiDocument } from './openapi';
 import { templateRoutes } from './template-rest';
 import { poolRoutes } from './pool-rest';
 import type { AccessControl } from './access-control';
 import { restAccessMiddleware } from './rest-access';
 import { tokenRoutes } from './token-rest';
+import { workflowUpdateRoutes } from './workflow-update-rest';
 
 /** Largest JSON body accepted; larger is 413. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -48,7 +51,7 @@ function queryValue(query: Query, jsonName: string, protoName: string): string |
 function intQuery(query: Query, jsonName: string, protoName: string): number {
   const value = queryValue(query, jsonName, protoName);
   if (value === undefined || value === '') return 0;
-  if (!/^\d{1,15}$/.test(value)) throw invalidArgument(protoName, `must be a non-negative integer, got ${JSON.stringify(value)}`);
+  if (!/^\d{1,15}$/.test(value)) throw invalidArgument(protoName, `must be a non-negative integer, got ${quote(value)}`);
   return Number(value);
 }
 
@@ -75,7 +78,7 @@ function stringField(body: Record<string, unknown>, jsonName: string, protoName:
 function lastEventId(req: Request): number | undefined {
   const value = req.get('Last-Event-ID');
   if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,15}$/.test(value)) throw invalidArgument('Last-Event-ID', `must be a line sequence, got ${JSON.stringify(value)}`);
+  if (!/^\d{1,15}$/.test(value)) throw invalidArgument('Last-Event-ID', `must be a line sequence, got ${quote(value)}`);
   return Number(value);
 }
 
@@ -114,9 +117,15 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
     else res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
   });
 
+  app.get('/v1/openapi.json', route('GetOpenApiDocument', () => {
+    const document = openApiDocument();
+    if (!document) return Promise.reject(new ApiError(GrpcStatus.UNAVAILABLE, 'OPENAPI_UNAVAILABLE', 'the OpenAPI document is built from proto/, which this installation lacks'));
+    return Promise.resolve(document);
+  }));
   app.use(templateRoutes(methods, route));
   app.use(poolRoutes(methods, route));
   app.use(tokenRoutes(methods, route));
+  app.use(workflowUpdateRoutes(methods, route));
   app.post('/v1/workflows\\:apply', route('ApplyWorkflow', async (req) => {
     const body = bodyObject(req);
     const response = await methods.applyWorkflow({ source: stringField(body, 'source', 'source'), fileName: stringField(body, 'fileName', 'file_name') });

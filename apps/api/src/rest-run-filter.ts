@@ -1,6 +1,7 @@
 import { RunState, runStateFromJSON } from '@skein/proto';
 import type { Request } from 'express';
 import { invalidArgument } from './errors';
+import { quote } from './limits';
 
 /** The filter fields of ListRuns as REST query parameters (`state`, `createTimeAfter`, `createTimeBefore`). */
 export interface RunListFilter {
@@ -32,7 +33,7 @@ export function runListFilterOf(query: Request['query']): RunListFilter {
     const upper = stateText.toUpperCase();
     state = runStateFromJSON(upper.startsWith('RUN_STATE_') ? upper : `RUN_STATE_${upper}`);
     if (state === RunState.UNRECOGNIZED || state === RunState.RUN_STATE_UNSPECIFIED) {
-      throw invalidArgument('state', `unknown run state ${JSON.stringify(stateText)}: one of queued, running, succeeded, failed, cancelled`);
+      throw invalidArgument('state', `unknown run state ${quote(stateText)}: one of queued, running, succeeded, failed, cancelled`);
     }
   }
   return {

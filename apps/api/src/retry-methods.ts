@@ -3,6 +3,7 @@ import type { RetryRunRequest, RetryRunResponse } from '@skein/proto';
 import { getRun } from '@skein/store';
 import { resolveRun, type ApiContext } from './api-context';
 import { ApiError } from './errors';
+import { checkLength, MAX_NAME_LENGTH } from './limits';
 import { toRun } from './mappers';
 import { parseRunName } from './resource-names';
 
@@ -18,6 +19,7 @@ export function createRetryMethods(ctx: ApiContext): RetryMethods {
   return {
     async retryRun(request) {
       const found = await resolveRun(ctx, parseRunName(request.name, 'name'));
+      checkLength(request.task, 'task', MAX_NAME_LENGTH);
       let tasks: string[];
       try {
         tasks = (await ctx.runs.retryRun(found.id, request.task || undefined)).tasks;

@@ -9,6 +9,7 @@ import { type AttemptRecord, findRequestRun, getRun, getWorkflow, listRunAttempt
 import { loadTaskRuns } from './run-watch';
 import { resolveRun, type ApiContext, type CallContext } from './api-context';
 import { ApiError, invalidArgument, notFound } from './errors';
+import { checkParamsSize, checkTimestamp } from './limits';
 import { toRun, toTaskRun } from './mappers';
 import { checkTokenScope, decodePageToken, encodePageToken, LIST_PAGE, pageSize, runCursor, taskRunCursor } from './pagination';
 import { ANY_WORKFLOW, parseRunName, parseTaskRunName, parseWorkflowName, runName, taskRunName, workflowName } from './resource-names';
@@ -57,6 +58,7 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       const { workflowId } = parseWorkflowName(request.parent, 'parent');
       const workflow = await getWorkflow(ctx.pool, workflowId);
       if (!workflow) throw notFound('workflow', request.parent);
+      checkParamsSize(request.params);
       const resolved = resolveParams(workflow.spec.spec.params, request.params ?? {});
       if (resolved.errors.length > 0) throw paramsInvalid(request.parent, resolved.errors);
       const create = async () =>
@@ -97,6 +99,8 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       if (!schedule) throw invalid('parent', `workflow ${workflowId} has no schedule, so it has no data intervals to backfill`);
       if (!request.startTime) throw invalid('start_time', 'is required');
       if (!request.endTime) throw invalid('end_time', 'is required');
+      checkTimestamp(request.startTime, 'start_time');
+      checkTimestamp(request.endTime, 'end_time');
       if (request.endTime <= request.startTime) throw invalid('end_time', 'must be after start_time');
       if (request.maxActive < 0 || request.maxActive > MAX_BACKFILL_INTERVALS) throw invalid('max_active', `must be from 0 (no limit of its own) to ${MAX_BACKFILL_INTERVALS}`);
       const intervals = intervalsBetween({ schedule, timezone }, request.startTime, request.endTime, new Date(), MAX_BACKFILL_INTERVALS + 1);
@@ -104,6 +108,7 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
         throw invalid('start_time', `no data interval of "${schedule}" (${timezone}) starts in [${request.startTime.toISOString()}, ${request.endTime.toISOString()}) and is over`);
       }
       if (intervals.length > MAX_BACKFILL_INTERVALS) throw invalid('end_time', `the range has more than ${MAX_BACKFILL_INTERVALS} intervals: split it`);
+      checkParamsSize(request.params);
       const resolved = resolveParams(workflow.spec.spec.params, request.params ?? {});
       if (resolved.errors.length > 0) throw paramsInvalid(request.parent, resolved.errors);
       const { runIds, skipped } = await ctx.runs.backfill(workflowId, intervals.map((i) => i.start), resolved.values, request.rerunSucceeded, request.maxActive);
@@ -140,6 +145,9 @@ export function createRunMethods(ctx: ApiContext): RunMethods {
       const limit = pageSize(request.pageSize, LIST_PAGE);
       const cursor = decodePageToken(request.pageToken, runCursor);
       if (cursor) checkTokenScope(cursor.parent, workflowId);
+      checkTimestamp(request.createTimeAfter, 'create_time_after');
+      checkTimestamp(request.createTimeBefore, 'create_time_before');
+      if (cursor) checkTimestamp(new Date(cursor.time), 'page_token');
       const filter = workflowId === ANY_WORKFLOW ? undefined : workflowId;
       // Listing the runs of a workflow that does not exist is NOT_FOUND, not an empty page (AIP-132).
       if (filter !== undefined && !cursor && !(await getWorkflow(ctx.pool, filter))) throw notFound('workflow', workflowName(filter));

@@ -35,6 +35,8 @@ export async function serveSse<T>(res: Response, logger: Logger, stream: SseStre
     keepAlive = setInterval(() => res.write(': keep-alive\n\n'), stream.keepAliveMs);
     let ended = false;
     for await (const response of responses) {
+      // The client left while this response was being produced: nothing to write it to.
+      if (abort.signal.aborted) break;
       if (await stream.write(response, res)) {
         ended = true;
         break;

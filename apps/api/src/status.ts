@@ -77,8 +77,37 @@ function toProtoViolations(violations: readonly FieldViolation[]): BadRequest['f
   return violations.map((v) => ({ field: v.field, description: v.description, reason: '', localizedMessage: undefined }));
 }
 
+// The message travels twice in trailers (grpc-message and inside grpc-status-details-bin), with the
+// violations; C-core clients (Python, Ruby, PHP, ...) refuse metadata over 8 KiB by default, and a
+// trailer block over the peer's limit breaks the whole connection. These bounds keep an error near 6 KiB.
+/** Longest grpc-message, in characters. */
+export const MAX_GRPC_MESSAGE_CHARS = 800;
+/** Most characters of field violations (fields and descriptions) a gRPC error carries. */
+export const MAX_GRPC_VIOLATION_CHARS = 2000;
+
+/** The error cut to what fits in trailers: a long message is truncated, the violations that do not fit left out (and counted). */
+function boundedForTrailers(err: ApiError): ApiError {
+  let budget = MAX_GRPC_VIOLATION_CHARS;
+  const kept: FieldViolation[] = [];
+  for (const v of err.fieldViolations) {
+    const field = v.field.slice(0, 200);
+    const description = v.description.slice(0, 400);
+    if (field.length + description.length > budget) break;
+    budget -= field.length + description.length;
+    kept.push({ field, description });
+  }
+  const dropped = err.fieldViolations.length - kept.length;
+  const cut = err.message.length > MAX_GRPC_MESSAGE_CHARS;
+  const shortened = kept.some((v, i) => v.field !== err.fieldViolations[i]?.field || v.description !== err.fieldViolations[i]?.description);
+  if (!cut && dropped === 0 && !shortened) return err;
+  let message = cut ? `${err.message.slice(0, MAX_GRPC_MESSAGE_CHARS)}… (${err.message.length - MAX_GRPC_MESSAGE_CHARS} more characters)` : err.message;
+  if (dropped > 0) message += ` (${dropped} more field violations not shown)`;
+  return new ApiError(err.code, err.reason, message, { metadata: err.metadata, fieldViolations: kept, cause: err });
+}
+
 /** The error to hand to a grpc-js callback. */
-export function toGrpcError(err: ApiError): ServerErrorResponse {
+export function toGrpcError(error: ApiError): ServerErrorResponse {
+  const err = boundedForTrailers(error);
   const metadata = new Metadata();
   metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode(toRpcStatus(err)).finish()));
   return Object.assign(new Error(err.message), { code: err.code, details: err.message, metadata });

@@ -14,6 +14,7 @@ import { manifestToYaml, renderTaskJob, UnknownTaskError } from '@skein/runtime'
 import { applyTaskTemplate, getTaskTemplate, listTaskTemplates, type Queryable, type TaskTemplateRecord } from '@skein/store';
 import type { ApiContext } from './api-context';
 import { ApiError, invalidArgument } from './errors';
+import { checkLength, checkParamsSize, MAX_FILE_NAME_LENGTH, MAX_NAME_LENGTH, quote } from './limits';
 import { decodePageToken, encodePageToken, LIST_PAGE, pageSize } from './pagination';
 
 /** Largest file accepted, in UTF-8 bytes. */
@@ -38,7 +39,7 @@ export function templateName(name: string): string {
 
 function parseTemplateName(value: string, field: string): string {
   const match = /^templates\/([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$/.exec(value);
-  if (!match?.[1]) throw invalidArgument(field, `${JSON.stringify(value)} is not a resource name of the form \`templates/{template}\``);
+  if (!match?.[1]) throw invalidArgument(field, `${quote(value)} is not a resource name of the form \`templates/{template}\``);
   return match[1];
 }
 
@@ -81,6 +82,7 @@ export function createTemplateMethods(ctx: ApiContext): TemplateMethods {
   return {
     async applyTemplate(request) {
       checkSize(request.source);
+      checkLength(request.fileName, 'file_name', MAX_FILE_NAME_LENGTH);
       const fileName = request.fileName || 'template.yaml';
       const parsed = parseWorkflowFile(request.source, fileName);
       if (parsed.errors.length > 0) throw fileInvalid(parsed.errors, 'TEMPLATE_INVALID');
@@ -120,6 +122,11 @@ export function createTemplateMethods(ctx: ApiContext): TemplateMethods {
     async renderTask(request) {
       checkSize(request.source);
       if (request.task === '') throw invalidArgument('task', 'name the task to render');
+      checkLength(request.fileName, 'file_name', MAX_FILE_NAME_LENGTH);
+      checkLength(request.task, 'task', MAX_NAME_LENGTH);
+      checkLength(request.workflow, 'workflow', MAX_NAME_LENGTH);
+      checkLength(request.namespace, 'namespace', MAX_NAME_LENGTH);
+      checkParamsSize(request.params);
       const fileName = request.fileName || 'workflow.yaml';
       const parsed = parseWorkflowFile(request.source, fileName, await storedTemplates(ctx.pool));
       if (parsed.errors.length > 0) throw fileInvalid(parsed.errors, 'WORKFLOW_INVALID');
@@ -127,7 +134,7 @@ export function createTemplateMethods(ctx: ApiContext): TemplateMethods {
       const [workflow, ...others] = workflows;
       if (!workflow || others.length > 0) {
         const names = parsed.workflows.map((w) => w.spec.metadata.name).join(', ') || 'none';
-        throw invalidArgument('workflow', `${request.workflow === '' ? 'name one workflow of the file' : `no workflow ${JSON.stringify(request.workflow)} in the file`} (it has: ${names})`);
+        throw invalidArgument('workflow', `${request.workflow === '' ? 'name one workflow of the file' : `no workflow ${quote(request.workflow)} in the file`} (it has: ${names})`);
       }
       const params: Record<string, ParamValue> = {};
       for (const [key, value] of Object.entries(request.params ?? {})) {

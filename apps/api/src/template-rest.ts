@@ -22,8 +22,9 @@ function body(req: Request): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function query(req: Request, name: string): string {
-  const value = req.query[name];
+/** A query parameter by its proto3 JSON name or, as every REST route takes it, its proto field name. */
+function query(req: Request, name: string, protoName: string): string {
+  const value = req.query[name] ?? req.query[protoName];
   return typeof value === 'string' ? value : '';
 }
 
@@ -35,9 +36,9 @@ export function templateRoutes(methods: TemplateMethods, route: RestRoute): expr
   router.post('/v1/templates\\:render', route('RenderTask', async (req) =>
     RenderTaskResponse.toJSON(await methods.renderTask(RenderTaskRequest.fromJSON(body(req))))));
   router.get('/v1/templates', route('ListTemplates', async (req) => {
-    const pageSize = query(req, 'pageSize');
+    const pageSize = query(req, 'pageSize', 'page_size');
     if (pageSize !== '' && !/^\d{1,9}$/.test(pageSize)) throw invalidArgument('page_size', 'must be a non-negative integer');
-    return ListTemplatesResponse.toJSON(await methods.listTemplates({ pageSize: Number(pageSize || 0), pageToken: query(req, 'pageToken') }));
+    return ListTemplatesResponse.toJSON(await methods.listTemplates({ pageSize: Number(pageSize || 0), pageToken: query(req, 'pageToken', 'page_token') }));
   }));
   router.get('/v1/templates/:t', route('GetTemplate', async (req) =>
     GetTemplateResponse.toJSON(await methods.getTemplate({ name: `templates/${String(req.params['t'] ?? '')}` }))));

@@ -10,6 +10,7 @@ import type { ApiContext } from './api-context';
 import { ApiError, invalidArgument, notFound } from './errors';
 import { toWorkflow, toWorkflowVersion } from './mappers';
 import { decodePageToken, encodePageToken, LIST_PAGE, pageSize, workflowCursor } from './pagination';
+import { checkLength, MAX_FILE_NAME_LENGTH } from './limits';
 import { parseWorkflowName } from './resource-names';
 import { storedTemplates } from './template-methods';
 import { storedPools } from './pool-methods';
@@ -30,34 +31,43 @@ export interface WorkflowMethods {
   resumeWorkflow(request: ResumeWorkflowRequest): Promise<ResumeWorkflowResponse>;
 }
 
-/** Every issue becomes one BadRequest field violation; the message lists them all, one per line. */
-function workflowInvalid(issues: readonly ValidationIssue[]): ApiError {
+/**
+ * Every issue becomes one BadRequest field violation; the message lists them all, one per line.
+ * `field`: the request field that held the document (its issues' paths are relative to it).
+ */
+function workflowInvalid(issues: readonly ValidationIssue[], field = 'source'): ApiError {
   const formatted = issues.map(formatIssue);
+  const fieldOf = (path: string) => (field === 'source' ? path || field : path ? `${field}.${path}` : field);
   return new ApiError(GrpcStatus.INVALID_ARGUMENT, 'WORKFLOW_INVALID', formatted.join('\n'), {
     metadata: { file: issues[0]?.file ?? '', issueCount: String(issues.length) },
-    fieldViolations: issues.map((issue, i) => ({ field: issue.path || 'source', description: formatted[i] ?? issue.message })),
+    fieldViolations: issues.map((issue, i) => ({ field: fieldOf(issue.path), description: formatted[i] ?? issue.message })),
   });
 }
 
-/** Parses and validates one request's workflow file: exactly one valid Workflow document. */
-function parseOne(source: string, requestFileName: string, templates: ParseOptions) {
+/**
+ * Parses and validates one request's workflow file: exactly one valid Workflow document.
+ * `field`: the request field that holds it, named in errors (`source`, or `workflow.spec` for a document
+ * sent as a Struct).
+ */
+export function parseOne(source: string, requestFileName: string, templates: ParseOptions, field = 'source') {
   if (Buffer.byteLength(source, 'utf8') > MAX_WORKFLOW_SOURCE_BYTES) {
-    throw invalidArgument('source', `is larger than ${MAX_WORKFLOW_SOURCE_BYTES} bytes; split the file`);
+    throw invalidArgument(field, `is larger than ${MAX_WORKFLOW_SOURCE_BYTES} bytes; split the file`);
   }
+  checkLength(requestFileName, 'file_name', MAX_FILE_NAME_LENGTH);
   const fileName = requestFileName || DEFAULT_FILE_NAME;
   if (source.trim() === '') {
-    throw workflowInvalid([{ file: fileName, line: 1, column: 1, path: '', message: 'the file is empty: expected one `kind: Workflow` document' }]);
+    throw workflowInvalid([{ file: fileName, line: 1, column: 1, path: '', message: 'the file is empty: expected one `kind: Workflow` document' }], field);
   }
   // `template:` resolves at apply time (the file's own templates, then stored ones): the stored
   // version holds the resolved tasks, so a template changed later never changes it.
   const parsed = parseWorkflowFile(source, fileName, templates);
-  if (parsed.errors.length > 0) throw workflowInvalid(parsed.errors);
+  if (parsed.errors.length > 0) throw workflowInvalid(parsed.errors, field);
   const [first, ...rest] = parsed.workflows;
   if (!first || rest.length > 0) {
     throw workflowInvalid([{
       file: fileName, line: 1, column: 1, path: '',
       message: `expected exactly one Workflow document per request, found ${parsed.workflows.length}; apply each separately`,
-    }]);
+    }], field);
   }
   return first;
 }

@@ -7,6 +7,9 @@ import type { Writable } from 'node:stream';
  */
 export function writeWithBackpressure(stream: Writable, chunk: unknown, stallTimeoutMs: number, onStall: () => Error): Promise<void> {
   if (stream.write(chunk)) return Promise.resolve();
+  // A stream that already closed will emit neither 'drain' nor 'close' again: waiting would only hold
+  // the caller (and its timers) until the stall timeout.
+  if (stream.destroyed) return Promise.reject(new Error('the stream closed'));
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
       clearTimeout(timer);

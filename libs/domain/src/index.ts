@@ -31,6 +31,7 @@ export type { TaskTemplateFields, TaskTemplateSpec, TemplateLookup } from './tas
 export { imageReferenceProblem, quantityProblem } from './image-reference';
 export { mergeKubernetesSpec } from './merge-kubernetes';
 export { API_VERSION, MAX_LOG_RETENTION_DAYS, MAX_TASKS } from './validate-workflow';
+export { labelKeyProblem, labelValueProblem } from './names';
 export { DEFAULT_QUEUE, DEFAULT_RETRY_DELAY_MS, MAX_PRIORITY, MAX_RETRIES } from './validate-task';
 export { compareIssues, formatIssue } from './issues';
 export type { ValidationIssue } from './issues';

@@ -110,6 +110,11 @@ export interface TemplateScope {
   readonly tasks: readonly string[];
   /** Tasks upstream of `task`, directly or transitively: the only ones whose outputs exist when it starts. */
   readonly upstream: ReadonlySet<string>;
+  /**
+   * How many more unknown task names get a "did you mean" (each compares with every task name),
+   * shared across a file's templates; counted down here. Unbounded when absent.
+   */
+  readonly suggestions?: { remaining: number };
 }
 
 /**
@@ -129,7 +134,8 @@ export function templateProblems(text: string, scope: TemplateScope): string[] {
       if (e.task === scope.task) {
         out.push(`${part.source}: a task cannot read its own outputs`);
       } else if (!scope.tasks.includes(e.task)) {
-        out.push(`${part.source} refers to unknown task ${JSON.stringify(e.task)}${didYouMean(e.task, scope.tasks)}`);
+        const suggest = !scope.suggestions || scope.suggestions.remaining-- > 0;
+        out.push(`${part.source} refers to unknown task ${JSON.stringify(e.task)}${suggest ? didYouMean(e.task, scope.tasks) : ''}`);
       } else if (!scope.upstream.has(e.task)) {
         out.push(
           `${part.source}: task ${JSON.stringify(e.task)} is not upstream of ${JSON.stringify(scope.task)}, so its outputs may not exist yet (add it to dependsOn)`,

@@ -1,5 +1,6 @@
 import { formatIssue } from './issues';
 import { parseWorkflowFile } from './parse-workflow';
+import { MAX_UNKNOWN_TASK_SUGGESTIONS } from './validate-graph';
 
 /** A workflow whose `tasks:` items start on line 6 (after `extra` lines). */
 const withTasks = (tasks: string, extra = '') => `apiVersion: skein.dev/v1\nkind: Workflow\nmetadata: {name: w}\nspec:\n${extra}  tasks:\n${tasks}`;
@@ -18,6 +19,16 @@ describe('dependsOn', () => {
       'file.yaml:8:55: spec.tasks[2].dependsOn[1]: unknown task "extrct" (did you mean "extract"?)',
       'file.yaml:8:63: spec.tasks[2].dependsOn[2]: unknown task "zzz"',
     ]);
+  });
+
+  it('suggests for the first unknown task names of a file only, so thousands of them validate quickly', () => {
+    const tasks = Array.from({ length: MAX_UNKNOWN_TASK_SUGGESTIONS + 1 }, (_, i) =>
+      `    - {name: task-${i}, command: x, dependsOn: [task-${i}x], args: ["{{ tasks.task-${i}y.outputs.n }}"]}\n`).join('');
+    const found = problems(withTasks(tasks));
+    const suggested = found.filter((p) => p.includes('did you mean'));
+    // The budget is shared by dependsOn and templates.
+    expect(suggested).toHaveLength(MAX_UNKNOWN_TASK_SUGGESTIONS);
+    expect(found.filter((p) => p.includes('unknown task'))).toHaveLength(2 * (MAX_UNKNOWN_TASK_SUGGESTIONS + 1));
   });
 
   it('reports a self-dependency and duplicates', () => {

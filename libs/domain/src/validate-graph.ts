@@ -8,6 +8,9 @@ import { didYouMean } from './suggest';
 import { templateProblems } from './template-syntax';
 import type { TaskDraft } from './validate-task';
 
+/** Most unknown task names (in `dependsOn` and templates) per file that get a "did you mean" suggestion. */
+export const MAX_UNKNOWN_TASK_SUGGESTIONS = 100;
+
 /** Reports every problem between the given tasks. `params` are the declared param names. */
 export function checkTaskGraph(drafts: readonly TaskDraft[], params: readonly string[], issues: IssueList): void {
   // Tasks with a valid name, first definition of each name only.
@@ -23,12 +26,16 @@ export function checkTaskGraph(drafts: readonly TaskDraft[], params: readonly st
   }
   const names = [...byName.keys()];
 
+  // A suggestion compares the name with every task's: past this many unknown names in one file, the
+  // rest get none, so a file of thousands of bad references validates in milliseconds, not minutes.
+  const suggestions = { remaining: MAX_UNKNOWN_TASK_SUGGESTIONS };
   for (const draft of drafts) {
     for (const dep of draft.dependsOn) {
       if (draft.namePos !== undefined && dep.name === draft.spec.name) {
         issues.add(dep.pos, dep.path, `task ${JSON.stringify(dep.name)} cannot depend on itself`);
       } else if (!byName.has(dep.name)) {
-        issues.add(dep.pos, dep.path, `unknown task ${JSON.stringify(dep.name)}${didYouMean(dep.name, names)}`);
+        const suggestion = suggestions.remaining-- > 0 ? didYouMean(dep.name, names) : '';
+        issues.add(dep.pos, dep.path, `unknown task ${JSON.stringify(dep.name)}${suggestion}`);
       }
     }
   }
@@ -46,7 +53,7 @@ export function checkTaskGraph(drafts: readonly TaskDraft[], params: readonly st
   const closures = withTemplates ? upstreamClosures(dag) : new Map<string, Set<string>>();
   for (const [name, draft] of byName) {
     if (draft.templateSites.length === 0) continue;
-    const scope = { params, task: name, tasks: names, upstream: closures.get(name) ?? new Set<string>() };
+    const scope = { params, task: name, tasks: names, upstream: closures.get(name) ?? new Set<string>(), suggestions };
     for (const site of draft.templateSites) {
       for (const problem of templateProblems(site.text, scope)) issues.add(site.pos, site.path, problem);
     }

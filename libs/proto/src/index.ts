@@ -6,6 +6,9 @@ export {
   Duration,
 } from './gen/google/protobuf/duration';
 export {
+  FieldMask,
+} from './gen/google/protobuf/field_mask';
+export {
   NullValue,
   nullValueFromJSON,
   nullValueToJSON,
@@ -210,6 +213,10 @@ export {
   ListWorkflowVersionsResponse,
   DeleteWorkflowRequest,
   DeleteWorkflowResponse,
+  CreateWorkflowRequest,
+  CreateWorkflowResponse,
+  UpdateWorkflowRequest,
+  UpdateWorkflowResponse,
   WorkflowServiceService,
   type WorkflowServiceServer,
   WorkflowServiceClient,

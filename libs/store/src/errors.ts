@@ -16,6 +16,24 @@ export class NotFoundError extends StoreError {
   }
 }
 
+/** A row that was to be created exists already. */
+export class AlreadyExistsError extends StoreError {
+  override readonly name = 'AlreadyExistsError';
+  override readonly code = 'ALREADY_EXISTS';
+  constructor(readonly resource: string, readonly id: string) {
+    super(`${resource} "${id}" already exists`);
+  }
+}
+
+/** A row changed between a read and a write that depended on it (optimistic concurrency). */
+export class ConcurrentChangeError extends StoreError {
+  override readonly name = 'ConcurrentChangeError';
+  override readonly code = 'CONCURRENT_CHANGE';
+  constructor(readonly resource: string, readonly id: string) {
+    super(`${resource} "${id}" changed while it was being updated`);
+  }
+}
+
 /** Migrations could not be applied. */
 export class MigrationError extends StoreError {
   override readonly name = 'MigrationError';
@@ -24,4 +42,12 @@ export class MigrationError extends StoreError {
 
 export function isNotFound(err: unknown): err is NotFoundError {
   return err instanceof NotFoundError;
+}
+
+export function isAlreadyExists(err: unknown): err is AlreadyExistsError {
+  return err instanceof AlreadyExistsError;
+}
+
+export function isConcurrentChange(err: unknown): err is ConcurrentChangeError {
+  return err instanceof ConcurrentChangeError;
 }

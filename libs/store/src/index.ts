@@ -1,11 +1,13 @@
 export { createPool, withTransaction, type Queryable, type CreatePoolOptions } from './db';
 export { migrate, loadMigrations, type Migration } from './migrate';
 export { StoreError, NotFoundError, MigrationError, isNotFound } from './errors';
+export { AlreadyExistsError, isAlreadyExists, ConcurrentChangeError, isConcurrentChange } from './errors';
 export {
   getWorkflow, listWorkflows, getWorkflowVersion, insertWorkflowIfAbsent, lockWorkflow, insertWorkflowVersion,
   setWorkflowCurrentVersion, listScheduledWorkflows, setWorkflowPaused, type WorkflowRecord, type WorkflowVersionRecord,
 } from './workflows';
 export { applyWorkflow, type ApplyWorkflowResult } from './apply-workflow';
+export type { ApplyWorkflowOptions } from './apply-workflow';
 export {
   applyTaskTemplate, getTaskTemplate, getTaskTemplates, listTaskTemplates, type ApplyTaskTemplateResult, type TaskTemplateRecord,
 } from './task-templates';

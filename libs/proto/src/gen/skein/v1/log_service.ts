@@ -29,7 +29,7 @@ export interface GetLogsRequest {
   attempt: number;
   /** Return lines with a sequence greater than this. */
   afterSequence: number;
-  /** At most this many lines; 0 means 1000; more than 10000 is an error. */
+  /** At most this many lines; 0 means 1000; more than 10000 is read as 10000; negative is INVALID_ARGUMENT. */
   pageSize: number;
   pageToken: string;
 }

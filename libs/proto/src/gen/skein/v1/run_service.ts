@@ -54,7 +54,7 @@ export interface GetRunResponse {
 export interface ListRunsRequest {
   /** `workflows/{workflow}`, or `workflows/-` for the runs of every workflow. */
   parent: string;
-  /** At most this many, newest first; 0 means 50; more than 1000 is an error. */
+  /** At most this many, newest first; 0 means 50; more than 1000 is read as 1000; negative is INVALID_ARGUMENT. */
   pageSize: number;
   pageToken: string;
   /** Only runs in this state (RUN_STATE_UNSPECIFIED: any). */

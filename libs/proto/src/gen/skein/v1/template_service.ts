@@ -69,7 +69,7 @@ export interface GetTemplateResponse {
 }
 
 export interface ListTemplatesRequest {
-  /** At most this many; 0 means 50; more than 1000 is an error. */
+  /** At most this many; 0 means 50; more than 1000 is read as 1000; negative is INVALID_ARGUMENT. */
   pageSize: number;
   pageToken: string;
 }

@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { FieldMask } from "../../google/protobuf/field_mask";
 import { Workflow, WorkflowVersion } from "./workflow";
 
 export interface ApplyWorkflowRequest {
@@ -57,7 +58,7 @@ export interface GetWorkflowResponse {
 }
 
 export interface ListWorkflowsRequest {
-  /** At most this many; 0 means 50; more than 1000 is an error. */
+  /** At most this many; 0 means 50; more than 1000 is read as 1000; negative is INVALID_ARGUMENT. */
   pageSize: number;
   pageToken: string;
 }
@@ -88,7 +89,7 @@ export interface ResumeWorkflowResponse {
 export interface ListWorkflowVersionsRequest {
   /** The workflow: `workflows/{workflow}`. */
   parent: string;
-  /** At most this many, newest first; 0 means 50; more than 1000 is an error. */
+  /** At most this many, newest first; 0 means 50; more than 1000 is read as 1000; negative is INVALID_ARGUMENT. */
   pageSize: number;
   pageToken: string;
 }
@@ -104,6 +105,61 @@ export interface DeleteWorkflowRequest {
 }
 
 export interface DeleteWorkflowResponse {
+}
+
+export interface CreateWorkflowRequest {
+  /**
+   * The workflow to create. `spec` (the whole workflow document: `apiVersion`, `kind`, `metadata`,
+   * `spec`, as in a workflow file) is required; `labels`, when set, replace `spec.metadata.labels`;
+   * `paused` creates it paused. Output-only fields (`name`, `current_version`, times) are ignored.
+   */
+  workflow:
+    | Workflow
+    | undefined;
+  /**
+   * The workflow id, which becomes the last segment of its name. Optional when
+   * `workflow.spec.metadata.name` is set; when both are set they must be equal.
+   */
+  workflowId: string;
+}
+
+export interface CreateWorkflowResponse {
+  workflow:
+    | Workflow
+    | undefined;
+  /** Its first version. */
+  version: WorkflowVersion | undefined;
+}
+
+export interface UpdateWorkflowRequest {
+  /** The workflow, with `name` set (`workflows/{workflow}`) and the fields `update_mask` names. */
+  workflow:
+    | Workflow
+    | undefined;
+  /**
+   * Which fields to update: `spec`, `labels`, `paused`, or `*` for all three. Empty means every field
+   * that is set in `workflow` (a non-empty spec or labels, `paused` when true).
+   */
+  updateMask:
+    | string[]
+    | undefined;
+  /** When the workflow does not exist, create it (from `workflow.spec`) instead of failing NOT_FOUND. */
+  allowMissing: boolean;
+}
+
+export interface UpdateWorkflowResponse {
+  workflow:
+    | Workflow
+    | undefined;
+  /** The workflow's current version after the update. */
+  version:
+    | WorkflowVersion
+    | undefined;
+  /**
+   * True when the update created a new version (or, with `allow_missing`, the workflow); false when
+   * the spec and labels were unchanged.
+   */
+  versionCreated: boolean;
 }
 
 function createBaseApplyWorkflowRequest(): ApplyWorkflowRequest {
@@ -1393,6 +1449,406 @@ export const DeleteWorkflowResponse: MessageFns<DeleteWorkflowResponse> = {
   },
 };
 
+function createBaseCreateWorkflowRequest(): CreateWorkflowRequest {
+  return { workflow: undefined, workflowId: "" };
+}
+
+export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
+  encode(message: CreateWorkflowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflow !== undefined) {
+      Workflow.encode(message.workflow, writer.uint32(10).fork()).join();
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateWorkflowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateWorkflowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflow = Workflow.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateWorkflowRequest {
+    return {
+      workflow: isSet(object.workflow) ? Workflow.fromJSON(object.workflow) : undefined,
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateWorkflowRequest): unknown {
+    const obj: any = {};
+    if (message.workflow !== undefined) {
+      obj.workflow = Workflow.toJSON(message.workflow);
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateWorkflowRequest>): CreateWorkflowRequest {
+    return CreateWorkflowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateWorkflowRequest>): CreateWorkflowRequest {
+    const message = createBaseCreateWorkflowRequest();
+    message.workflow = (object.workflow !== undefined && object.workflow !== null)
+      ? Workflow.fromPartial(object.workflow)
+      : undefined;
+    message.workflowId = object.workflowId ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateWorkflowResponse(): CreateWorkflowResponse {
+  return { workflow: undefined, version: undefined };
+}
+
+export const CreateWorkflowResponse: MessageFns<CreateWorkflowResponse> = {
+  encode(message: CreateWorkflowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflow !== undefined) {
+      Workflow.encode(message.workflow, writer.uint32(10).fork()).join();
+    }
+    if (message.version !== undefined) {
+      WorkflowVersion.encode(message.version, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateWorkflowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateWorkflowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflow = Workflow.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = WorkflowVersion.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateWorkflowResponse {
+    return {
+      workflow: isSet(object.workflow) ? Workflow.fromJSON(object.workflow) : undefined,
+      version: isSet(object.version) ? WorkflowVersion.fromJSON(object.version) : undefined,
+    };
+  },
+
+  toJSON(message: CreateWorkflowResponse): unknown {
+    const obj: any = {};
+    if (message.workflow !== undefined) {
+      obj.workflow = Workflow.toJSON(message.workflow);
+    }
+    if (message.version !== undefined) {
+      obj.version = WorkflowVersion.toJSON(message.version);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateWorkflowResponse>): CreateWorkflowResponse {
+    return CreateWorkflowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateWorkflowResponse>): CreateWorkflowResponse {
+    const message = createBaseCreateWorkflowResponse();
+    message.workflow = (object.workflow !== undefined && object.workflow !== null)
+      ? Workflow.fromPartial(object.workflow)
+      : undefined;
+    message.version = (object.version !== undefined && object.version !== null)
+      ? WorkflowVersion.fromPartial(object.version)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateWorkflowRequest(): UpdateWorkflowRequest {
+  return { workflow: undefined, updateMask: undefined, allowMissing: false };
+}
+
+export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
+  encode(message: UpdateWorkflowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflow !== undefined) {
+      Workflow.encode(message.workflow, writer.uint32(10).fork()).join();
+    }
+    if (message.updateMask !== undefined) {
+      FieldMask.encode(FieldMask.wrap(message.updateMask), writer.uint32(18).fork()).join();
+    }
+    if (message.allowMissing !== false) {
+      writer.uint32(24).bool(message.allowMissing);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateWorkflowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateWorkflowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflow = Workflow.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updateMask = FieldMask.unwrap(FieldMask.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.allowMissing = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateWorkflowRequest {
+    return {
+      workflow: isSet(object.workflow) ? Workflow.fromJSON(object.workflow) : undefined,
+      updateMask: isSet(object.updateMask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.updateMask))
+        : isSet(object.update_mask)
+        ? FieldMask.unwrap(FieldMask.fromJSON(object.update_mask))
+        : undefined,
+      allowMissing: isSet(object.allowMissing)
+        ? globalThis.Boolean(object.allowMissing)
+        : isSet(object.allow_missing)
+        ? globalThis.Boolean(object.allow_missing)
+        : false,
+    };
+  },
+
+  toJSON(message: UpdateWorkflowRequest): unknown {
+    const obj: any = {};
+    if (message.workflow !== undefined) {
+      obj.workflow = Workflow.toJSON(message.workflow);
+    }
+    if (message.updateMask !== undefined) {
+      obj.updateMask = FieldMask.toJSON(FieldMask.wrap(message.updateMask));
+    }
+    if (message.allowMissing !== false) {
+      obj.allowMissing = message.allowMissing;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateWorkflowRequest>): UpdateWorkflowRequest {
+    return UpdateWorkflowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateWorkflowRequest>): UpdateWorkflowRequest {
+    const message = createBaseUpdateWorkflowRequest();
+    message.workflow = (object.workflow !== undefined && object.workflow !== null)
+      ? Workflow.fromPartial(object.workflow)
+      : undefined;
+    message.updateMask = object.updateMask ?? undefined;
+    message.allowMissing = object.allowMissing ?? false;
+    return message;
+  },
+};
+
+function createBaseUpdateWorkflowResponse(): UpdateWorkflowResponse {
+  return { workflow: undefined, version: undefined, versionCreated: false };
+}
+
+export const UpdateWorkflowResponse: MessageFns<UpdateWorkflowResponse> = {
+  encode(message: UpdateWorkflowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflow !== undefined) {
+      Workflow.encode(message.workflow, writer.uint32(10).fork()).join();
+    }
+    if (message.version !== undefined) {
+      WorkflowVersion.encode(message.version, writer.uint32(18).fork()).join();
+    }
+    if (message.versionCreated !== false) {
+      writer.uint32(24).bool(message.versionCreated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateWorkflowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateWorkflowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflow = Workflow.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = WorkflowVersion.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.versionCreated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateWorkflowResponse {
+    return {
+      workflow: isSet(object.workflow) ? Workflow.fromJSON(object.workflow) : undefined,
+      version: isSet(object.version) ? WorkflowVersion.fromJSON(object.version) : undefined,
+      versionCreated: isSet(object.versionCreated)
+        ? globalThis.Boolean(object.versionCreated)
+        : isSet(object.version_created)
+        ? globalThis.Boolean(object.version_created)
+        : false,
+    };
+  },
+
+  toJSON(message: UpdateWorkflowResponse): unknown {
+    const obj: any = {};
+    if (message.workflow !== undefined) {
+      obj.workflow = Workflow.toJSON(message.workflow);
+    }
+    if (message.version !== undefined) {
+      obj.version = WorkflowVersion.toJSON(message.version);
+    }
+    if (message.versionCreated !== false) {
+      obj.versionCreated = message.versionCreated;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateWorkflowResponse>): UpdateWorkflowResponse {
+    return UpdateWorkflowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateWorkflowResponse>): UpdateWorkflowResponse {
+    const message = createBaseUpdateWorkflowResponse();
+    message.workflow = (object.workflow !== undefined && object.workflow !== null)
+      ? Workflow.fromPartial(object.workflow)
+      : undefined;
+    message.version = (object.version !== undefined && object.version !== null)
+      ? WorkflowVersion.fromPartial(object.version)
+      : undefined;
+    message.versionCreated = object.versionCreated ?? false;
+    return message;
+  },
+};
+
 /** Workflow definitions. */
 export type WorkflowServiceService = typeof WorkflowServiceService;
 export const WorkflowServiceService = {
@@ -1488,6 +1944,36 @@ export const WorkflowServiceService = {
       Buffer.from(DeleteWorkflowResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteWorkflowResponse => DeleteWorkflowResponse.decode(value),
   },
+  /**
+   * Creates a workflow from its resource (https://google.aip.dev/133): ALREADY_EXISTS when a workflow
+   * of that id exists (ApplyWorkflow is the create-or-update form).
+   */
+  createWorkflow: {
+    path: "/skein.v1.WorkflowService/CreateWorkflow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateWorkflowRequest): Buffer =>
+      Buffer.from(CreateWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateWorkflowRequest => CreateWorkflowRequest.decode(value),
+    responseSerialize: (value: CreateWorkflowResponse): Buffer =>
+      Buffer.from(CreateWorkflowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateWorkflowResponse => CreateWorkflowResponse.decode(value),
+  },
+  /**
+   * Updates the fields of a workflow that `update_mask` names (https://google.aip.dev/134): a change of
+   * `spec` or `labels` becomes a new version; NOT_FOUND when absent unless `allow_missing`.
+   */
+  updateWorkflow: {
+    path: "/skein.v1.WorkflowService/UpdateWorkflow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateWorkflowRequest): Buffer =>
+      Buffer.from(UpdateWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateWorkflowRequest => UpdateWorkflowRequest.decode(value),
+    responseSerialize: (value: UpdateWorkflowResponse): Buffer =>
+      Buffer.from(UpdateWorkflowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateWorkflowResponse => UpdateWorkflowResponse.decode(value),
+  },
 } as const;
 
 export interface WorkflowServiceServer extends UntypedServiceImplementation {
@@ -1508,6 +1994,16 @@ export interface WorkflowServiceServer extends UntypedServiceImplementation {
    * running run: cancel them first.
    */
   deleteWorkflow: handleUnaryCall<DeleteWorkflowRequest, DeleteWorkflowResponse>;
+  /**
+   * Creates a workflow from its resource (https://google.aip.dev/133): ALREADY_EXISTS when a workflow
+   * of that id exists (ApplyWorkflow is the create-or-update form).
+   */
+  createWorkflow: handleUnaryCall<CreateWorkflowRequest, CreateWorkflowResponse>;
+  /**
+   * Updates the fields of a workflow that `update_mask` names (https://google.aip.dev/134): a change of
+   * `spec` or `labels` becomes a new version; NOT_FOUND when absent unless `allow_missing`.
+   */
+  updateWorkflow: handleUnaryCall<UpdateWorkflowRequest, UpdateWorkflowResponse>;
 }
 
 export interface WorkflowServiceClient extends Client {
@@ -1639,6 +2135,44 @@ export interface WorkflowServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Creates a workflow from its resource (https://google.aip.dev/133): ALREADY_EXISTS when a workflow
+   * of that id exists (ApplyWorkflow is the create-or-update form).
+   */
+  createWorkflow(
+    request: CreateWorkflowRequest,
+    callback: (error: ServiceError | null, response: CreateWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  createWorkflow(
+    request: CreateWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  createWorkflow(
+    request: CreateWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Updates the fields of a workflow that `update_mask` names (https://google.aip.dev/134): a change of
+   * `spec` or `labels` becomes a new version; NOT_FOUND when absent unless `allow_missing`.
+   */
+  updateWorkflow(
+    request: UpdateWorkflowRequest,
+    callback: (error: ServiceError | null, response: UpdateWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  updateWorkflow(
+    request: UpdateWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  updateWorkflow(
+    request: UpdateWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateWorkflowResponse) => void,
   ): ClientUnaryCall;
 }
 
