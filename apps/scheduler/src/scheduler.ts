@@ -20,7 +20,11 @@ export interface SchedulerOptions {
   readonly logger: Logger;
   /** Task events applied concurrently (events of one run are batched into one transaction). @default 16 */
   readonly maxInFlight?: number;
-  /** Redeliver an event not applied in this time. @default 30000 */
+  /**
+   * Redeliver an event not applied in this time. Events this scheduler holds (queued behind a
+   * transaction of their run, or in one) are kept in progress every `ackWaitMs / 3`, so the ack wait
+   * bounds only how long the events of a scheduler that died wait for another. @default 5000
+   */
   readonly ackWaitMs?: number;
   /** @default 1000 */
   readonly outboxSweepIntervalMs?: number;
@@ -51,6 +55,9 @@ export interface SchedulerOptions {
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
 
+/** @see SchedulerOptions.ackWaitMs */
+export const DEFAULT_EVENT_ACK_WAIT_MS = 5000;
+
 /** An event that fails this many deliveries is not a passing fault: its run is failed (abandoned). */
 const MAX_EVENT_DELIVERIES = 5;
 
@@ -79,6 +86,9 @@ export class Scheduler {
   private subscription: Subscription | undefined;
   /** Events waiting per run while a transaction of that run is in progress. */
   private readonly waiting = new Map<string, QueuedEvent[]>();
+  /** The batch each run's transaction is applying. */
+  private readonly applying = new Map<string, QueuedEvent[]>();
+  private progressTicker: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SchedulerOptions) {
     this.graphs = new RunGraphCache(async (workflowId, version) => {
@@ -120,10 +130,13 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`scheduler cannot start from state ${this.state}`);
     this.state = 'running';
+    const ackWaitMs = this.options.ackWaitMs ?? DEFAULT_EVENT_ACK_WAIT_MS;
     this.subscription = await this.options.bus.consume(
-      { stream: 'events', durable: 'scheduler', ackWaitMs: this.options.ackWaitMs ?? 30_000, maxInFlight: this.options.maxInFlight ?? 256 },
+      { stream: 'events', durable: 'scheduler', ackWaitMs, maxInFlight: this.options.maxInFlight ?? 256 },
       (message) => this.onEvent(message),
     );
+    this.progressTicker = setInterval(this.keepInProgress, Math.max(10, Math.floor(ackWaitMs / 3)));
+    this.progressTicker.unref();
     this.outbox.start();
     this.retries.start();
     this.cron?.start();
@@ -246,6 +259,7 @@ export class Scheduler {
         return;
       }
       this.waiting.set(runId, []);
+      this.applying.set(runId, batch);
       try {
         const applied = await this.applier.applyEvents(runId, batch.map((b) => b.event));
         await this.afterCommit(runId, applied);
@@ -260,9 +274,17 @@ export class Scheduler {
           for (const b of batch) b.message.nak(1000);
         }
       }
+      this.applying.delete(runId);
       for (const b of batch) b.done();
     }
   }
+
+  /** Tells the broker that the events this scheduler holds are being worked on (not lost). */
+  private readonly keepInProgress = (): void => {
+    for (const queue of [...this.waiting.values(), ...this.applying.values()]) {
+      for (const item of queue) item.message.working();
+    }
+  };
 
   private async abandon(runId: string, err: unknown): Promise<void> {
     const reason = `the scheduler could not process this run: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000);
@@ -318,6 +340,7 @@ export class Scheduler {
     if (this.admissionSweep) clearInterval(this.admissionSweep);
     await this.sweeping;
     await this.subscription?.drain();
+    if (this.progressTicker) clearInterval(this.progressTicker);
     await this.retries.stop();
     await this.outbox.stop();
     this.state = 'stopped';
