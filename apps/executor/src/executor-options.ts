@@ -40,7 +40,17 @@ export interface ExecutorOptions {
   readonly heartbeatMs?: number;
   /** Called on every lifecycle transition (for health checks and tests). */
   readonly onStateChange?: (state: ExecutorState) => void;
+  /**
+   * A task that ends within this time of its start is reported by its end event alone (which carries
+   * its start time), not by a `started` event and then an end event: for short tasks that is one
+   * scheduler transaction instead of two. The executor service uses
+   * {@link RECOMMENDED_STARTED_GRACE_MS}. @default 0 (every task's start is reported as it happens)
+   */
+  readonly startedGraceMs?: number;
 }
+
+/** The `started` grace of the executor service (`EXECUTOR_STARTED_GRACE_MS`). */
+export const RECOMMENDED_STARTED_GRACE_MS = 20;
 
 /** {@link ExecutorOptions} with every default applied and checked. */
 export interface CompiledExecutorOptions {
@@ -57,6 +67,7 @@ export interface CompiledExecutorOptions {
   readonly rememberCancels: number;
   readonly heartbeatMs: number;
   readonly onStateChange: ((state: ExecutorState) => void) | undefined;
+  readonly startedGraceMs: number;
 }
 
 /** The JetStream durable consumer for a queue, shared by every executor that serves it. */
@@ -85,6 +96,10 @@ export function compileExecutorOptions(options: ExecutorOptions): CompiledExecut
   if (!Number.isInteger(capacity) || capacity < 1) throw new ExecutorOptionsError(`capacity must be a positive integer, got ${capacity}`);
   const ackWaitMs = options.ackWaitMs ?? 30_000;
   if (!(ackWaitMs >= 30)) throw new ExecutorOptionsError(`ackWaitMs must be at least 30, got ${ackWaitMs}`);
+  const startedGraceMs = options.startedGraceMs ?? 0;
+  if (!(startedGraceMs >= 0 && startedGraceMs <= 10_000)) {
+    throw new ExecutorOptionsError(`startedGraceMs must be between 0 and 10000, got ${startedGraceMs}`);
+  }
   return {
     bus: options.bus,
     runtimes,
@@ -99,5 +114,6 @@ export function compileExecutorOptions(options: ExecutorOptions): CompiledExecut
     rememberCancels: options.rememberCancels ?? 1024,
     heartbeatMs: options.heartbeatMs ?? 10_000,
     onStateChange: options.onStateChange,
+    startedGraceMs,
   };
 }

@@ -215,14 +215,9 @@ export class Executor {
         this.recentCancels.delete(attemptId);
         task.cancel(cancelled);
       }
-      const startedSent = task.started.then(
-        (startTime) => this.publishEvent(dispatch, { $case: 'started', started: { startTime } }, ':started').catch((err: unknown) => {
-          // The terminal event still tells the scheduler everything; a lost `started` only delays its view.
-          this.logger.warn({ err, attemptId }, 'the started event could not be published');
-        }),
-        () => undefined,
-      );
+      const started = this.reportStarted(dispatch, task);
       let result = await task.result;
+      const startedSent = started.taskEnded();
       if (attempt.lostReason !== undefined && result.reason === 'CANCELLED') {
         result = { ...result, reason: 'LOST', message: attempt.lostReason };
       }
@@ -244,6 +239,36 @@ export class Executor {
       this.active.delete(attemptId);
     }
     for (const delivery of attempt.messages) await this.ack(delivery);
+  }
+
+  /**
+   * Publishes the task's `started` event once it has run for `startedGraceMs`; a task that ends
+   * sooner has none (its end event carries the start time). `taskEnded()` cancels a report not yet
+   * due and returns the publish in flight, if any, which must finish before the end event is sent.
+   */
+  private reportStarted(dispatch: TaskDispatch, task: RunningTask): { taskEnded: () => Promise<void> } {
+    let ended = false;
+    let timer: NodeJS.Timeout | undefined;
+    let sent: Promise<void> = Promise.resolve();
+    const publish = (startTime: Date) => {
+      timer = undefined;
+      sent = this.publishEvent(dispatch, { $case: 'started', started: { startTime } }, ':started').catch((err: unknown) => {
+        // The terminal event still tells the scheduler everything; a lost `started` only delays its view.
+        this.logger.warn({ err, attemptId: dispatch.attemptId }, 'the started event could not be published');
+      });
+    };
+    const scheduled = task.started.then((startTime) => {
+      if (this.options.startedGraceMs <= 0) publish(startTime);
+      else if (!ended) timer = setTimeout(() => publish(startTime), this.options.startedGraceMs);
+    }, () => undefined);
+    return {
+      taskEnded: async () => {
+        ended = true;
+        await scheduled;
+        if (timer !== undefined) clearTimeout(timer);
+        await sent;
+      },
+    };
   }
 
   /**

@@ -5,6 +5,7 @@ import { fields, loadConfig, Shutdown } from '@skein/config';
 import { createHttpKubeClient, createKubernetesRuntime, createLocalRuntime, createNoopRuntime, inClusterConnection, kubeconfigConnection, type Runtime } from '@skein/runtime';
 import { startTelemetry } from '@skein/telemetry';
 import { Executor } from './executor';
+import { RECOMMENDED_STARTED_GRACE_MS } from './executor-options';
 import { JobSweeper } from './job-sweeper';
 
 const schema = z.object({
@@ -24,6 +25,7 @@ const schema = z.object({
   EXECUTOR_ID: z.string().optional(),
   EXECUTOR_DRAIN_MS: fields.positiveInt(30_000),
   EXECUTOR_HEARTBEAT_MS: fields.positiveInt(10_000),
+  EXECUTOR_STARTED_GRACE_MS: z.coerce.number().int().min(0).max(10_000).default(RECOMMENDED_STARTED_GRACE_MS),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });
@@ -64,6 +66,7 @@ async function main(): Promise<number> {
     ackWaitMs: config.EXECUTOR_ACK_WAIT_MS,
     identity: config.EXECUTOR_ID,
     heartbeatMs: config.EXECUTOR_HEARTBEAT_MS,
+    startedGraceMs: config.EXECUTOR_STARTED_GRACE_MS,
   });
   await executor.start();
   sweeper?.start();
