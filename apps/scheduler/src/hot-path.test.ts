@@ -120,6 +120,28 @@ describe('scheduler hot path: statements per hop', () => {
     expect(states).toEqual({ a: 'running', b: 'pending', c: 'pending' });
   });
 
+  it('deletes outbox rows published earlier in the same write, not in a statement of their own', async () => {
+    let sent: number[] = [];
+    const deleting = new RunApplier({ pool, graphs: new RunGraphCache(async (workflowId, version) => {
+      const v = await getWorkflowVersion(pool, workflowId, version);
+      if (!v) throw new Error(`no version ${workflowId}/${version}`);
+      return v.spec;
+    }), logger, takeSentOutbox: () => sent.splice(0, sent.length) });
+    const created = await deleting.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' });
+    const runId = created.run?.id as string;
+    // The creation's dispatch has been published: its row is handed to the next transaction.
+    sent = created.outbox.map((m) => m.id);
+    expect(sent).toHaveLength(1);
+    const first = (await listRunAttempts(pool, runId)).find((a) => a.task === 'a');
+
+    const { result, statements } = await counter.during(() => deleting.applyEvents(runId, [event(runId, first?.id as string, 'a', 'succeeded')]));
+
+    expect(statements).toEqual(['BEGIN', 'skein-lock-run-read-task-runs', 'skein-write-run-changes', 'COMMIT']);
+    const { rows } = await pool.query<{ id: string }>('SELECT id FROM outbox WHERE id = ANY($1::bigint[])', [[...created.outbox.map((m) => m.id), ...result.outbox.map((m) => m.id)]]);
+    expect(rows.map((r) => Number(r.id))).toEqual(result.outbox.map((m) => m.id));
+    expect(sent).toEqual([]);
+  });
+
   it('still locks and reports an event of an unknown task without dispatching anything', async () => {
     const created = await applier.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' });
     const runId = created.run?.id as string;

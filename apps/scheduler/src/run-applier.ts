@@ -31,6 +31,8 @@ export interface RunApplierOptions {
   readonly traceContext?: AttemptTraceContext;
   /** Told when a task waits for a retry, so the retry timer can be armed. */
   readonly onRetryScheduled?: (at: Date) => void;
+  /** Ids of outbox rows already published, for the next write to delete. @default none */
+  readonly takeSentOutbox?: () => number[];
 }
 
 /** What a transaction decided: messages committed to the outbox, to publish now. */
@@ -425,6 +427,7 @@ export class RunApplier {
       newAttempts: pending.newAttempts,
       taskRuns: transition.writes(),
       outbox: pending.outbox,
+      deleteOutbox: this.options.takeSentOutbox?.() ?? [],
       run: {
         unfinishedDelta: transition.unfinishedDelta, failedDelta: transition.failedDelta, cancelledDelta: transition.cancelledDelta,
         startedAt: pending.startedAt, end: endState ? { state: endState, time: now, reason: forcedEnd?.reason ?? '' } : null, reopen,

@@ -124,6 +124,7 @@ export class Scheduler {
       pool: options.pool, graphs: this.graphs, logger: options.logger,
       traceContext: options.traceContext ?? ((run, _task, _attempt, attemptId) => attemptTraceparent(run.id, attemptId)),
       onRetryScheduled: (at) => this.retries.schedule(at),
+      takeSentOutbox: () => this.outbox.takeSent(),
     });
   }
 
