@@ -3,13 +3,13 @@ import { subjects, type BusMessage, type Headers, type Subscription } from '@ske
 import { CancelAttempt, TaskDispatch } from '@skein/proto';
 import { formatDuration, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
 import { AttemptLog } from './attempt-log';
+import { EventBatcher } from './event-batcher';
 import { ExecutorStateError } from './errors';
 import type { ExecutorState } from './executor-state';
 import { compileExecutorOptions, dispatchDurable, type CompiledExecutorOptions, type ExecutorOptions } from './executor-options';
 import { publishLostAttempt } from './lost-attempt';
-import { publishWithRetry } from './publish-with-retry';
 import { createRedactor } from './redactor';
-import { encodeTaskEvent, outcomeLine, terminalKind, toTaskLaunch, type TaskEventKind } from './task-events';
+import { outcomeLine, taskEvent, terminalKind, toTaskLaunch, type TaskEventKind } from './task-events';
 import { unavailableTask } from './unavailable-task';
 import { Heartbeat } from './heartbeat';
 
@@ -42,6 +42,8 @@ const CLOCK_SKEW_MS = 1000;
 export class Executor {
   private readonly options: CompiledExecutorOptions;
   private readonly logger: Logger;
+  /** Task events, gathered per run while a publish to the run's subject is in flight. */
+  private readonly events: EventBatcher;
   private current: ExecutorState = 'idle';
   private readonly active = new Map<string, ActiveAttempt>();
   private heartbeat: Heartbeat | undefined;
@@ -56,6 +58,7 @@ export class Executor {
   constructor(options: ExecutorOptions) {
     this.options = compileExecutorOptions(options);
     this.logger = this.options.logger;
+    this.events = new EventBatcher(this.options.bus, this.options.publishRetry);
   }
 
   get state(): ExecutorState {
@@ -305,11 +308,8 @@ export class Executor {
   }
 
   private publishEvent(dispatch: TaskDispatch, kind: TaskEventKind, suffix: ':started' | ':end'): Promise<void> {
-    const { bus, identity, publishRetry } = this.options;
-    const headers = this.headers(dispatch);
-    const msgId = dispatch.attemptId + suffix;
-    const data = encodeTaskEvent(dispatch, identity, kind);
-    return publishWithRetry(bus, subjects.event(dispatch.runId), data, headers ? { msgId, headers } : { msgId }, publishRetry);
+    const event = taskEvent(dispatch, this.options.identity, kind);
+    return this.events.publish(subjects.event(dispatch.runId), event, dispatch.attemptId + suffix, this.headers(dispatch));
   }
 
   private headers(dispatch: TaskDispatch): Headers | undefined {

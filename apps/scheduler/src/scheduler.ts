@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
-import { CancelAttempt, TaskEvent } from '@skein/proto';
+import { EVENT_BATCH_HEADER, subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
+import { CancelAttempt, TaskEvent, TaskEventBatch } from '@skein/proto';
 import { abandonRun, getRun, getWorkflowVersion, listRunStatesAtLogicalDates, listWorkflowsWithWaitingRuns, NotFoundError } from '@skein/store';
 import { attemptTraceparent } from '@skein/telemetry';
 import { CronScheduler } from './cron-scheduler';
@@ -63,8 +63,32 @@ const MAX_EVENT_DELIVERIES = 5;
 
 interface QueuedEvent {
   readonly event: TaskEvent;
-  readonly message: BusMessage;
-  readonly done: () => void;
+  readonly delivery: Delivery;
+}
+
+/**
+ * One delivered message, which holds one event or a batch (TaskEventBatch) of them. It is acked when
+ * all its events are applied, nak-ed if any of them failed; the handler's promise resolves then.
+ */
+class Delivery {
+  private remaining: number;
+  private failed = false;
+  private acked: Promise<void> = Promise.resolve();
+
+  constructor(readonly message: BusMessage, events: number, private readonly onAckError: (err: unknown) => void, private readonly done: () => void) {
+    this.remaining = events;
+  }
+
+  /** One of its events was applied (or its run abandoned: `ok`) or not; the last one settles the message. */
+  settle(ok: boolean): Promise<void> {
+    if (!ok) this.failed = true;
+    this.remaining -= 1;
+    if (this.remaining > 0) return this.acked;
+    if (this.failed) this.message.nak(1000);
+    else this.acked = this.message.ack().catch(this.onAckError);
+    void this.acked.then(this.done);
+    return this.acked;
+  }
 }
 
 /**
@@ -231,23 +255,32 @@ export class Scheduler {
   }
 
   private onEvent(message: BusMessage): Promise<void> {
-    let event: TaskEvent;
+    let events: TaskEvent[];
     try {
-      event = TaskEvent.decode(message.data);
+      events = message.headers[EVENT_BATCH_HEADER] ? TaskEventBatch.decode(message.data).events : [TaskEvent.decode(message.data)];
     } catch (err) {
       this.options.logger.error({ err, subject: message.subject }, 'undecodable task event dropped');
       message.term();
       return Promise.resolve();
     }
+    if (events.length === 0) {
+      message.term();
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
-      const queue = this.waiting.get(event.runId);
-      const item = { event, message, done: resolve };
-      if (queue) {
-        queue.push(item);
-        return;
+      const delivery = new Delivery(message, events.length, (err) => this.options.logger.warn({ err }, 'event ack failed'), resolve);
+      // Queue every event first, so that a batch's events of one run go into one transaction.
+      const idle: string[] = [];
+      for (const event of events) {
+        const queue = this.waiting.get(event.runId);
+        if (queue) {
+          queue.push({ event, delivery });
+          continue;
+        }
+        this.waiting.set(event.runId, [{ event, delivery }]);
+        idle.push(event.runId);
       }
-      this.waiting.set(event.runId, [item]);
-      void this.drainRun(event.runId);
+      for (const runId of idle) void this.drainRun(runId);
     });
   }
 
@@ -264,26 +297,25 @@ export class Scheduler {
       try {
         const applied = await this.applier.applyEvents(runId, batch.map((b) => b.event));
         await this.afterCommit(runId, applied);
-        await Promise.all(batch.map((b) => b.message.ack().catch((err) => this.options.logger.warn({ err }, 'event ack failed'))));
+        await Promise.all(batch.map((b) => b.delivery.settle(true)));
       } catch (err) {
-        if (batch.some((b) => b.message.deliveryCount >= MAX_EVENT_DELIVERIES)) {
+        if (batch.some((b) => b.delivery.message.deliveryCount >= MAX_EVENT_DELIVERIES)) {
           // Not a passing fault: this run cannot be processed. End it with the reason and go on.
           await this.abandon(runId, err);
-          await Promise.all(batch.map((b) => b.message.ack().catch(() => undefined)));
+          await Promise.all(batch.map((b) => b.delivery.settle(true)));
         } else {
           this.options.logger.error({ err, runId, events: batch.length }, 'applying task events failed; they will be redelivered');
-          for (const b of batch) b.message.nak(1000);
+          for (const b of batch) void b.delivery.settle(false);
         }
       }
       this.applying.delete(runId);
-      for (const b of batch) b.done();
     }
   }
 
   /** Tells the broker that the events this scheduler holds are being worked on (not lost). */
   private readonly keepInProgress = (): void => {
     for (const queue of [...this.waiting.values(), ...this.applying.values()]) {
-      for (const item of queue) item.message.working();
+      for (const item of queue) item.delivery.message.working();
     }
   };
 

@@ -48,6 +48,7 @@ export {
   TaskStarted,
   TaskSucceeded,
   TaskFailed,
+  TaskEventBatch,
 } from './gen/skein/internal/v1/event';
 export {
   ExecutorHeartbeat,
