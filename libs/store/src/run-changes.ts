@@ -72,6 +72,9 @@ export interface RunChanges {
  * Writes everything one scheduler transaction decided — attempt updates, new attempts, task-run
  * states and counters, outbox messages, the run's counters and state — in ONE statement (the hot path
  * is a handful of round trips). Returns the ids of the outbox rows, in the order given.
+ *
+ * The run row is updated every time, even when no counter moves: `lockRunReadingTaskRuns` relies on
+ * every writer of task runs also writing the run row, to notice a writer that committed while it waited.
  */
 export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<number[]> {
   const a = c.attempts;
