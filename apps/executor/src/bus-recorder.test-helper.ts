@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { subjects, type Bus, type Headers, type Subscription } from '@skein/bus';
-import { LogBatch, TaskDispatch, TaskEvent, type LogLine } from '@skein/proto';
+import { EVENT_BATCH_HEADER, subjects, type Bus, type Headers, type Subscription } from '@skein/bus';
+import { LogBatch, TaskDispatch, TaskEvent, TaskEventBatch, type LogLine } from '@skein/proto';
 
 /** A task event as the scheduler would receive it. */
 export interface RecordedEvent {
@@ -16,6 +16,8 @@ export interface RecordedEvent {
  */
 export class BusRecorder {
   readonly events: RecordedEvent[] = [];
+  /** Messages on the events stream (a batch holds several events). */
+  eventMessages = 0;
   readonly batches: LogBatch[] = [];
   private readonly wakers = new Set<() => void>();
   private readonly subscriptions: Subscription[] = [];
@@ -26,7 +28,9 @@ export class BusRecorder {
     const recorder = new BusRecorder(bus);
     await bus.ensureStreams();
     recorder.subscriptions.push(await bus.consume({ stream: 'events', durable: 'test-scheduler' }, async (message) => {
-      recorder.events.push({ subject: message.subject, headers: message.headers, event: TaskEvent.decode(message.data) });
+      recorder.eventMessages += 1;
+      const events = message.headers[EVENT_BATCH_HEADER] ? TaskEventBatch.decode(message.data).events : [TaskEvent.decode(message.data)];
+      for (const event of events) recorder.events.push({ subject: message.subject, headers: message.headers, event });
       await message.ack();
       recorder.wake();
     }));

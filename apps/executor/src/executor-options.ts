@@ -49,7 +49,17 @@ export interface ExecutorOptions {
   readonly logStore?: LogStoreClient;
   /** How long `release` waits for the store to hold an attempt's whole log; then the Job is left to the sweep. @default 30000 */
   readonly logStoredWaitMs?: number;
+  /**
+   * A task that ends within this time of its start is reported by its end event alone (which carries
+   * its start time), not by a `started` event and then an end event: for short tasks that is one
+   * scheduler transaction instead of two. The executor service uses
+   * {@link RECOMMENDED_STARTED_GRACE_MS}. @default 0 (every task's start is reported as it happens)
+   */
+  readonly startedGraceMs?: number;
 }
+
+/** The `started` grace of the executor service (`EXECUTOR_STARTED_GRACE_MS`). */
+export const RECOMMENDED_STARTED_GRACE_MS = 20;
 
 /** {@link ExecutorOptions} with every default applied and checked. */
 export interface CompiledExecutorOptions {
@@ -68,6 +78,7 @@ export interface CompiledExecutorOptions {
   readonly onStateChange: ((state: ExecutorState) => void) | undefined;
   readonly logStore: LogStoreClient | undefined;
   readonly logStoredWaitMs: number;
+  readonly startedGraceMs: number;
 }
 
 /** The JetStream durable consumer for a queue, shared by every executor that serves it. */
@@ -96,6 +107,10 @@ export function compileExecutorOptions(options: ExecutorOptions): CompiledExecut
   if (!Number.isInteger(capacity) || capacity < 1) throw new ExecutorOptionsError(`capacity must be a positive integer, got ${capacity}`);
   const ackWaitMs = options.ackWaitMs ?? 30_000;
   if (!(ackWaitMs >= 30)) throw new ExecutorOptionsError(`ackWaitMs must be at least 30, got ${ackWaitMs}`);
+  const startedGraceMs = options.startedGraceMs ?? 0;
+  if (!(startedGraceMs >= 0 && startedGraceMs <= 10_000)) {
+    throw new ExecutorOptionsError(`startedGraceMs must be between 0 and 10000, got ${startedGraceMs}`);
+  }
   return {
     bus: options.bus,
     runtimes,
@@ -112,5 +127,6 @@ export function compileExecutorOptions(options: ExecutorOptions): CompiledExecut
     onStateChange: options.onStateChange,
     logStore: options.logStore,
     logStoredWaitMs: options.logStoredWaitMs ?? 30_000,
+    startedGraceMs,
   };
 }

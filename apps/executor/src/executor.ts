@@ -3,13 +3,13 @@ import { subjects, type BusMessage, type Headers, type Subscription } from '@ske
 import { CancelAttempt, TaskDispatch } from '@skein/proto';
 import { formatDuration, type LogResumePoint, type OutputFlow, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
 import { AttemptLog } from './attempt-log';
+import { EventBatcher } from './event-batcher';
 import { ExecutorStateError } from './errors';
 import type { ExecutorState } from './executor-state';
 import { compileExecutorOptions, dispatchDurable, type CompiledExecutorOptions, type ExecutorOptions } from './executor-options';
 import { publishLostAttempt } from './lost-attempt';
-import { publishWithRetry } from './publish-with-retry';
 import { createRedactor } from './redactor';
-import { encodeTaskEvent, outcomeLine, terminalKind, toTaskLaunch, type TaskEventKind } from './task-events';
+import { outcomeLine, taskEvent, terminalKind, toTaskLaunch, type TaskEventKind } from './task-events';
 import type { LogStoreClient, StoredLogProgress } from './log-store-client';
 import { unavailableTask } from './unavailable-task';
 import { Heartbeat } from './heartbeat';
@@ -45,6 +45,8 @@ const CLOCK_SKEW_MS = 1000;
 export class Executor {
   private readonly options: CompiledExecutorOptions;
   private readonly logger: Logger;
+  /** Task events, gathered per run while a publish to the run's subject is in flight. */
+  private readonly events: EventBatcher;
   private current: ExecutorState = 'idle';
   private readonly active = new Map<string, ActiveAttempt>();
   private heartbeat: Heartbeat | undefined;
@@ -61,6 +63,7 @@ export class Executor {
   constructor(options: ExecutorOptions) {
     this.options = compileExecutorOptions(options);
     this.logger = this.options.logger;
+    this.events = new EventBatcher(this.options.bus, this.options.publishRetry);
   }
 
   get state(): ExecutorState {
@@ -236,14 +239,9 @@ export class Executor {
         this.recentCancels.delete(attemptId);
         task.cancel(cancelled);
       }
-      const startedSent = task.started.then(
-        (startTime) => this.publishEvent(dispatch, { $case: 'started', started: { startTime } }, ':started').catch((err: unknown) => {
-          // The terminal event still tells the scheduler everything; a lost `started` only delays its view.
-          this.logger.warn({ err, attemptId }, 'the started event could not be published');
-        }),
-        () => undefined,
-      );
+      const started = this.reportStarted(dispatch, task);
       let result = await task.result;
+      const startedSent = started.taskEnded();
       if (attempt.lostReason !== undefined && result.reason === 'CANCELLED') {
         result = { ...result, reason: 'LOST', message: attempt.lostReason };
       }
@@ -308,6 +306,36 @@ export class Executor {
   }
 
   /**
+   * Publishes the task's `started` event once it has run for `startedGraceMs`; a task that ends
+   * sooner has none (its end event carries the start time). `taskEnded()` cancels a report not yet
+   * due and returns the publish in flight, if any, which must finish before the end event is sent.
+   */
+  private reportStarted(dispatch: TaskDispatch, task: RunningTask): { taskEnded: () => Promise<void> } {
+    let ended = false;
+    let timer: NodeJS.Timeout | undefined;
+    let sent: Promise<void> = Promise.resolve();
+    const publish = (startTime: Date) => {
+      timer = undefined;
+      sent = this.publishEvent(dispatch, { $case: 'started', started: { startTime } }, ':started').catch((err: unknown) => {
+        // The terminal event still tells the scheduler everything; a lost `started` only delays its view.
+        this.logger.warn({ err, attemptId: dispatch.attemptId }, 'the started event could not be published');
+      });
+    };
+    const scheduled = task.started.then((startTime) => {
+      if (this.options.startedGraceMs <= 0) publish(startTime);
+      else if (!ended) timer = setTimeout(() => publish(startTime), this.options.startedGraceMs);
+    }, () => undefined);
+    return {
+      taskEnded: async () => {
+        ended = true;
+        await scheduled;
+        if (timer !== undefined) clearTimeout(timer);
+        await sent;
+      },
+    };
+  }
+
+  /**
    * The outcome could not be published (the bus stayed unavailable through every retry): hands the
    * dispatch back to come again after the ack wait — late enough to be recognised as lost, since this
    * executor no longer holds the task — instead of acking an outcome nobody recorded.
@@ -341,11 +369,8 @@ export class Executor {
   }
 
   private publishEvent(dispatch: TaskDispatch, kind: TaskEventKind, suffix: ':started' | ':end'): Promise<void> {
-    const { bus, identity, publishRetry } = this.options;
-    const headers = this.headers(dispatch);
-    const msgId = dispatch.attemptId + suffix;
-    const data = encodeTaskEvent(dispatch, identity, kind);
-    return publishWithRetry(bus, subjects.event(dispatch.runId), data, headers ? { msgId, headers } : { msgId }, publishRetry);
+    const event = taskEvent(dispatch, this.options.identity, kind);
+    return this.events.publish(subjects.event(dispatch.runId), event, dispatch.attemptId + suffix, this.headers(dispatch));
   }
 
   private headers(dispatch: TaskDispatch): Headers | undefined {

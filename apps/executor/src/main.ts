@@ -6,6 +6,7 @@ import { createHttpKubeClient, createKubernetesRuntime, createLocalRuntime, crea
 import { startTelemetry } from '@skein/telemetry';
 import { Executor } from './executor';
 import { AttemptSightings } from './attempt-sightings';
+import { RECOMMENDED_STARTED_GRACE_MS } from './executor-options';
 import { JobSweeper } from './job-sweeper';
 import { createLogStoreClient } from './log-store-client';
 
@@ -32,6 +33,7 @@ const schema = z.object({
   // The shared secret of Skein's internal gRPC: needed with EXECUTOR_LOG_COLLECTOR_ADDRESS.
   SKEIN_INTERNAL_TOKEN: fields.internalToken.optional(),
   EXECUTOR_LOG_STORED_WAIT_MS: fields.positiveInt(30_000),
+  EXECUTOR_STARTED_GRACE_MS: z.coerce.number().int().min(0).max(10_000).default(RECOMMENDED_STARTED_GRACE_MS),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 });
@@ -85,6 +87,7 @@ async function main(): Promise<number> {
     heartbeatMs: config.EXECUTOR_HEARTBEAT_MS,
     ...(logStore && { logStore }),
     logStoredWaitMs: config.EXECUTOR_LOG_STORED_WAIT_MS,
+    startedGraceMs: config.EXECUTOR_STARTED_GRACE_MS,
   });
   await executor.start();
   sweeper?.start();

@@ -39,9 +39,9 @@ function parseKubernetesJson(json: string): KubernetesSpec {
   return value as KubernetesSpec;
 }
 
-/** Encodes a TaskEvent for `dispatch`'s attempt. */
-export function encodeTaskEvent(dispatch: TaskDispatch, executor: string, kind: TaskEventKind): Uint8Array {
-  return TaskEvent.encode({
+/** A TaskEvent of `dispatch`'s attempt, stamped now. */
+export function taskEvent(dispatch: TaskDispatch, executor: string, kind: TaskEventKind): TaskEvent {
+  return {
     attemptId: dispatch.attemptId,
     runId: dispatch.runId,
     task: dispatch.task,
@@ -49,7 +49,12 @@ export function encodeTaskEvent(dispatch: TaskDispatch, executor: string, kind: 
     executor,
     time: new Date(),
     kind,
-  }).finish();
+  };
+}
+
+/** Encodes a TaskEvent for `dispatch`'s attempt. */
+export function encodeTaskEvent(dispatch: TaskDispatch, executor: string, kind: TaskEventKind): Uint8Array {
+  return TaskEvent.encode(taskEvent(dispatch, executor, kind)).finish();
 }
 
 /** The terminal event's `kind` for a result: `succeeded`, or `failed` with reason and message. */

@@ -5,14 +5,14 @@ import { createInternalGrpcServer, fields, listenGrpc, loadConfig, Shutdown, sto
 import { createPool, migrate } from '@skein/store';
 import { startTelemetry } from '@skein/telemetry';
 import { addSchedulerService } from './internal-grpc';
-import { Scheduler } from './scheduler';
+import { DEFAULT_EVENT_ACK_WAIT_MS, Scheduler } from './scheduler';
 
 const schema = z.object({
   DATABASE_URL: fields.databaseUrl,
   NATS_URL: fields.natsUrl,
   SCHEDULER_GRPC_HOST: fields.host,
   SCHEDULER_GRPC_PORT: fields.port(7071),
-  SCHEDULER_ACK_WAIT_MS: fields.positiveInt(30_000),
+  SCHEDULER_ACK_WAIT_MS: fields.positiveInt(DEFAULT_EVENT_ACK_WAIT_MS),
   SCHEDULER_QUEUED_TIMEOUT_MS: fields.positiveInt(3_600_000),
   SCHEDULER_LOST_AFTER_MS: fields.positiveInt(60_000),
   LOG_LEVEL: fields.logLevel,

@@ -13,9 +13,13 @@ export interface OutboxPublisherOptions {
   readonly sweepIntervalMs?: number;
 }
 
+/** Publishes awaiting their acknowledgement at once, per call: enough to keep the broker busy. */
+const MAX_PUBLISHES_IN_FLIGHT = 256;
+
 /**
- * Publishes outbox rows right after the transaction that wrote them commits (the hot path), deletes
- * them in the background in batches, and sweeps up rows whose publisher died before sending. The
+ * Publishes outbox rows right after the transaction that wrote them commits (the hot path), has them
+ * deleted by the next scheduler transaction (`takeSent`) or, when none comes within 20 ms, in a batch
+ * of its own, and sweeps up rows whose publisher died before sending. The
  * stream deduplicates on the message id, so a row published twice is delivered once.
  */
 export class OutboxPublisher {
@@ -36,15 +40,35 @@ export class OutboxPublisher {
     this.sweepTimer.unref();
   }
 
-  /** Publishes committed messages; failures are left for the sweeper. */
+  /**
+   * Publishes committed messages, in order, at most {@link MAX_PUBLISHES_IN_FLIGHT} awaiting their
+   * acknowledgement at once (a 5,000-task run's dispatches no longer hold 5,000 requests in memory at
+   * once); failures are left for the sweeper.
+   */
   async publish(messages: readonly StoredOutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const results = await Promise.allSettled(messages.map((m) => this.options.bus.publish(m.subject, m.payload, { msgId: m.msgId, headers: m.headers })));
-    results.forEach((result, i) => {
-      if (result.status === 'fulfilled') this.sent.push((messages[i] as StoredOutboxMessage).id);
-      else this.options.logger.warn({ err: result.reason, msgId: messages[i]?.msgId }, 'publish failed; the outbox sweeper will retry');
-    });
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < messages.length) {
+        const m = messages[next++] as StoredOutboxMessage;
+        try {
+          await this.options.bus.publish(m.subject, m.payload, { msgId: m.msgId, headers: m.headers });
+          this.sent.push(m.id);
+        } catch (err) {
+          this.options.logger.warn({ err, msgId: m.msgId }, 'publish failed; the outbox sweeper will retry');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MAX_PUBLISHES_IN_FLIGHT, messages.length) }, lane));
     this.scheduleFlush();
+  }
+
+  /**
+   * Hands over the ids of rows published so far, for the next scheduler transaction to delete in its
+   * one write (no statement or commit of their own); the flush timer deletes only what nobody took.
+   */
+  takeSent(): number[] {
+    return this.sent.splice(0, this.sent.length);
   }
 
   /** Re-publishes rows left behind by a publisher that died between commit and send. */

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError, type RunState, type ParamValue } from '@skein/domain';
 import type { TaskEvent } from '@skein/proto';
 import {
-  admitRun, countActiveBackfillRuns, countActiveRuns, getWorkflow, hasWaitingBackfillRuns, listWaitingRunSlots, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun,
+  admitRun, countActiveBackfillRuns, countActiveRuns, getWorkflow, hasWaitingBackfillRuns, listWaitingRunSlots, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun, lockRunReadingTaskRuns,
   NotFoundError, readTaskRuns, setRunReason, deleteRunSlotWaits, insertQueueDeadlines, insertSlotWaits, releaseSlots, tryLockSlotAdmission, type NewSlotWait,
   withTransaction, writeRunChanges, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type RunRecord, type StoredOutboxMessage,
 } from '@skein/store';
@@ -34,6 +34,8 @@ export interface RunApplierOptions {
   readonly traceContext?: AttemptTraceContext;
   /** Told when a task waits for a retry, so the retry timer can be armed. */
   readonly onRetryScheduled?: (at: Date) => void;
+  /** Ids of outbox rows already published, for the next write to delete. @default none */
+  readonly takeSentOutbox?: () => number[];
 }
 
 /** What a transaction decided: messages committed to the outbox, to publish now. */
@@ -89,6 +91,9 @@ interface Pending {
 /** Losses of never-started attempts re-dispatched for free, per task run, before they count as failures. */
 const MAX_UNSTARTED_LOSSES = 3;
 
+/** Runs whose workflow version is remembered (see RunApplier.versions): enough for the runs in flight. */
+const REMEMBERED_RUNS = 4096;
+
 const emptyPending = (): Pending => ({ attempts: new Map(), newAttempts: [], outbox: [], endedAttempts: [], outputs: new Map(), waits: [], startedAt: null });
 
 /**
@@ -98,6 +103,13 @@ const emptyPending = (): Pending => ({ attempts: new Map(), newAttempts: [], out
  * downstream), write everything in one statement, COMMIT.
  */
 export class RunApplier {
+  /**
+   * The workflow version of recent runs (it never changes for a run). Knowing it before the run is
+   * locked gives the graph, hence which task runs an event touches, so the lock and the read are one
+   * statement. A miss costs one statement more, never a wrong answer. Oldest entries go first.
+   */
+  private readonly versions = new Map<string, { workflowId: string; version: number }>();
+
   constructor(private readonly options: RunApplierOptions) {}
 
   /**
@@ -130,6 +142,7 @@ export class RunApplier {
       };
       const run = input.trigger === 'schedule' ? await insertScheduledRunIfAbsent(tx, newRun) : await insertRun(tx, newRun);
       if (!run) return { workflowId: workflow.id, run: undefined, outbox: [], runEnded: false };
+      this.remember(run);
       await insertTaskRuns(tx, run.id, initial.map((t, position) => ({ ...t, position })));
       if (!admitted) return { workflowId: workflow.id, run, outbox: [], runEnded: false, waiting: true };
       const transition = new RunTransition(graph, now);
@@ -147,18 +160,21 @@ export class RunApplier {
   /** Applies a batch of task events of one run (in delivery order). Stale and repeated events change nothing. */
   async applyEvents(runId: string, events: readonly TaskEvent[]): Promise<Applied> {
     return withTransaction(this.options.pool, async (tx) => {
-      const run = await lockRun(tx, runId);
+      const known = this.versions.get(runId);
+      const knownGraph = known ? await this.options.graphs.get(known.workflowId, known.version) : undefined;
+      const locked = knownGraph ? await lockRunReadingTaskRuns(tx, runId, touchedTasks(knownGraph, events)) : undefined;
+      const run = locked?.run ?? await lockRun(tx, runId);
       if (!run) {
         this.options.logger.warn({ runId }, 'task event for an unknown run ignored');
         return { workflowId: '', outbox: [], runEnded: false };
       }
+      this.remember(run);
       if (isTerminalRunState(run.state)) return { workflowId: run.workflowId, outbox: [], runEnded: false };
-      const graph = await this.options.graphs.get(run.workflowId, run.workflowVersion);
+      const graph = knownGraph ?? await this.options.graphs.get(run.workflowId, run.workflowVersion);
       const now = new Date();
-      const touched = new Set(events.map((e) => e.task));
-      for (const task of [...touched]) for (const down of graph.downstream.get(task) ?? []) touched.add(down);
       const transition = new RunTransition(graph, now);
-      transition.load(await readTaskRuns(tx, run.id, [...touched]));
+      // Not remembered (another replica created it, or this one restarted): the read is a second statement.
+      transition.load(locked?.taskRuns ?? await readTaskRuns(tx, run.id, touchedTasks(graph, events)));
       const pending = emptyPending();
       for (const event of events) this.applyEvent(graph, transition, pending, event, now);
       await this.settle(tx, run, transition);
@@ -294,6 +310,15 @@ export class RunApplier {
         stopAttempts: unfinished.map((a) => ({ attemptId: a.id, task: a.task })),
       };
     });
+  }
+
+  private remember(run: RunRecord): void {
+    if (this.versions.has(run.id)) return;
+    if (this.versions.size >= REMEMBERED_RUNS) {
+      const oldest = this.versions.keys().next();
+      if (!oldest.done) this.versions.delete(oldest.value);
+    }
+    this.versions.set(run.id, { workflowId: run.workflowId, version: run.workflowVersion });
   }
 
   /** One event: fenced by attempt number and state, so repeats and late events change nothing. */
@@ -439,6 +464,7 @@ export class RunApplier {
       newAttempts: pending.newAttempts,
       taskRuns: transition.writes(),
       outbox: pending.outbox,
+      deleteOutbox: this.options.takeSentOutbox?.() ?? [],
       run: {
         unfinishedDelta: transition.unfinishedDelta, failedDelta: transition.failedDelta, cancelledDelta: transition.cancelledDelta,
         startedAt: pending.startedAt, end: endState ? { state: endState, time: now, reason: forcedEnd?.reason ?? '' } : null, reopen,
@@ -483,6 +509,20 @@ export class RunApplier {
       : undefined;
     return { outbox, endedRun, slotsChanged };
   }
+}
+
+/**
+ * The task runs a batch of events reads: each event's task and, for an end, its direct downstream
+ * (whose counters and trigger rules it moves). A `started` event needs only its own task.
+ */
+function touchedTasks(graph: RunGraph, events: readonly TaskEvent[]): string[] {
+  const touched = new Set<string>();
+  for (const event of events) {
+    touched.add(event.task);
+    if (event.kind?.$case === 'started') continue;
+    for (const down of graph.downstream.get(event.task) ?? []) touched.add(down);
+  }
+  return [...touched];
 }
 
 /** A run can only be retried once it has ended. */

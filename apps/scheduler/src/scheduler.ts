@@ -1,8 +1,8 @@
 import { newId, type ParamValue } from '@skein/domain';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
-import { CancelAttempt, TaskEvent } from '@skein/proto';
+import { EVENT_BATCH_HEADER, subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
+import { CancelAttempt, TaskEvent, TaskEventBatch } from '@skein/proto';
 import { abandonRun, getRun, getWorkflowVersion, listRunStatesAtLogicalDates, listWorkflowsWithWaitingRuns, NotFoundError } from '@skein/store';
 import { attemptTraceparent } from '@skein/telemetry';
 import { CronScheduler } from './cron-scheduler';
@@ -22,7 +22,11 @@ export interface SchedulerOptions {
   readonly logger: Logger;
   /** Task events applied concurrently (events of one run are batched into one transaction). @default 16 */
   readonly maxInFlight?: number;
-  /** Redeliver an event not applied in this time. @default 30000 */
+  /**
+   * Redeliver an event not applied in this time. Events this scheduler holds (queued behind a
+   * transaction of their run, or in one) are kept in progress every `ackWaitMs / 3`, so the ack wait
+   * bounds only how long the events of a scheduler that died wait for another. @default 5000
+   */
   readonly ackWaitMs?: number;
   /** @default 1000 */
   readonly outboxSweepIntervalMs?: number;
@@ -55,13 +59,40 @@ export interface SchedulerOptions {
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
 
+/** @see SchedulerOptions.ackWaitMs */
+export const DEFAULT_EVENT_ACK_WAIT_MS = 5000;
+
 /** An event that fails this many deliveries is not a passing fault: its run is failed (abandoned). */
 const MAX_EVENT_DELIVERIES = 5;
 
 interface QueuedEvent {
   readonly event: TaskEvent;
-  readonly message: BusMessage;
-  readonly done: () => void;
+  readonly delivery: Delivery;
+}
+
+/**
+ * One delivered message, which holds one event or a batch (TaskEventBatch) of them. It is acked when
+ * all its events are applied, nak-ed if any of them failed; the handler's promise resolves then.
+ */
+class Delivery {
+  private remaining: number;
+  private failed = false;
+  private acked: Promise<void> = Promise.resolve();
+
+  constructor(readonly message: BusMessage, events: number, private readonly onAckError: (err: unknown) => void, private readonly done: () => void) {
+    this.remaining = events;
+  }
+
+  /** One of its events was applied (or its run abandoned: `ok`) or not; the last one settles the message. */
+  settle(ok: boolean): Promise<void> {
+    if (!ok) this.failed = true;
+    this.remaining -= 1;
+    if (this.remaining > 0) return this.acked;
+    if (this.failed) this.message.nak(1000);
+    else this.acked = this.message.ack().catch(this.onAckError);
+    void this.acked.then(this.done);
+    return this.acked;
+  }
 }
 
 /**
@@ -84,6 +115,9 @@ export class Scheduler {
   private subscription: Subscription | undefined;
   /** Events waiting per run while a transaction of that run is in progress. */
   private readonly waiting = new Map<string, QueuedEvent[]>();
+  /** The batch each run's transaction is applying. */
+  private readonly applying = new Map<string, QueuedEvent[]>();
+  private progressTicker: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SchedulerOptions) {
     this.graphs = new RunGraphCache(async (workflowId, version) => {
@@ -123,16 +157,20 @@ export class Scheduler {
       pool: options.pool, graphs: this.graphs, logger: options.logger,
       traceContext: options.traceContext ?? ((run, _task, _attempt, attemptId) => attemptTraceparent(run.id, attemptId)),
       onRetryScheduled: (at) => this.retries.schedule(at),
+      takeSentOutbox: () => this.outbox.takeSent(),
     });
   }
 
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`scheduler cannot start from state ${this.state}`);
     this.state = 'running';
+    const ackWaitMs = this.options.ackWaitMs ?? DEFAULT_EVENT_ACK_WAIT_MS;
     this.subscription = await this.options.bus.consume(
-      { stream: 'events', durable: 'scheduler', ackWaitMs: this.options.ackWaitMs ?? 30_000, maxInFlight: this.options.maxInFlight ?? 256 },
+      { stream: 'events', durable: 'scheduler', ackWaitMs, maxInFlight: this.options.maxInFlight ?? 256 },
       (message) => this.onEvent(message),
     );
+    this.progressTicker = setInterval(this.keepInProgress, Math.max(10, Math.floor(ackWaitMs / 3)));
+    this.progressTicker.unref();
     this.outbox.start();
     this.retries.start();
     this.cron?.start();
@@ -229,23 +267,32 @@ export class Scheduler {
   }
 
   private onEvent(message: BusMessage): Promise<void> {
-    let event: TaskEvent;
+    let events: TaskEvent[];
     try {
-      event = TaskEvent.decode(message.data);
+      events = message.headers[EVENT_BATCH_HEADER] ? TaskEventBatch.decode(message.data).events : [TaskEvent.decode(message.data)];
     } catch (err) {
       this.options.logger.error({ err, subject: message.subject }, 'undecodable task event dropped');
       message.term();
       return Promise.resolve();
     }
+    if (events.length === 0) {
+      message.term();
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
-      const queue = this.waiting.get(event.runId);
-      const item = { event, message, done: resolve };
-      if (queue) {
-        queue.push(item);
-        return;
+      const delivery = new Delivery(message, events.length, (err) => this.options.logger.warn({ err }, 'event ack failed'), resolve);
+      // Queue every event first, so that a batch's events of one run go into one transaction.
+      const idle: string[] = [];
+      for (const event of events) {
+        const queue = this.waiting.get(event.runId);
+        if (queue) {
+          queue.push({ event, delivery });
+          continue;
+        }
+        this.waiting.set(event.runId, [{ event, delivery }]);
+        idle.push(event.runId);
       }
-      this.waiting.set(event.runId, [item]);
-      void this.drainRun(event.runId);
+      for (const runId of idle) void this.drainRun(runId);
     });
   }
 
@@ -258,23 +305,31 @@ export class Scheduler {
         return;
       }
       this.waiting.set(runId, []);
+      this.applying.set(runId, batch);
       try {
         const applied = await this.applier.applyEvents(runId, batch.map((b) => b.event));
         await this.afterCommit(runId, applied);
-        await Promise.all(batch.map((b) => b.message.ack().catch((err) => this.options.logger.warn({ err }, 'event ack failed'))));
+        await Promise.all(batch.map((b) => b.delivery.settle(true)));
       } catch (err) {
-        if (batch.some((b) => b.message.deliveryCount >= MAX_EVENT_DELIVERIES)) {
+        if (batch.some((b) => b.delivery.message.deliveryCount >= MAX_EVENT_DELIVERIES)) {
           // Not a passing fault: this run cannot be processed. End it with the reason and go on.
           await this.abandon(runId, err);
-          await Promise.all(batch.map((b) => b.message.ack().catch(() => undefined)));
+          await Promise.all(batch.map((b) => b.delivery.settle(true)));
         } else {
           this.options.logger.error({ err, runId, events: batch.length }, 'applying task events failed; they will be redelivered');
-          for (const b of batch) b.message.nak(1000);
+          for (const b of batch) void b.delivery.settle(false);
         }
       }
-      for (const b of batch) b.done();
+      this.applying.delete(runId);
     }
   }
+
+  /** Tells the broker that the events this scheduler holds are being worked on (not lost). */
+  private readonly keepInProgress = (): void => {
+    for (const queue of [...this.waiting.values(), ...this.applying.values()]) {
+      for (const item of queue) item.delivery.message.working();
+    }
+  };
 
   private async abandon(runId: string, err: unknown): Promise<void> {
     const reason = `the scheduler could not process this run: ${err instanceof Error ? err.message : String(err)}`.slice(0, 1000);
@@ -332,6 +387,7 @@ export class Scheduler {
     if (this.admissionSweep) clearInterval(this.admissionSweep);
     await this.sweeping;
     await this.subscription?.drain();
+    if (this.progressTicker) clearInterval(this.progressTicker);
     await this.retries.stop();
     await this.outbox.stop();
     this.state = 'stopped';

@@ -59,6 +59,12 @@ export const subjects = {
   allHeartbeats: 'skein.heartbeat.*',
 } as const;
 
+/**
+ * Header of a message on `skein.events.<run>` that holds a TaskEventBatch (several events of the run)
+ * instead of one TaskEvent.
+ */
+export const EVENT_BATCH_HEADER = 'Skein-Event-Batch';
+
 export type Headers = Readonly<Record<string, string>>;
 
 export interface PublishOptions {

@@ -1,4 +1,5 @@
 export {
+  EVENT_BATCH_HEADER,
   STREAMS,
   subjects,
   type Bus,

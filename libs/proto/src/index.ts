@@ -51,6 +51,7 @@ export {
   TaskStarted,
   TaskSucceeded,
   TaskFailed,
+  TaskEventBatch,
 } from './gen/skein/internal/v1/event';
 export {
   ExecutorHeartbeat,

@@ -5,7 +5,8 @@ import { withTransaction } from './db';
  * Ends a run the scheduler cannot process (its events keep failing: say, a spec written by a newer
  * Skein): FAILED with the reason, every unfinished task and attempt CANCELLED. Plain statements that do
  * not depend on the run's spec, since that may be what fails. Returns the attempts executors must stop;
- * nothing when the run had already ended.
+ * nothing when the run had already ended. Like every writer of task runs it writes the run row first
+ * (see `lockRunReadingTaskRuns`).
  */
 export async function abandonRun(pool: Pool, runId: string, reason: string): Promise<string[]> {
   return withTransaction(pool, async (tx) => {

@@ -47,6 +47,12 @@ export interface RunChanges {
   readonly newAttempts: readonly NewAttemptRow[];
   readonly taskRuns: readonly TaskRunWrite[];
   readonly outbox: readonly OutboxMessage[];
+  /**
+   * Outbox rows already published (by earlier transactions), deleted by this statement instead of a
+   * statement (and a commit) of their own. If the transaction rolls back they stay, and the outbox
+   * sweeper re-publishes them (the stream drops the duplicates).
+   */
+  readonly deleteOutbox?: readonly number[];
   readonly run: {
     readonly unfinishedDelta: number;
     readonly failedDelta: number;
@@ -66,6 +72,9 @@ export interface RunChanges {
  * Writes everything one scheduler transaction decided — attempt updates, new attempts, task-run
  * states and counters, outbox messages, the run's counters and state — in ONE statement (the hot path
  * is a handful of round trips). Returns the ids of the outbox rows, in the order given.
+ *
+ * The run row is updated every time, even when no counter moves: `lockRunReadingTaskRuns` relies on
+ * every writer of task runs also writing the run row, to notice a writer that committed while it waited.
  */
 export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<number[]> {
   const a = c.attempts;
@@ -117,6 +126,8 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
         FROM unnest($30::text[], $31::text[], $32::bytea[], $40::jsonb[]) WITH ORDINALITY AS m(subject, msg_id, payload, headers, ord)
        ORDER BY m.ord
       RETURNING id
+    ), deleted_outbox AS (
+      DELETE FROM outbox WHERE id = ANY($44::bigint[])
     )
     -- Every data-modifying CTE runs exactly once whether or not it is read.
     SELECT id FROM inserted_outbox ORDER BY id`,
@@ -136,6 +147,7 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
       t.map((x) => x.failedAttempts),
       c.run.reopen ?? false,
       c.run.deadline ?? null,
+      c.deleteOutbox ?? [],
     ],
   });
   return rows.map((r) => Number(r.id));

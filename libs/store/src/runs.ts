@@ -26,16 +26,17 @@ export interface RunRecord {
   readonly backfill: { readonly id: string; readonly maxActive: number } | null;
 }
 
-interface RunRow {
+/** A runs row as selected with `runColumns` (shared with the statements that lock a run). */
+export interface RunRow {
   id: string; workflow_id: string; workflow_version: number; state: RunState; trigger: string;
   params: Record<string, ParamValue>; logical_date: Date; create_time: Date; start_time: Date | null;
   end_time: Date | null; reason: string; traceparent: string; unfinished_tasks: number; failed_tasks: number; cancelled_tasks: number; admitted: boolean;
   backfill_id: string | null; backfill_max_active: number | null;
 }
 
-const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent, unfinished_tasks, failed_tasks, cancelled_tasks, admitted, backfill_id, backfill_max_active';
+export const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent, unfinished_tasks, failed_tasks, cancelled_tasks, admitted, backfill_id, backfill_max_active';
 
-function toRun(row: RunRow): RunRecord {
+export function toRun(row: RunRow): RunRecord {
   return {
     id: row.id, workflowId: row.workflow_id, workflowVersion: row.workflow_version, state: row.state, trigger: row.trigger,
     params: row.params, logicalDate: row.logical_date, createTime: row.create_time, startTime: row.start_time,

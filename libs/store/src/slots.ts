@@ -163,6 +163,11 @@ export async function grantSlots(db: Queryable, grants: readonly { attemptId: st
        INSERT INTO attempts (id, run_id, task, number, state, queue_time) SELECT attempt_id, run_id, task, number, 'queued', $3 FROM chosen RETURNING 1
      ), task_runs_queued AS (
        UPDATE task_runs tr SET state = 'queued' FROM chosen c WHERE tr.run_id = c.run_id AND tr.task = c.task RETURNING 1
+     ), runs_touched AS (
+       -- Every writer of task runs writes the run row too (a new row version): a transaction that read the
+       -- run's task runs with its lock in one statement, while this one held it, sees that it must read
+       -- them again (RunApplier.applyEvents, lockRunReadingTaskRuns).
+       UPDATE runs r SET state = r.state FROM (SELECT DISTINCT run_id FROM chosen) c WHERE r.id = c.run_id RETURNING 1
      ), deadlines AS (
        INSERT INTO attempt_queue_deadlines (attempt_id, deadline, timeout_ms)
        SELECT attempt_id, $3::timestamptz + make_interval(secs => queued_timeout_ms / 1000.0), queued_timeout_ms FROM chosen

@@ -25,16 +25,17 @@ export interface TaskRunRecord {
   readonly upstream: UpstreamCounts;
 }
 
-interface TaskRunRow {
+/** A task_runs row as selected with `taskRunColumns`. */
+export interface TaskRunRow {
   run_id: string; task: string; position: number; state: TaskRunState; current_attempt: number; failed_attempts: number; retry_at: Date | null;
   start_time: Date | null; end_time: Date | null; upstream_total: number; upstream_succeeded: number; upstream_failed: number;
   upstream_upstream_failed: number; upstream_skipped: number; upstream_cancelled: number;
 }
 
-const taskRunColumns = `run_id, task, position, state, current_attempt, failed_attempts, retry_at, start_time, end_time, upstream_total,
+export const taskRunColumns = `run_id, task, position, state, current_attempt, failed_attempts, retry_at, start_time, end_time, upstream_total,
   upstream_succeeded, upstream_failed, upstream_upstream_failed, upstream_skipped, upstream_cancelled`;
 
-function toTaskRun(row: TaskRunRow): TaskRunRecord {
+export function toTaskRun(row: TaskRunRow): TaskRunRecord {
   return {
     runId: row.run_id, task: row.task, position: row.position, state: row.state, currentAttempt: row.current_attempt,
     failedAttempts: row.failed_attempts, retryAt: row.retry_at, startTime: row.start_time, endTime: row.end_time,

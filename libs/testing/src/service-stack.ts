@@ -41,6 +41,8 @@ export interface StartStackOptions {
   /** Where `dist/apps` is. @default the repository of this file */
   readonly repoRoot: string;
   readonly onOutput?: (service: ServiceName, line: string) => void;
+  /** Extra node flags per service (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
+  readonly nodeArgs?: Partial<Record<ServiceName, readonly string[]>>;
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
@@ -101,7 +103,7 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
   const processes = new Map<ServiceName, ChildProcess>();
   const launch = (name: ServiceName) => {
     const app = name === 'scheduler-2' ? 'scheduler' : name;
-    const child = spawn(process.execPath, [path.join(options.repoRoot, 'dist', 'apps', app, 'main.js')], {
+    const child = spawn(process.execPath, [...(options.nodeArgs?.[name] ?? []), path.join(options.repoRoot, 'dist', 'apps', app, 'main.js')], {
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/tmp', ...envs[name] },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -85,9 +85,13 @@ async function main(): Promise<void> {
   let serverUrl = process.env['BENCH_DATABASE_URL'];
   const postgres = serverUrl ? undefined : await startEmbeddedPostgres();
   serverUrl ??= postgres?.url as string;
+  // BENCH_CPU_PROF_DIR: the scheduler and the executor write V8 CPU profiles there as they exit.
+  const profileDir = process.env['BENCH_CPU_PROF_DIR'];
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
   const stack = await startServiceStack({
     repoRoot, serverUrl,
     executorEnv: { EXECUTOR_RUNTIME: 'noop', EXECUTOR_CAPACITY: '256' },
+    nodeArgs: { scheduler: profile, executor: profile },
     onOutput: (service, line) => log(`[${service}] ${line}`),
   });
   try {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { createApiService } from '@skein/api';
 import type { Bus } from '@skein/bus';
-import { Executor } from '@skein/executor';
+import { Executor, RECOMMENDED_STARTED_GRACE_MS } from '@skein/executor';
 import { LogCollector } from '@skein/log-collector';
 import { createLocalRuntime, createNoopRuntime } from '@skein/runtime';
 import { Scheduler } from '@skein/scheduler';
@@ -58,6 +58,7 @@ export async function startSkein(options: StartSkeinOptions): Promise<RunningSke
     runtimes: { local: createLocalRuntime(), noop: createNoopRuntime() },
     defaultRuntime: options.runtime ?? 'local',
     capacity: options.capacity ?? 16,
+    startedGraceMs: RECOMMENDED_STARTED_GRACE_MS,
   });
   await executor.start();
   const api = createApiService({

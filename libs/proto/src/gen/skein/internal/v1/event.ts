@@ -49,6 +49,15 @@ export interface TaskFailed {
   message: string;
 }
 
+/**
+ * Several task events of one run in one message, in the order they happened: what an executor sends
+ * when events of a run come while its previous publish to `skein.events.{run_id}` is still awaiting
+ * its acknowledgement. Marked by the header `Skein-Event-Batch: 1` (a TaskEvent otherwise).
+ */
+export interface TaskEventBatch {
+  events: TaskEvent[];
+}
+
 function createBaseTaskEvent(): TaskEvent {
   return { attemptId: "", runId: "", task: "", attempt: 0, executor: "", time: undefined, kind: undefined };
 }
@@ -622,6 +631,75 @@ export const TaskFailed: MessageFns<TaskFailed> = {
     message.exitCode = object.exitCode ?? undefined;
     message.reason = object.reason ?? "";
     message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseTaskEventBatch(): TaskEventBatch {
+  return { events: [] };
+}
+
+export const TaskEventBatch: MessageFns<TaskEventBatch> = {
+  encode(message: TaskEventBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      TaskEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskEventBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskEventBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(TaskEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskEventBatch {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => TaskEvent.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: TaskEventBatch): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => TaskEvent.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskEventBatch>): TaskEventBatch {
+    return TaskEventBatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskEventBatch>): TaskEventBatch {
+    const message = createBaseTaskEventBatch();
+    message.events = object.events?.map((e) => TaskEvent.fromPartial(e)) || [];
     return message;
   },
 };

@@ -1,0 +1,45 @@
+import type { Queryable } from './db';
+import { runColumns, toRun, type RunRecord, type RunRow } from './runs';
+import { readTaskRuns, taskRunColumns, toTaskRun, type TaskRunRecord, type TaskRunRow } from './task-runs';
+
+const runSelect = runColumns.split(', ').map((c) => `r.${c}`).join(', ');
+const taskRunSelect = taskRunColumns.split(',').map((c) => c.trim()).map((c) => `t.${c} AS t_${c}`).join(', ');
+
+/**
+ * Locks the run row and reads the named task runs in ONE statement (the hot path's first round trip
+ * after BEGIN; it was two: `lockRun`, then `readTaskRuns`).
+ *
+ * Why this is correct under concurrency. The statement reads the task runs from the snapshot it took
+ * when it began; if it then had to wait for the run lock, the holder may have changed them since. The
+ * run row itself comes back at its newest version (PostgreSQL re-reads a row it locks), and every
+ * writer of task runs also updates the run row in the same transaction (`writeRunChanges`,
+ * `abandonRun`, `grantSlots`). So the statement compares the `xmin` of the run row it locked with the `xmin` of the
+ * one in its snapshot: equal, nobody wrote the run since the snapshot and the task runs are current;
+ * different, it waited for a writer, and the task runs are read again (a second statement, with a
+ * fresh snapshot, under the lock). Locking the task runs instead would also be correct but writes a
+ * lock record for every row, a thousand of them on a wide fan-out.
+ *
+ * Returns undefined when no row matches — the run does not exist or none of the tasks is in it —
+ * and then has locked nothing: the caller falls back to `lockRun`.
+ */
+export async function lockRunReadingTaskRuns(db: Queryable, runId: string, tasks: readonly string[]): Promise<{ run: RunRecord; taskRuns: TaskRunRecord[] } | undefined> {
+  const { rows } = await db.query<RunRow & { current: boolean } & Record<string, unknown>>({
+    name: 'skein-lock-run-read-task-runs',
+    text: `SELECT ${runSelect}, r.xmin = (SELECT s.xmin FROM runs s WHERE s.id = $1) AS current, ${taskRunSelect}
+             FROM runs r JOIN task_runs t ON t.run_id = r.id
+            WHERE r.id = $1 AND t.task = ANY($2::text[])
+              FOR UPDATE OF r`,
+    values: [runId, tasks],
+  });
+  const first = rows[0];
+  if (first === undefined) return undefined;
+  const run = toRun(first);
+  if (!rows.every((row) => row.current)) return { run, taskRuns: await readTaskRuns(db, runId, tasks) };
+  return { run, taskRuns: rows.map((row) => toTaskRun(taskRunRow(row))) };
+}
+
+function taskRunRow(row: Record<string, unknown>): TaskRunRow {
+  const out: Record<string, unknown> = {};
+  for (const key in row) if (key.startsWith('t_')) out[key.slice(2)] = row[key];
+  return out as unknown as TaskRunRow;
+}
