@@ -94,6 +94,19 @@ describe('AttemptLog', () => {
     expect(lines().filter((l) => l.stream === LogLineStream.LOG_LINE_STREAM_SYSTEM)).toHaveLength(3);
   });
 
+  it('goes on from an adopted attempt\'s stored log: its numbering and the size cap it has used', async () => {
+    // 5 lines stored, 60 bytes of them output: 40 bytes of the 100-byte cap are left.
+    const log = new AttemptLog(bus, identity, createRedactor([]), { ...DEFAULT_LOG_BATCH, maxAttemptBytes: 100 }, DEFAULT_PUBLISH_RETRY, silent, 5, 60);
+    for (let i = 0; i < 6; i++) log.append('stdout', '0123456789', now);
+    const count = await log.close();
+    expect(count).toBe(5 + 4 + 2);
+    await received(6);
+    expect(lines().map((l) => l.sequence)).toEqual([6, 7, 8, 9, 10, 11]);
+    const texts = lines().map((l) => l.text);
+    expect(texts.filter((t) => t === '0123456789')).toHaveLength(4);
+    expect(texts[texts.length - 1]).toBe('log truncated: 2 lines (20 B) over the limit of 100 B were dropped');
+  });
+
   it('holds a bounded number of bytes when publishing stalls, and asks the source to pause', async () => {
     // A bus whose publishes wait for the test to open the gate: a stalled NATS, as the log sees it.
     let open!: () => void;

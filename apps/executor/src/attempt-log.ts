@@ -132,8 +132,11 @@ export class AttemptLog {
     private readonly logger: Logger,
     /** The last sequence already stored (an adopted attempt's log goes on from there). @default 0 */
     startAfter = 0,
+    /** Bytes of output already stored: they count against `maxAttemptBytes` (an adopted attempt). @default 0 */
+    storedOutputBytes = 0,
   ) {
     this.sequence = startAfter;
+    this.attemptBytes = storedOutputBytes;
     this.subject = subjects.logs(attempt.attemptId);
     this.limits = { ...(DEFAULT_LOG_BATCH as Required<LogBatchOptions>), ...options } as Required<LogBatchOptions>;
   }

@@ -218,7 +218,7 @@ export class Executor {
       let stored: StoredLogProgress | undefined;
       if (adopts && message.deliveryCount > 1 && this.options.logStore !== undefined) {
         // A redelivery may find the task still running (a Job outlives its executor): its log goes
-        // on where the store's ends, numbered on from the last stored line.
+        // on where the store's ends, numbered on from the last stored line, its size cap part used.
         try {
           stored = await this.storedLogProgress(this.options.logStore, attemptId);
         } catch (err) {
@@ -228,7 +228,7 @@ export class Executor {
         }
       }
       const redact = createRedactor(dispatch.env);
-      const log = new AttemptLog(bus, dispatch, redact, logBatch, publishRetry, this.logger, stored?.lastSequence ?? 0);
+      const log = new AttemptLog(bus, dispatch, redact, logBatch, publishRetry, this.logger, stored?.lastSequence ?? 0, stored?.outputBytes ?? 0);
       log.append('system', `attempt ${dispatch.attempt} started on executor ${identity}`, new Date());
       const resume: LogResumePoint | undefined = stored?.lastOutputTime && { afterTime: stored.lastOutputTime, linesAtTime: stored.outputLinesAtLastTime };
       // The log is the output's flow: a local task blocks on its pipe while publishing lags.
@@ -281,7 +281,7 @@ export class Executor {
         await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }
     }
-    return logStore.progress(attemptId);
+    return logStore.progress(attemptId, { withOutputBytes: true });
   }
 
   /**

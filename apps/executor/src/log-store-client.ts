@@ -11,6 +11,8 @@ export interface StoredLogProgress {
   /** Stored stdout/stderr lines at exactly `lastOutputTime`. */
   readonly outputLinesAtLastTime: number;
   readonly complete: boolean;
+  /** Bytes of stored stdout/stderr text (present when asked `withOutputBytes`): the size cap used so far. */
+  readonly outputBytes?: number;
 }
 
 /**
@@ -18,8 +20,11 @@ export interface StoredLogProgress {
  * attempt's log resumes, and whether an attempt's log is stored whole before its Job is deleted.
  */
 export interface LogStoreClient {
-  /** Rejects when the collector does not answer within the deadline. */
-  progress(attemptId: string): Promise<StoredLogProgress>;
+  /**
+   * Rejects when the collector does not answer within the deadline. `withOutputBytes` also sums the
+   * stored output's size (the collector reads the whole log for it).
+   */
+  progress(attemptId: string, options?: { withOutputBytes?: boolean }): Promise<StoredLogProgress>;
   /**
    * Resolves true once every line of the attempt's log (whose final count is `count`) is stored,
    * false when the store flagged lines missing or `timeoutMs` passed, or the collector failed.
@@ -44,12 +49,14 @@ export function createLogStoreClient(options: LogStoreClientOptions): LogStoreCl
     interceptors: [bearerTokenInterceptor(options.internalToken)],
   });
   const deadlineMs = options.deadlineMs ?? 5000;
-  const progress = (attemptId: string): Promise<StoredLogProgress> => new Promise((resolve, reject) => {
-    client.getLogProgress(GetLogProgressRequest.fromPartial({ attemptId }), new grpc.Metadata(),
+  const progress = (attemptId: string, progressOptions: { withOutputBytes?: boolean } = {}): Promise<StoredLogProgress> => new Promise((resolve, reject) => {
+    const withOutputBytes = progressOptions.withOutputBytes === true;
+    client.getLogProgress(GetLogProgressRequest.fromPartial({ attemptId, withOutputBytes }), new grpc.Metadata(),
       { deadline: new Date(Date.now() + deadlineMs) },
       (err, res) => (err ? reject(err) : resolve({
         lastSequence: res.lastSequence, outputLinesAtLastTime: res.outputLinesAtLastTime, complete: res.complete,
         ...(res.lastOutputTime && { lastOutputTime: res.lastOutputTime }),
+        ...(withOutputBytes && { outputBytes: res.outputBytes }),
       })));
   });
   return {

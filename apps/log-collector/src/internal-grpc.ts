@@ -7,7 +7,7 @@ import {
 import type { LogLineRecord, LogStreamCode } from '@skein/store';
 import { isSlowReader, SlowReaderError } from './errors';
 import type { LogCollector, StoredLogPage } from './log-collector';
-import type { LogProgress } from './log-progress';
+import type { LogProgress, LogProgressOptions } from './log-progress';
 import type { LogTailChunk } from './log-tail';
 import { writeWithBackpressure } from './stream-writer';
 
@@ -71,14 +71,15 @@ export function logCollectorGrpcImplementation(collector: ServedCollector, optio
       })();
     },
     getLogProgress(call, callback) {
-      const { attemptId } = call.request;
+      const { attemptId, withOutputBytes } = call.request;
       if (!attemptId) {
         callback({ code: grpc.status.INVALID_ARGUMENT, details: 'attempt_id is required' });
         return;
       }
-      collector.logProgress(attemptId)
+      collector.logProgress(attemptId, { withOutputBytes })
         .then((p) => callback(null, GetLogProgressResponse.fromPartial({
           lastSequence: p.lastSequence, lastOutputTime: p.lastOutputTime, outputLinesAtLastTime: p.outputLinesAtLastTime, complete: p.complete,
+          outputBytes: p.outputBytes ?? 0,
         })))
         .catch(() => callback({ code: grpc.status.UNAVAILABLE, details: 'the log store is unavailable' }));
     },
@@ -131,13 +132,15 @@ export function createLogCollectorClient(options: { address: string; deadlineMs?
       }
     },
     /** How far the attempt's stored log reaches. */
-    logProgress(attemptId: string): Promise<LogProgress> {
+    logProgress(attemptId: string, progressOptions: LogProgressOptions = {}): Promise<LogProgress> {
+      const withOutputBytes = progressOptions.withOutputBytes === true;
       return new Promise((resolve, reject) => {
-        client.getLogProgress(GetLogProgressRequest.fromPartial({ attemptId }), new grpc.Metadata(),
+        client.getLogProgress(GetLogProgressRequest.fromPartial({ attemptId, withOutputBytes }), new grpc.Metadata(),
           { deadline: new Date(Date.now() + (options.deadlineMs ?? 10_000)) },
           (err, res) => (err ? reject(err) : resolve({
             lastSequence: res.lastSequence, outputLinesAtLastTime: res.outputLinesAtLastTime, complete: res.complete,
             ...(res.lastOutputTime && { lastOutputTime: res.lastOutputTime }),
+            ...(withOutputBytes && { outputBytes: res.outputBytes }),
           })));
       });
     },

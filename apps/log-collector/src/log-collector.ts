@@ -7,7 +7,7 @@ import { createPgLogStore, listWorkflowLogRetention, type LogBatchRecord, type L
 import { BatchWriter } from './batch-writer';
 import { LogFeed } from './log-feed';
 import { LogMaintenance, type LogMaintenanceOptions } from './log-maintenance';
-import { readLogProgress, type LogProgress } from './log-progress';
+import { readLogProgress, type LogProgress, type LogProgressOptions } from './log-progress';
 import { tailLog, type LogTailChunk, type TailOptions } from './log-tail';
 
 export interface LogCollectorOptions {
@@ -165,8 +165,8 @@ export class LogCollector {
   }
 
   /** How far the attempt's stored log reaches (an executor adopting a running Job asks). */
-  logProgress(attemptId: string): Promise<LogProgress> {
-    return readLogProgress(this.store, attemptId);
+  logProgress(attemptId: string, options?: LogProgressOptions): Promise<LogProgress> {
+    return readLogProgress(this.store, attemptId, options);
   }
 
   /** The attempt's stored lines after `afterSequence`, then its lines as they are stored (see {@link tailLog}). */

@@ -83,6 +83,16 @@ describe('GetLogProgress: how far an attempt\'s stored log reaches', () => {
     });
   });
 
+  it('sums the stored output bytes when asked (system lines and repeats not counted)', async () => {
+    const id = 'progress-bytes';
+    expect(await client.logProgress(id, { withOutputBytes: true })).toMatchObject({ lastSequence: 0, outputBytes: 0 });
+    await store(id, [line(1, 3, 0, 'started'), line(2, 1, 10, 'héllo'), line(3, 2, 20, 'abc')]);
+    await store(id, [line(3, 2, 20, 'abc'), line(4, 1, 30, '✓')]);
+    expect(await client.logProgress(id, { withOutputBytes: true })).toMatchObject({ lastSequence: 4, outputBytes: 6 + 3 + 3 });
+    // Not asked: not read.
+    expect(await client.logProgress(id)).not.toHaveProperty('outputBytes');
+  });
+
   it('refuses a request without an attempt id', async () => {
     await expect(client.logProgress('')).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
   });

@@ -9,6 +9,14 @@ export interface LogProgress {
   /** Stored stdout/stderr lines at exactly `lastOutputTime`, the pieces of a split line counted once. */
   readonly outputLinesAtLastTime: number;
   readonly complete: boolean;
+  /** Bytes of stored stdout/stderr text; present when asked for (see {@link LogProgressOptions}). */
+  readonly outputBytes?: number;
+}
+
+/** What a progress read includes beyond the default. */
+export interface LogProgressOptions {
+  /** Sum the stored output bytes too (reads the whole log: an adopting executor asks). @default false */
+  readonly withOutputBytes?: boolean;
 }
 
 /** The executor's mark on every piece of a split line but the last (apps/executor LINE_CONTINUES_MARKER). */
@@ -48,9 +56,11 @@ function lastOutput(lines: readonly LogLineRecord[]): { time: Date; count: numbe
  * a little before it finds the end (and, almost always, the last output line) in one page. Only a
  * log whose last `TAIL_WINDOW` lines are all system lines is read whole.
  */
-export async function readLogProgress(store: LogStore, attemptId: string): Promise<LogProgress> {
+export async function readLogProgress(store: LogStore, attemptId: string, options: LogProgressOptions = {}): Promise<LogProgress> {
   const status = await store.status(attemptId);
-  if (status.storedCount === 0) return { lastSequence: 0, outputLinesAtLastTime: 0, complete: status.complete };
+  if (status.storedCount === 0) {
+    return { lastSequence: 0, outputLinesAtLastTime: 0, complete: status.complete, ...(options.withOutputBytes && { outputBytes: 0 }) };
+  }
   const from = Math.max(0, status.storedCount - TAIL_WINDOW);
   let tail = await readAfter(store, attemptId, from);
   let output = lastOutput(tail);
@@ -65,5 +75,6 @@ export async function readLogProgress(store: LogStore, attemptId: string): Promi
     ...(output && { lastOutputTime: output.time }),
     outputLinesAtLastTime: output?.count ?? 0,
     complete: status.complete,
+    ...(options.withOutputBytes && { outputBytes: await store.outputBytes(attemptId) }),
   };
 }

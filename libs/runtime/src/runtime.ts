@@ -44,7 +44,10 @@ export interface TaskLaunch {
 export interface LogResumePoint {
   /** The time of the last stored stdout/stderr line (the container runtime's timestamp, to the millisecond). */
   readonly afterTime: Date;
-  /** How many stored output lines carry exactly `afterTime`: that many lines at that instant are skipped. */
+  /**
+   * How many stored output lines carry exactly `afterTime`: that many lines at that instant are
+   * skipped. A line the runtime cut into pieces (over its line limit) counts once per piece.
+   */
   readonly linesAtTime: number;
 }
 

@@ -43,6 +43,21 @@ export function createFsLogStore(directory: string): LogStore {
       return out;
     },
     status: (attemptId) => statusOf(attemptDir(attemptId)),
+    async outputBytes(attemptId) {
+      const dir = attemptDir(attemptId);
+      let bytes = 0;
+      let last = 0;
+      // Chunks sorted by first sequence; a sequence held by two chunks counts once.
+      for (const chunk of await listChunks(dir)) {
+        if (chunk.last <= last) continue;
+        for (const line of await readChunk(path.join(dir, chunk.file))) {
+          if (line.sequence <= last) continue;
+          last = line.sequence;
+          if (line.stream !== 3) bytes += Buffer.byteLength(line.text);
+        }
+      }
+      return bytes;
+    },
     async flagGaps(graceMs) {
       const flagged: { attemptId: string; missing: number }[] = [];
       for (const entry of await listDir(directory)) {

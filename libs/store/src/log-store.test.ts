@@ -86,6 +86,22 @@ describe.each(backends)('the %s log store', (_name, makeFixture) => {
     expect(await store.readLines('unknown', 0, 10)).toEqual([]);
   });
 
+  it('sums the bytes of stored output text, system lines aside, each line once', async () => {
+    expect(await store.outputBytes('bytes-none')).toBe(0);
+    const at = new Date(1_800_000_000_000);
+    await store.storeBatches([{ attemptId: 'bytes', finalCount: null, lines: [
+      { sequence: 1, stream: 3, time: at, text: 'a system line' },
+      { sequence: 2, stream: 1, time: at, text: 'héllo' },
+      { sequence: 3, stream: 2, time: at, text: 'abc' },
+    ] }]);
+    // Stored again, and overlapping: nothing counts twice.
+    await store.storeBatches([{ attemptId: 'bytes', finalCount: null, lines: [
+      { sequence: 3, stream: 2, time: at, text: 'abc' },
+      { sequence: 4, stream: 1, time: at, text: '✓' },
+    ] }]);
+    expect(await store.outputBytes('bytes')).toBe(6 + 3 + 3);
+  });
+
   it('keeps any text, NUL aside', async () => {
     const text = 'tab\there "quoted" \\ émoji 😀 \uFFFD';
     await store.storeBatches([{ attemptId: 'text', lines: [{ sequence: 1, stream: 2, time: new Date(0), text }], finalCount: 1 }]);

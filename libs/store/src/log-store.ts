@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import {
   deleteLogAttempt, deleteLogLinesBatch, flagLogGaps, getLogStatus, insertLogLines, listExpiredLogAttempts, readLogLines,
-  recordLogProgress, type LogExpiry, type LogLineRecord, type LogStatus,
+  recordLogProgress, sumLogOutputBytes, type LogExpiry, type LogLineRecord, type LogStatus,
 } from './logs';
 
 /** Lines of one attempt to store, as one executor batch carried them. */
@@ -33,6 +33,11 @@ export interface LogStore {
   /** Lines after `afterSequence`, in sequence order. */
   readLines(attemptId: string, afterSequence: number, limit: number): Promise<LogLineRecord[]>;
   status(attemptId: string): Promise<LogStatus>;
+  /**
+   * Bytes (UTF-8) of the stdout and stderr text stored for an attempt, system lines not counted: how
+   * much of its size cap an adopted attempt has used. Reads the whole log; ask only when needed.
+   */
+  outputBytes(attemptId: string): Promise<number>;
   /** Flags attempts whose final count is known but lines have been missing for `graceMs`. */
   flagGaps(graceMs: number): Promise<{ attemptId: string; missing: number }[]>;
   /**
@@ -90,6 +95,7 @@ export function createPgLogStore(pool: Pool): LogStore {
     },
     readLines: (attemptId, afterSequence, limit) => readLogLines(pool, attemptId, afterSequence, limit),
     status: (attemptId) => getLogStatus(pool, attemptId),
+    outputBytes: (attemptId) => sumLogOutputBytes(pool, attemptId),
     flagGaps: (graceMs) => flagLogGaps(pool, graceMs),
     async deleteExpired(expiry, options) {
       let attempts = 0;

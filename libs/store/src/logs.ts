@@ -55,6 +55,16 @@ export async function readLogLines(db: Queryable, attemptId: string, afterSequen
   return rows.map((r) => ({ sequence: Number(r.seq), stream: r.stream as LogStreamCode, time: r.time, text: r.text }));
 }
 
+/** Bytes of stdout/stderr text stored for an attempt (UTF-8; system lines not counted). */
+export async function sumLogOutputBytes(db: Queryable, attemptId: string): Promise<number> {
+  const { rows } = await db.query<{ bytes: string }>({
+    name: 'skein_sum_log_output_bytes',
+    text: `SELECT coalesce(sum(octet_length(text)), 0) AS bytes FROM log_lines WHERE attempt_id = $1 AND stream <> 3`,
+    values: [attemptId],
+  });
+  return Number(rows[0]?.bytes ?? 0);
+}
+
 export interface LogStatus {
   readonly storedCount: number;
   readonly finalCount: number | null;

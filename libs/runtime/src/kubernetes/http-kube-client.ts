@@ -66,13 +66,17 @@ export function createHttpKubeClient(options: HttpKubeClientOptions): KubeClient
   function stream(path: string, onData: (chunk: Buffer) => void): KubeStream {
     const pending = open('GET', path, undefined, 0);
     let closed = false;
+    let paused = false;
+    let current: http.IncomingMessage | undefined;
     const done = pending.then((response) => new Promise<void>((resolve, reject) => {
+      current = response;
       const status = response.statusCode ?? 0;
       if (status >= 300) {
         readAll(response).then((text) => reject(statusError('GET', path, status, text)), reject);
         return;
       }
       response.on('data', (chunk: Buffer) => { if (!closed) onData(chunk); });
+      if (paused) response.pause();
       response.on('end', () => resolve());
       response.on('error', (err) => (closed ? resolve() : reject(new KubeApiError(`GET ${path}: ${err.message}`, 0, undefined, { cause: err }))));
       response.on('aborted', () => (closed ? resolve() : reject(new KubeApiError(`GET ${path}: the stream was cut`, 0))));
@@ -86,6 +90,14 @@ export function createHttpKubeClient(options: HttpKubeClientOptions): KubeClient
       close() {
         closed = true;
         pending.abort();
+      },
+      pause() {
+        paused = true;
+        current?.pause();
+      },
+      resume() {
+        paused = false;
+        current?.resume();
       },
       done,
     };

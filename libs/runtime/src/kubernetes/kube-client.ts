@@ -3,6 +3,12 @@ import type { Job, KubeList, Pod, WatchEvent } from './kube-objects';
 /** An open stream (watch or log follow). `close()` ends it; `done` settles when it has ended for any reason. */
 export interface KubeStream {
   close(): void;
+  /**
+   * Stops reading the stream until {@link KubeStream.resume}: what the server sends waits in the
+   * socket's buffers and then in the server's (TCP flow control), not in this process.
+   */
+  pause(): void;
+  resume(): void;
   /** Resolves when the stream ends (server closed it, or `close()`); rejects when it failed (status, reset). */
   readonly done: Promise<void>;
 }

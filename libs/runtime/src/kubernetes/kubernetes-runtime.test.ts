@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { startFakeKubeServer, type FakeKubeServer } from '@skein/testing';
-import type { TaskOutput, TaskResult } from '../runtime';
+import type { OutputFlow, TaskOutput, TaskResult } from '../runtime';
 import { createHttpKubeClient } from './http-kube-client';
 import type { KubernetesTaskLaunch } from './job-manifest';
 import { createKubernetesRuntime, type KubernetesRuntime } from './kubernetes-runtime';
@@ -213,6 +213,46 @@ describe('kubernetes runtime against the fake API server', () => {
     expect(out2.texts('stdout')).toEqual(['a-3', 'b-1', 'b-2']);
   });
 
+  it('resumes an adopted attempt\'s log exactly when the store ends inside an over-long line', async () => {
+    const first = runtime();
+    // The middle line is 150,000 bytes: the runtime cuts it into three pieces at one instant.
+    const launched = task('split', 'echo a-1; head -c 150000 /dev/zero | tr "\\0" x; echo; echo a-3; sleep 1; echo b-1');
+    const out1 = collect();
+    const running1 = first.launch(launched, out1.onOutput);
+    await waitForLine(out1.lines, 'a-3');
+    first.stop();
+    await running1.result;
+    const stdout = out1.lines.filter((l) => l.stream === 'stdout');
+    expect(stdout.map((l) => l.text.length)).toEqual([3, expect.any(Number), expect.any(Number), expect.any(Number), 3]);
+    expect(stdout.slice(1, 4).map((l) => l.text).join('')).toBe('x'.repeat(150_000));
+    // Say the store holds a-1 and the first two pieces: the adopter goes on with the third.
+    const lastStored = stdout[2]!;
+    const atTime = stdout.slice(0, 3).filter((l) => l.time.getTime() === lastStored.time.getTime()).length;
+    const out2 = collect();
+    const result = await runtime().launch({ ...launched, resumeLog: { afterTime: lastStored.time, linesAtTime: atTime } }, out2.onOutput).result;
+    expect(result.ok).toBe(true);
+    expect(out2.texts('stdout')).toEqual([stdout[3]!.text, 'a-3', 'b-1']);
+  });
+
+  it('pauses the log stream while the flow is closed: nothing dropped, every line in order', async () => {
+    const flow = gate();
+    const out = collect();
+    // Twenty chunks of a hundred numbered lines; a drain time far shorter than the flow stays closed.
+    const script = 'i=0; while [ $i -lt 20 ]; do seq $((i*100+1)) $((i*100+100)); i=$((i+1)); sleep 0.05; done';
+    const running = runtime({ logDrainMs: 100 }).launch(task('throttled', script), out.onOutput, flow);
+    let settled = false;
+    void running.result.then(() => (settled = true));
+    await fake.waitFor(() => podTerminated('throttled'), 30_000);
+    // The container has written all 2,000 lines, but the closed flow held the read after the first chunk.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(out.lines.length).toBeLessThan(2000);
+    expect(settled).toBe(false);
+    flow.open();
+    const result = await running.result;
+    expect(result.ok).toBe(true);
+    expect(out.texts('stdout')).toEqual(Array.from({ length: 2000 }, (_, i) => String(i + 1)));
+  });
+
   it('sweeps Jobs whose attempt is not active', async () => {
     const k8s = runtime({ cleanup: 'keep' });
     await k8s.launch(task('kept', 'true'), () => undefined).result;
@@ -233,4 +273,25 @@ function waitForLine(lines: readonly TaskOutput[], text: string): Promise<void> 
     };
     check();
   });
+}
+
+/** An {@link OutputFlow} that is closed until `open()`. */
+function gate(): OutputFlow & { open(): void } {
+  let writable = false;
+  const waiters: (() => void)[] = [];
+  return {
+    get writable() {
+      return writable;
+    },
+    drained: () => (writable ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    open() {
+      writable = true;
+      for (const resolve of waiters.splice(0)) resolve();
+    },
+  };
+}
+
+function podTerminated(taskName: string): boolean {
+  const [pod] = fake.store.list('pods', 'skein', `skein.dev/task=${taskName}`) as { status?: { containerStatuses?: { state?: { terminated?: unknown } }[] } }[];
+  return pod?.status?.containerStatuses?.[0]?.state?.terminated !== undefined;
 }

@@ -1,4 +1,4 @@
-import type { Runtime, RunningTask, TaskLaunch, TaskOutput } from '../runtime';
+import type { OutputFlow, Runtime, RunningTask, TaskLaunch, TaskOutput } from '../runtime';
 import { buildJobManifest, MANAGED_BY_SELECTOR, type KubernetesTaskLaunch } from './job-manifest';
 import type { Job } from './kube-objects';
 import { compileKubernetesOptions, type KubernetesRuntimeOptions } from './kubernetes-options';
@@ -30,6 +30,8 @@ export interface KubernetesRuntime extends Runtime {
 /**
  * Creates the Kubernetes runtime. One pod watch per namespace is shared by all attempts and opened on
  * the first launch there; per attempt the API sees a Job create, one log stream and a Job delete.
+ * The log stream is paused while the `flow` given to `launch` is not writable (a slow log store makes
+ * the read wait instead of lines being dropped).
  */
 export function createKubernetesRuntime(options: KubernetesRuntimeOptions): KubernetesRuntime {
   const compiled = compileKubernetesOptions(options);
@@ -60,10 +62,10 @@ export function createKubernetesRuntime(options: KubernetesRuntimeOptions): Kube
     get namespaces() {
       return [...watchers.keys()];
     },
-    launch(task: TaskLaunch, onOutput: (line: TaskOutput) => void): RunningTask {
+    launch(task: TaskLaunch, onOutput: (line: TaskOutput) => void, flow?: OutputFlow): RunningTask {
       const running: KubernetesTask = new KubernetesTask(task, onOutput, compiled.client, watcherFor, compiled, () => {
         if (active.get(task.attemptId) === running) active.delete(task.attemptId);
-      }, stopping.signal);
+      }, stopping.signal, flow);
       if (stopped) running.cancel('the kubernetes runtime is stopped');
       active.set(task.attemptId, running);
       return running;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { TaskNotStartedError } from '../errors';
-import type { RunningTask, TaskOutput, TaskResult } from '../runtime';
+import type { OutputFlow, RunningTask, TaskOutput, TaskResult } from '../runtime';
 import { isKubeStatus, isRetryableKubeError } from './errors';
 import { buildJobManifest, jobNamespace, TASK_CONTAINER, type KubernetesTaskLaunch } from './job-manifest';
 import type { KubeClient } from './kube-client';
@@ -52,6 +52,8 @@ export class KubernetesTask implements RunningTask {
     private readonly onEnd: () => void,
     /** Aborted when the runtime stops: retry pauses end at once, so nothing outlives it. */
     private readonly signal: AbortSignal,
+    /** The log stream pauses while this is not writable. */
+    private readonly flow?: OutputFlow,
   ) {
     this.namespace = jobNamespace(task, options);
     const manifest = buildJobManifest(task, options);
@@ -160,7 +162,7 @@ export class KubernetesTask implements RunningTask {
       this.timeoutTimer = setTimeout(() => this.stop('TIMEOUT', `killed: timeout after ${Math.round(this.task.timeoutMs / 1000)}s`), this.task.timeoutMs);
     }
     const follower = new LogFollower(this.client, this.namespace, pod.metadata.name ?? '', TASK_CONTAINER,
-      (line) => this.onOutput({ stream: 'stdout', text: line.text, time: line.time }), this.logger, this.task.resumeLog);
+      (line) => this.onOutput({ stream: 'stdout', text: line.text, time: line.time }), this.logger, this.task.resumeLog, this.flow);
     this.follower = follower;
     this.logsDone = follower.run(() => this.outcome !== undefined, () => this.outcomeKnown);
   }
@@ -171,9 +173,7 @@ export class KubernetesTask implements RunningTask {
     if (!outcome) return;
     clearTimeout(this.timeoutTimer);
     clearTimeout(this.pendingTimer);
-    let drainTimer: NodeJS.Timeout | undefined;
-    await Promise.race([this.logsDone, new Promise<void>((resolve) => (drainTimer = setTimeout(resolve, this.options.logDrainMs)))]);
-    clearTimeout(drainTimer);
+    await this.drainLog();
     this.follower?.stop();
     if (this.settled) return;
     let result: TaskResult = {
@@ -193,6 +193,24 @@ export class KubernetesTask implements RunningTask {
       // With deleteAfterRelease the Job (and its pod's log) stays until the executor has the log safe.
       if (!this.options.deleteAfterRelease || this.released) await this.deleteJob();
       else this.deleteOnRelease = true;
+    }
+  }
+
+  /**
+   * Waits for the rest of the log, up to `logDrainMs` of reading: time the read spends paused for
+   * the flow (the log store is behind) does not count, so a slow store never cuts the log short.
+   */
+  private async drainLog(): Promise<void> {
+    for (;;) {
+      let drainTimer: NodeJS.Timeout | undefined;
+      const read = await Promise.race([
+        this.logsDone.then(() => true),
+        new Promise<boolean>((resolve) => (drainTimer = setTimeout(() => resolve(false), this.options.logDrainMs))),
+      ]);
+      clearTimeout(drainTimer);
+      const follower = this.follower;
+      if (read || this.settled || !follower?.waitingForFlow) return;
+      await follower.flowing();
     }
   }
 

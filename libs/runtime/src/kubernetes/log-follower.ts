@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { LineSplitter } from '../line-splitter';
-import type { LogResumePoint } from '../runtime';
+import type { LogResumePoint, OutputFlow } from '../runtime';
 import type { KubeClient, KubeStream } from './kube-client';
 
 /** A line of a container log with the timestamp the runtime stamped on it. */
@@ -18,19 +18,31 @@ function timeKey(stamp: string): string | undefined {
 /**
  * Follows one container's log with `timestamps=true`, and after a cut resumes with `sinceTime` at
  * the last line's timestamp. The API compares `sinceTime` at whole seconds, so a resumed stream
- * repeats that second: lines older than the last one seen are dropped, and of the lines carrying
- * exactly the last timestamp, as many as were already emitted are dropped. No duplicates, no gaps.
+ * repeats that second: lines older than the last one seen are dropped, and of the pieces carrying
+ * exactly the last timestamp, as many as were already read are dropped. A piece is a line, or a
+ * part of a line over the splitter's limit (the parts after the first carry no timestamp of their
+ * own and belong to the line before): counting pieces rather than lines keeps a cut in the middle of
+ * an over-long line exact. No duplicates, no gaps.
+ *
+ * While the `flow` is not writable the stream is paused: the log waits in the socket and at the API
+ * server rather than in this process.
  */
 export class LogFollower {
+  /** The timestamp key of the newest line read. */
   private lastKey = '';
   private lastDate: Date | undefined;
-  private seenAtLast = 0;
+  /** Pieces read (delivered or known stored) at `lastKey`. */
+  private piecesAtLast = 0;
+  /** Pieces at `lastKey` the current stream repeats and that are dropped. */
   private skipAtLast = 0;
+  /** The current line is older than `lastKey` (a repeat): its untimestamped parts go too. */
+  private olderLine = false;
   private stream: KubeStream | undefined;
   private stopped = false;
+  private paused = false;
   private attempts = 0;
-  /** Set while lines already stored (before an adoption) are being skipped. */
-  private resume: { afterMs: number; skipAtTime: number; dropping: boolean } | undefined;
+  /** Set while pieces already stored (before an adoption) are being skipped. */
+  private resume: { afterMs: number; skipAtTime: number } | undefined;
 
   constructor(
     private readonly client: KubeClient,
@@ -40,8 +52,19 @@ export class LogFollower {
     private readonly onLine: (line: TimedLine) => void,
     private readonly logger: Logger,
     resumeAfter?: LogResumePoint,
+    private readonly flow?: OutputFlow,
   ) {
-    if (resumeAfter) this.resume = { afterMs: resumeAfter.afterTime.getTime(), skipAtTime: resumeAfter.linesAtTime, dropping: false };
+    if (resumeAfter) this.resume = { afterMs: resumeAfter.afterTime.getTime(), skipAtTime: resumeAfter.linesAtTime };
+  }
+
+  /** True while reading waits for the flow to drain. */
+  get waitingForFlow(): boolean {
+    return this.paused;
+  }
+
+  /** Resolves once reading no longer waits for the flow (at once when it does not). */
+  async flowing(): Promise<void> {
+    while (this.paused && !this.stopped && this.flow) await this.flow.drained();
   }
 
   /**
@@ -89,7 +112,8 @@ export class LogFollower {
 
   /** One stream; resolves true when it ended cleanly, false when it was cut or refused. */
   private async readOnce(): Promise<boolean> {
-    this.skipAtLast = this.seenAtLast;
+    this.skipAtLast = this.piecesAtLast;
+    this.olderLine = false;
     const splitter = new LineSplitter((line) => this.accept(line));
     const stream = this.client.streamPodLog(
       this.namespace, this.pod,
@@ -97,6 +121,7 @@ export class LogFollower {
       (chunk) => splitter.push(chunk),
     );
     this.stream = stream;
+    if (this.paused) stream.pause();
     try {
       await stream.done;
       splitter.end();
@@ -118,44 +143,63 @@ export class LogFollower {
     const space = raw.indexOf(' ');
     const stamp = space === -1 ? raw : raw.slice(0, space);
     const key = timeKey(stamp);
-    if (this.resume && this.alreadyStored(key === undefined ? undefined : new Date(stamp).getTime())) return;
+    let text = raw;
     if (key === undefined) {
-      // A line without a timestamp (the remainder of an over-long line): keep it with the last time.
-      this.onLine({ text: raw, time: this.lastDate ?? new Date() });
-      return;
-    }
-    const text = space === -1 ? '' : raw.slice(space + 1);
-    if (key < this.lastKey) return;
-    if (key === this.lastKey) {
-      if (this.skipAtLast > 0) {
+      // An untimestamped piece: the rest of an over-long line, at the time of the line it continues.
+      if (this.olderLine) return;
+      if (this.lastKey !== '' && this.skipAtLast > 0) {
         this.skipAtLast -= 1;
         return;
       }
-      this.seenAtLast += 1;
     } else {
-      this.lastKey = key;
-      this.lastDate = new Date(stamp);
-      this.seenAtLast = 1;
-      this.skipAtLast = 0;
+      text = space === -1 ? '' : raw.slice(space + 1);
+      this.olderLine = key < this.lastKey;
+      if (this.olderLine) return;
+      if (key === this.lastKey) {
+        if (this.skipAtLast > 0) {
+          this.skipAtLast -= 1;
+          return;
+        }
+      } else {
+        this.lastKey = key;
+        this.lastDate = new Date(stamp);
+        this.piecesAtLast = 0;
+        this.skipAtLast = 0;
+      }
     }
-    this.onLine({ text, time: this.lastDate ?? new Date(stamp) });
+    if (this.lastKey !== '') this.piecesAtLast += 1;
+    const time = this.lastDate ?? new Date();
+    if (this.resume && this.alreadyStored(time.getTime())) return;
+    this.onLine({ text, time });
+    this.throttle();
   }
 
   /**
-   * While resuming an adopted attempt: whether this line is one the store already holds. Stored lines
-   * carry their timestamp to the millisecond, so lines before the last stored instant are skipped,
-   * and of those at that instant as many as the store holds; the first line after them ends the
-   * skipping. A line without a timestamp (the rest of an over-long line) follows the line before it.
+   * While resuming an adopted attempt: whether this piece is one the store already holds. Stored
+   * pieces carry their timestamp to the millisecond, so pieces before the last stored instant are
+   * skipped, and of those at that instant as many as the store holds; the first piece after them
+   * ends the skipping.
    */
-  private alreadyStored(ms: number | undefined): boolean {
+  private alreadyStored(ms: number): boolean {
     const resume = this.resume!;
-    if (ms === undefined) return resume.dropping;
-    if (ms < resume.afterMs || (ms === resume.afterMs && resume.skipAtTime > 0)) {
-      if (ms === resume.afterMs) resume.skipAtTime -= 1;
-      resume.dropping = true;
+    if (ms < resume.afterMs) return true;
+    if (ms === resume.afterMs && resume.skipAtTime > 0) {
+      resume.skipAtTime -= 1;
       return true;
     }
     this.resume = undefined;
     return false;
+  }
+
+  /** Pauses the stream while the flow is not writable; resumes it once it has drained. */
+  private throttle(): void {
+    const flow = this.flow;
+    if (flow === undefined || this.paused || flow.writable) return;
+    this.paused = true;
+    this.stream?.pause();
+    void flow.drained().then(() => {
+      this.paused = false;
+      if (!this.stopped) this.stream?.resume();
+    });
   }
 }

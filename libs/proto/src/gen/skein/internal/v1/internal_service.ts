@@ -105,6 +105,8 @@ export interface StoredLogLine {
 
 export interface GetLogProgressRequest {
   attemptId: string;
+  /** Also sum `output_bytes` (reads the whole stored log: an adopting executor asks, a release check does not). */
+  withOutputBytes: boolean;
 }
 
 export interface GetLogProgressResponse {
@@ -118,12 +120,18 @@ export interface GetLogProgressResponse {
     | Date
     | undefined;
   /**
-   * How many stored stdout/stderr lines carry exactly `last_output_time`, pieces of a split line
-   * counted once: how many lines at that instant a resumed container log must skip.
+   * How many stored stdout/stderr lines carry exactly `last_output_time`, the executor's pieces of a
+   * split line counted once: how many lines (the runtime's pieces) at that instant a resumed
+   * container log must skip.
    */
   outputLinesAtLastTime: number;
   /** True when the final count is known and every line up to it is stored. */
   complete: boolean;
+  /**
+   * Bytes (UTF-8) of the stored stdout/stderr text, system lines not counted: how much of the
+   * per-attempt size cap is used. Set only when the request asked `with_output_bytes`.
+   */
+  outputBytes: number;
 }
 
 function createBaseRetryTasksRequest(): RetryTasksRequest {
@@ -1364,13 +1372,16 @@ export const StoredLogLine: MessageFns<StoredLogLine> = {
 };
 
 function createBaseGetLogProgressRequest(): GetLogProgressRequest {
-  return { attemptId: "" };
+  return { attemptId: "", withOutputBytes: false };
 }
 
 export const GetLogProgressRequest: MessageFns<GetLogProgressRequest> = {
   encode(message: GetLogProgressRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.attemptId !== "") {
       writer.uint32(10).string(message.attemptId);
+    }
+    if (message.withOutputBytes !== false) {
+      writer.uint32(16).bool(message.withOutputBytes);
     }
     return writer;
   },
@@ -1396,6 +1407,14 @@ export const GetLogProgressRequest: MessageFns<GetLogProgressRequest> = {
             message.attemptId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.withOutputBytes = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1415,6 +1434,11 @@ export const GetLogProgressRequest: MessageFns<GetLogProgressRequest> = {
         : isSet(object.attempt_id)
         ? globalThis.String(object.attempt_id)
         : "",
+      withOutputBytes: isSet(object.withOutputBytes)
+        ? globalThis.Boolean(object.withOutputBytes)
+        : isSet(object.with_output_bytes)
+        ? globalThis.Boolean(object.with_output_bytes)
+        : false,
     };
   },
 
@@ -1422,6 +1446,9 @@ export const GetLogProgressRequest: MessageFns<GetLogProgressRequest> = {
     const obj: any = {};
     if (message.attemptId !== "") {
       obj.attemptId = message.attemptId;
+    }
+    if (message.withOutputBytes !== false) {
+      obj.withOutputBytes = message.withOutputBytes;
     }
     return obj;
   },
@@ -1432,12 +1459,13 @@ export const GetLogProgressRequest: MessageFns<GetLogProgressRequest> = {
   fromPartial(object: DeepPartial<GetLogProgressRequest>): GetLogProgressRequest {
     const message = createBaseGetLogProgressRequest();
     message.attemptId = object.attemptId ?? "";
+    message.withOutputBytes = object.withOutputBytes ?? false;
     return message;
   },
 };
 
 function createBaseGetLogProgressResponse(): GetLogProgressResponse {
-  return { lastSequence: 0, lastOutputTime: undefined, outputLinesAtLastTime: 0, complete: false };
+  return { lastSequence: 0, lastOutputTime: undefined, outputLinesAtLastTime: 0, complete: false, outputBytes: 0 };
 }
 
 export const GetLogProgressResponse: MessageFns<GetLogProgressResponse> = {
@@ -1453,6 +1481,9 @@ export const GetLogProgressResponse: MessageFns<GetLogProgressResponse> = {
     }
     if (message.complete !== false) {
       writer.uint32(32).bool(message.complete);
+    }
+    if (message.outputBytes !== 0) {
+      writer.uint32(40).int64(message.outputBytes);
     }
     return writer;
   },
@@ -1502,6 +1533,14 @@ export const GetLogProgressResponse: MessageFns<GetLogProgressResponse> = {
             message.complete = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.outputBytes = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1532,6 +1571,11 @@ export const GetLogProgressResponse: MessageFns<GetLogProgressResponse> = {
         ? globalThis.Number(object.output_lines_at_last_time)
         : 0,
       complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      outputBytes: isSet(object.outputBytes)
+        ? globalThis.Number(object.outputBytes)
+        : isSet(object.output_bytes)
+        ? globalThis.Number(object.output_bytes)
+        : 0,
     };
   },
 
@@ -1549,6 +1593,9 @@ export const GetLogProgressResponse: MessageFns<GetLogProgressResponse> = {
     if (message.complete !== false) {
       obj.complete = message.complete;
     }
+    if (message.outputBytes !== 0) {
+      obj.outputBytes = Math.round(message.outputBytes);
+    }
     return obj;
   },
 
@@ -1561,6 +1608,7 @@ export const GetLogProgressResponse: MessageFns<GetLogProgressResponse> = {
     message.lastOutputTime = object.lastOutputTime ?? undefined;
     message.outputLinesAtLastTime = object.outputLinesAtLastTime ?? 0;
     message.complete = object.complete ?? false;
+    message.outputBytes = object.outputBytes ?? 0;
     return message;
   },
 };
