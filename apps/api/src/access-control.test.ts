@@ -55,10 +55,10 @@ describe('authentication, authorisation and the audit log', () => {
       expect(decodeErrorDetails(missing.metadata).errorInfo).toMatchObject({ reason: 'TOKEN_MISSING', domain: 'skein.dev' });
       for (const token of ['not-a-token', `skn_${'x'.repeat(43)}`]) {
         const clients = open(token);
-        const err = await callError(clients.workflows.listWorkflows.bind(clients.workflows), { pageSize: 0, pageToken: '' });
+        const err = await callError(clients.workflows.listWorkflows.bind(clients.workflows), { pageSize: 0, pageToken: '', filter: '' });
         expect([err.code, reason(err)]).toEqual([status.UNAUTHENTICATED, 'TOKEN_INVALID']);
       }
-      const workflows = await call(admin.workflows.listWorkflows.bind(admin.workflows), { pageSize: 0, pageToken: '' });
+      const workflows = await call(admin.workflows.listWorkflows.bind(admin.workflows), { pageSize: 0, pageToken: '', filter: '' });
       expect(workflows.workflows.map((w) => w.name)).not.toContain('workflows/sneaky');
       expect((await auditEvents()).filter((e) => e.method.endsWith('/ApplyWorkflow') && e.resource.includes('sneaky'))).toEqual([]);
     });
@@ -119,10 +119,10 @@ describe('authentication, authorisation and the audit log', () => {
       expect(JSON.stringify(listed)).not.toContain(created.secret);
 
       const shortLived = open(created.secret);
-      await call(shortLived.workflows.listWorkflows.bind(shortLived.workflows), { pageSize: 0, pageToken: '' });
+      await call(shortLived.workflows.listWorkflows.bind(shortLived.workflows), { pageSize: 0, pageToken: '', filter: '' });
       const revoked = await call(admin.tokens.revokeToken.bind(admin.tokens), { name: created.token?.name ?? '' });
       expect(revoked.token?.revokeTime).toBeInstanceOf(Date);
-      const err = await callError(shortLived.workflows.listWorkflows.bind(shortLived.workflows), { pageSize: 0, pageToken: '' });
+      const err = await callError(shortLived.workflows.listWorkflows.bind(shortLived.workflows), { pageSize: 0, pageToken: '', filter: '' });
       expect([err.code, reason(err)]).toEqual([status.UNAUTHENTICATED, 'TOKEN_INVALID']);
       const active = await call(admin.tokens.listTokens.bind(admin.tokens), { pageSize: 0, pageToken: '', showRevoked: false });
       expect(active.tokens.map((t) => t.name)).not.toContain(created.token?.name);

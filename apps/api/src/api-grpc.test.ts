@@ -159,7 +159,7 @@ describe('api over gRPC', () => {
       let pageToken = '';
       let pages = 0;
       do {
-        const res = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 2, pageToken });
+        const res = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 2, pageToken, filter: '' });
         expect(res.workflows.length).toBeLessThanOrEqual(2);
         ids.push(...res.workflows.map((w) => w.workflowId));
         pageToken = res.nextPageToken;
@@ -169,22 +169,22 @@ describe('api over gRPC', () => {
       expect(ids).toEqual(expect.arrayContaining(['etl', 'page-a', 'page-b', 'page-c', 'page-d']));
       expect(new Set(ids).size).toBe(ids.length);
       expect(pages).toBe(Math.ceil(ids.length / 2));
-      const all = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 0, pageToken: '' });
+      const all = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 0, pageToken: '', filter: '' });
       expect(all.workflows.map((w) => w.workflowId)).toEqual(ids);
       expect(all.nextPageToken).toBe('');
     });
 
     it('rejects bad page tokens and sizes', async () => {
       for (const pageToken of ['not base64!', 'e30', Buffer.from('{"k":"runs"}').toString('base64url')]) {
-        const err = await callError(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 0, pageToken });
+        const err = await callError(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 0, pageToken, filter: '' });
         expect(err.code).toBe(status.INVALID_ARGUMENT);
         expect(err.details).toContain('invalid page_token');
         expect(details(err).fieldViolations[0]?.field).toBe('page_token');
       }
       // Above the maximum is read as the maximum (AIP-158), not refused.
-      const tooBig = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 1001, pageToken: '' });
+      const tooBig = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 1001, pageToken: '', filter: '' });
       expect(tooBig.nextPageToken).toBe('');
-      const negative = await callError(api.workflows.listWorkflows.bind(api.workflows), { pageSize: -1, pageToken: '' });
+      const negative = await callError(api.workflows.listWorkflows.bind(api.workflows), { pageSize: -1, pageToken: '', filter: '' });
       expect(negative.code).toBe(status.INVALID_ARGUMENT);
     });
   });
@@ -361,6 +361,38 @@ describe('api over gRPC', () => {
       expect(tooBig.nextPageToken).toBe('');
       const badParent = await callError(api.logs.getLogs.bind(api.logs), { parent: `workflows/etl/runs/${runId}`, attempt: 0, afterSequence: 0, pageSize: 0, pageToken: '' });
       expect(details(badParent).fieldViolations[0]?.field).toBe('parent');
+    });
+  });
+
+  describe('ListWorkflows filter', () => {
+    it('filters by labels, paused and schedule, over gRPC and REST; a token only pages on with its own filter', async () => {
+      const labelled = (name: string, labels: string, schedule = '') =>
+        `apiVersion: skein.dev/v1\nkind: Workflow\nmetadata:\n  name: ${name}\n  labels: {${labels}}\nspec:\n${schedule ? `  schedule: "${schedule}"\n` : ''}  tasks: [{name: t, command: ["true"]}]\n`;
+      for (const [name, labels, schedule] of [['flt-a', 'team: data', ''], ['flt-b', 'team: data, tier: gold', '@daily'], ['flt-c', 'team: web', ''], ['flt-d', 'team: data', '']]) {
+        await call(api.workflows.applyWorkflow.bind(api.workflows), { source: labelled(name as string, labels as string, schedule), fileName: 'f.yaml' });
+      }
+      await call(api.workflows.pauseWorkflow.bind(api.workflows), { name: 'workflows/flt-d' });
+      const ids = async (filter: string, pageSize = 100) =>
+        (await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize, pageToken: '', filter })).workflows.map((w) => w.workflowId).filter((id) => id.startsWith('flt-'));
+      expect(await ids('labels.team = "data"')).toEqual(['flt-a', 'flt-b', 'flt-d']);
+      expect(await ids('labels.team = "data" AND paused = false')).toEqual(['flt-a', 'flt-b']);
+      expect(await ids('labels.tier:*')).toEqual(['flt-b']);
+      expect(await ids('labels.tier != "gold" AND scheduled = false')).toEqual(['flt-a', 'flt-c', 'flt-d']);
+      expect(await ids('scheduled = true')).toEqual(['flt-b']);
+      // Metacharacters are values, never SQL.
+      expect(await ids(`labels.team = "data' OR '1'='1"`)).toEqual([]);
+      const first = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 1, pageToken: '', filter: 'labels.team = "data"' });
+      expect(first.workflows.map((w) => w.workflowId)).toEqual(['flt-a']);
+      const next = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 5, pageToken: first.nextPageToken, filter: 'labels.team = "data"' });
+      expect(next.workflows.map((w) => w.workflowId)).toEqual(['flt-b', 'flt-d']);
+      const mismatch = await callError(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 5, pageToken: first.nextPageToken, filter: '' });
+      expect(mismatch.code).toBe(status.INVALID_ARGUMENT);
+      const bad = await callError(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 5, pageToken: '', filter: 'owner = "x"' });
+      expect(bad.code).toBe(status.INVALID_ARGUMENT);
+      expect(decodeErrorDetails(bad.metadata).fieldViolations[0]).toMatchObject({ field: 'filter', description: expect.stringContaining('unknown field "owner"') });
+      const rest = await api.fetch(`/v1/workflows?filter=${encodeURIComponent('labels.tier = "gold"')}`);
+      expect(((await rest.json()) as { workflows: { workflowId: string }[] }).workflows.map((w) => w.workflowId)).toEqual(['flt-b']);
+      expect((await api.fetch(`/v1/workflows?filter=${encodeURIComponent('paused = 1')}`)).status).toBe(400);
     });
   });
 });

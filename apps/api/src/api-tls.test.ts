@@ -53,7 +53,7 @@ describe('the api over TLS', () => {
     });
     clients.push(client);
     try {
-      await call(client.listWorkflows.bind(client), { pageSize: 0, pageToken: '' });
+      await call(client.listWorkflows.bind(client), { pageSize: 0, pageToken: '', filter: '' });
       return undefined;
     } catch (err) {
       return err as ServiceError;

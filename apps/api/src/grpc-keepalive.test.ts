@@ -29,7 +29,7 @@ describe('gRPC keepalive', () => {
       ...api.clientOptions, 'grpc.keepalive_time_ms': 1000, 'grpc.keepalive_timeout_ms': 5000, 'grpc.keepalive_permit_without_calls': 1,
     });
     try {
-      await call(client.listWorkflows.bind(client), { pageSize: 1, pageToken: '' });
+      await call(client.listWorkflows.bind(client), { pageSize: 1, pageToken: '', filter: '' });
       const channel = client.getChannel();
       expect(channel.getConnectivityState(false)).toBe(connectivityState.READY);
       // Idle for 3 s while the client pings: a server that refused the pings would send GOAWAY and
@@ -38,7 +38,7 @@ describe('gRPC keepalive', () => {
         channel.watchConnectivityState(connectivityState.READY, Date.now() + 3000, (err) => resolve(!err));
       });
       expect(changed).toBe(false);
-      await call(client.listWorkflows.bind(client), { pageSize: 1, pageToken: '' });
+      await call(client.listWorkflows.bind(client), { pageSize: 1, pageToken: '', filter: '' });
     } finally {
       client.close();
     }

@@ -86,6 +86,7 @@ export function createGrpcServer(methods: ApiMethods, logger: Logger,
     getTemplate: unary('GetTemplate', logger, (r) => methods.getTemplate(r)),
     listTemplates: unary('ListTemplates', logger, (r) => methods.listTemplates(r)),
     renderTask: unary('RenderTask', logger, (r) => methods.renderTask(r)),
+    deleteTemplate: unary('DeleteTemplate', logger, (r) => methods.deleteTemplate(r)),
   };
   server.addService(TemplateServiceService, templates);
   const pools: PoolServiceServer = {

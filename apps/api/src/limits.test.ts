@@ -86,7 +86,7 @@ describe('limits', () => {
     const trailerBytes = err.metadata.get('grpc-status-details-bin').reduce((n, v) => n + Buffer.byteLength(v as Buffer) * 4 / 3, 0) + err.details.length;
     expect(trailerBytes).toBeLessThan(8 * 1024);
     // The same client goes on working.
-    const list = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 1, pageToken: '' });
+    const list = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 1, pageToken: '', filter: '' });
     expect(list.workflows.length).toBe(1);
   });
 
@@ -101,9 +101,9 @@ describe('limits', () => {
   });
 
   it('reads a page size above the maximum as the maximum and refuses a negative one', async () => {
-    const page = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 2 ** 31 - 1, pageToken: '' });
+    const page = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 2 ** 31 - 1, pageToken: '', filter: '' });
     expect(page.workflows.map((w) => w.workflowId)).toContain('limited');
-    const negative = await callError(api.workflows.listWorkflows.bind(api.workflows), { pageSize: -5, pageToken: '' });
+    const negative = await callError(api.workflows.listWorkflows.bind(api.workflows), { pageSize: -5, pageToken: '', filter: '' });
     expect(field(negative)).toBe('page_size');
   });
 

@@ -51,7 +51,7 @@ export const REST_ROUTES: readonly RestRouteDoc[] = [
     method: 'post', path: '/v1/workflows', operationId: 'CreateWorkflow', summary: 'Create a workflow from its resource (ALREADY_EXISTS, HTTP 409, when it exists)',
     request: 'skein.v1.CreateWorkflowRequest', query: ['workflow_id'], bodyMessage: 'skein.v1.Workflow', response: { message: 'skein.v1.CreateWorkflowResponse' },
   },
-  { method: 'get', path: '/v1/workflows', operationId: 'ListWorkflows', summary: 'List workflows by id', request: 'skein.v1.ListWorkflowsRequest', query: PAGE, response: { message: 'skein.v1.ListWorkflowsResponse' } },
+  { method: 'get', path: '/v1/workflows', operationId: 'ListWorkflows', summary: 'List workflows by id, optionally filtered', request: 'skein.v1.ListWorkflowsRequest', query: [...PAGE, 'filter'], response: { message: 'skein.v1.ListWorkflowsResponse' } },
   { method: 'get', path: '/v1/workflows/{workflow}', operationId: 'GetWorkflow', summary: 'Get a workflow with its current spec', response: { message: 'skein.v1.GetWorkflowResponse' } },
   {
     method: 'patch', path: '/v1/workflows/{workflow}', operationId: 'UpdateWorkflow', summary: 'Update the fields of a workflow that updateMask names (spec, labels, paused, or *)',
@@ -100,6 +100,7 @@ export const REST_ROUTES: readonly RestRouteDoc[] = [
   { method: 'post', path: '/v1/templates:render', operationId: 'RenderTask', summary: 'The Job the kubernetes runtime would create for one task', request: 'skein.v1.RenderTaskRequest', body: true, response: { message: 'skein.v1.RenderTaskResponse' } },
   { method: 'get', path: '/v1/templates', operationId: 'ListTemplates', summary: 'List task templates', request: 'skein.v1.ListTemplatesRequest', query: PAGE, response: { message: 'skein.v1.ListTemplatesResponse' } },
   { method: 'get', path: '/v1/templates/{template}', operationId: 'GetTemplate', summary: 'Get a task template', response: { message: 'skein.v1.GetTemplateResponse' } },
+  { method: 'delete', path: '/v1/templates/{template}', operationId: 'DeleteTemplate', summary: 'Delete a task template and its versions (stored workflows keep their resolved tasks)', response: { message: 'skein.v1.DeleteTemplateResponse' } },
   { method: 'post', path: '/v1/pools:apply', operationId: 'ApplyPool', summary: 'Create a pool or set its slots from a `kind: Pool` document', request: 'skein.v1.ApplyPoolRequest', body: true, response: { message: 'skein.v1.ApplyPoolResponse' } },
   { method: 'get', path: '/v1/pools', operationId: 'ListPools', summary: 'List pools with their slots in use and waiting tasks', request: 'skein.v1.ListPoolsRequest', query: PAGE, response: { message: 'skein.v1.ListPoolsResponse' } },
   { method: 'get', path: '/v1/pools/{pool}', operationId: 'GetPool', summary: 'Get a pool', response: { message: 'skein.v1.GetPoolResponse' } },

@@ -62,7 +62,7 @@ export function checkTokenScope(tokenScope: string, requestScope: string, field 
 }
 
 /** Cursor of ListWorkflows: workflows are ordered by id. */
-export const workflowCursor = z.object({ k: z.literal('workflows'), after: z.string().min(1) }).strict();
+export const workflowCursor = z.object({ k: z.literal('workflows'), after: z.string().min(1), f: z.string().max(64).optional() }).strict();
 
 /** Cursor of ListRuns: runs are ordered newest first by (create_time, id). */
 export const runCursor = z.object({

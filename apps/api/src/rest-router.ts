@@ -138,6 +138,7 @@ export function createRestApp(methods: ApiMethods, deps: { pool: Pool; logger: L
   }));
   app.get('/v1/workflows', route('ListWorkflows', async (req) => ListWorkflowsResponse.toJSON(await methods.listWorkflows({
     pageSize: intQuery(req.query, 'pageSize', 'page_size'), pageToken: stringQuery(req.query, 'pageToken', 'page_token'),
+    filter: stringQuery(req.query, 'filter', 'filter'),
   }))));
   app.post('/v1/workflows/:w\\:pause', route('PauseWorkflow', async (req) =>
     PauseWorkflowResponse.toJSON(await methods.pauseWorkflow({ name: `workflows/${param(req, 'w')}` }))));

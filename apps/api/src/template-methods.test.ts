@@ -84,4 +84,21 @@ describe('TemplateService', () => {
     expect(unknown.code).toBe(status.INVALID_ARGUMENT);
     expect(unknown.details).toMatch(/has no task "nope"/);
   });
+
+  it('deletes a template; workflows stored with it keep their resolved tasks; a new apply naming it is an error', async () => {
+    const source = read('templates/python.yaml').replace('name: python', 'name: doomed');
+    expect((await applyTemplate(source)).created).toBe(true);
+    const uses = 'apiVersion: skein.dev/v1\nkind: Workflow\nmetadata: {name: uses-doomed}\nspec:\n  tasks: [{name: t, template: doomed, command: [x]}]\n';
+    await call(api.workflows.applyWorkflow.bind(api.workflows), { source: uses, fileName: 'u.yaml' });
+    await call(templates.deleteTemplate.bind(templates), { name: 'templates/doomed' });
+    expect((await callError(templates.getTemplate.bind(templates), { name: 'templates/doomed' })).code).toBe(status.NOT_FOUND);
+    expect((await callError(templates.deleteTemplate.bind(templates), { name: 'templates/doomed' })).code).toBe(status.NOT_FOUND);
+    const stored = await call(api.workflows.getWorkflow.bind(api.workflows), { name: 'workflows/uses-doomed' });
+    expect((stored.workflow?.spec as { spec: { tasks: { image: string }[] } }).spec.tasks[0]?.image).toBe('ghcr.io/acme/python-tasks:3.12');
+    const again = await callError(api.workflows.applyWorkflow.bind(api.workflows), { source: uses.replace('command: [x]', 'command: [y]'), fileName: 'u.yaml' });
+    expect(decodeErrorDetails(again.metadata).fieldViolations.map((v) => v.field)).toEqual(['spec.tasks[0].template']);
+    await applyTemplate(source);
+    expect((await api.fetch('/v1/templates/doomed', { method: 'DELETE' })).status).toBe(200);
+    expect((await api.fetch('/v1/templates/doomed', { method: 'DELETE' })).status).toBe(404);
+  });
 });

@@ -8,10 +8,10 @@ import { z } from 'zod';
 import { formatIssue, parseWorkflowFile, type ParseOptions, type TaskTemplateSpec, type ValidationIssue, type ParamValue } from '@skein/domain';
 import {
   type ApplyTemplateRequest, type ApplyTemplateResponse, type GetTemplateRequest, type GetTemplateResponse, type ListTemplatesRequest,
-  type ListTemplatesResponse, type RenderTaskRequest, type RenderTaskResponse, type TaskTemplate,
+  type ListTemplatesResponse, type RenderTaskRequest, type RenderTaskResponse, type TaskTemplate, type DeleteTemplateRequest, type DeleteTemplateResponse,
 } from '@skein/proto';
 import { manifestToYaml, renderTaskJob, UnknownTaskError } from '@skein/runtime';
-import { applyTaskTemplate, getTaskTemplate, listTaskTemplates, type Queryable, type TaskTemplateRecord } from '@skein/store';
+import { applyTaskTemplate, deleteTaskTemplate, getTaskTemplate, listTaskTemplates, type Queryable, type TaskTemplateRecord } from '@skein/store';
 import type { ApiContext } from './api-context';
 import { ApiError, invalidArgument } from './errors';
 import { checkLength, checkParamsSize, MAX_FILE_NAME_LENGTH, MAX_NAME_LENGTH, quote } from './limits';
@@ -30,6 +30,7 @@ export interface TemplateMethods {
   getTemplate(request: GetTemplateRequest): Promise<GetTemplateResponse>;
   listTemplates(request: ListTemplatesRequest): Promise<ListTemplatesResponse>;
   renderTask(request: RenderTaskRequest): Promise<RenderTaskResponse>;
+  deleteTemplate(request: DeleteTemplateRequest): Promise<DeleteTemplateResponse>;
 }
 
 /** `templates/{name}` of a template. */
@@ -96,6 +97,15 @@ export function createTemplateMethods(ctx: ApiContext): TemplateMethods {
       const result = await applyTaskTemplate(ctx.pool, first.spec, first.digest);
       ctx.logger.info({ template: first.spec.metadata.name, version: result.template.currentVersion, created: result.created }, 'task template applied');
       return { template: toTemplate(result.template), created: result.created };
+    },
+
+    async deleteTemplate(request) {
+      const name = parseTemplateName(request.name, 'name');
+      if (!(await deleteTaskTemplate(ctx.pool, name))) {
+        throw new ApiError(GrpcStatus.NOT_FOUND, 'TEMPLATE_NOT_FOUND', `template ${request.name} not found`, { metadata: { resource: request.name } });
+      }
+      ctx.logger.info({ template: name }, 'task template deleted');
+      return {};
     },
 
     async getTemplate(request) {

@@ -4,10 +4,11 @@
  *   GET  /v1/templates          ?pageSize&pageToken
  *   GET  /v1/templates/{name}
  *   POST /v1/templates:render   {source, fileName, task, workflow, params, namespace}
+ *   DELETE /v1/templates/{name}
  */
 import express, { type Request, type Response } from 'express';
 import {
-  ApplyTemplateRequest, ApplyTemplateResponse, GetTemplateResponse, ListTemplatesResponse, RenderTaskRequest, RenderTaskResponse,
+  ApplyTemplateRequest, ApplyTemplateResponse, DeleteTemplateResponse, GetTemplateResponse, ListTemplatesResponse, RenderTaskRequest, RenderTaskResponse,
 } from '@skein/proto';
 import { invalidArgument } from './errors';
 import type { TemplateMethods } from './template-methods';
@@ -42,5 +43,7 @@ export function templateRoutes(methods: TemplateMethods, route: RestRoute): expr
   }));
   router.get('/v1/templates/:t', route('GetTemplate', async (req) =>
     GetTemplateResponse.toJSON(await methods.getTemplate({ name: `templates/${String(req.params['t'] ?? '')}` }))));
+  router.delete('/v1/templates/:t', route('DeleteTemplate', async (req) =>
+    DeleteTemplateResponse.toJSON(await methods.deleteTemplate({ name: `templates/${String(req.params['t'] ?? '')}` }))));
   return router;
 }

@@ -1,5 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { formatIssue, parseWorkflowFile, type ParseOptions, type ValidationIssue } from '@skein/domain';
+import { createHash } from 'node:crypto';
+import { formatIssue, parseWorkflowFile, parseWorkflowFilter, type ParseOptions, type ValidationIssue } from '@skein/domain';
 import {
   type ApplyWorkflowRequest, type ApplyWorkflowResponse, type GetWorkflowRequest, type GetWorkflowResponse,
   type ListWorkflowsRequest, type ListWorkflowsResponse, type ValidateWorkflowRequest, type ValidateWorkflowResponse,
@@ -120,13 +121,18 @@ export function createWorkflowMethods(ctx: ApiContext): WorkflowMethods {
     async listWorkflows(request) {
       const limit = pageSize(request.pageSize, LIST_PAGE);
       const cursor = decodePageToken(request.pageToken, workflowCursor);
+      const parsed = parseWorkflowFilter(request.filter);
+      if ('problem' in parsed) throw invalidArgument('filter', parsed.problem);
+      // A token carries a digest of its filter: paging on with another filter would skip or repeat rows.
+      const filterDigest = request.filter.trim() === '' ? undefined : createHash('sha256').update(request.filter).digest('base64url').slice(0, 22);
+      if (cursor && cursor.f !== filterDigest) throw invalidArgument('page_token', 'was issued for another filter: send the same filter, or no token to start again');
       // One extra row says whether another page exists, so the last page carries no token.
-      const rows = await listWorkflows(ctx.pool, { limit: limit + 1, afterId: cursor?.after });
+      const rows = await listWorkflows(ctx.pool, { limit: limit + 1, afterId: cursor?.after, filter: parsed.terms });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
         workflows: page.map(toWorkflow),
-        nextPageToken: rows.length > limit && last ? encodePageToken({ k: 'workflows', after: last.id }) : '',
+        nextPageToken: rows.length > limit && last ? encodePageToken({ k: 'workflows', after: last.id, ...(filterDigest && { f: filterDigest }) }) : '',
       };
     },
   };

@@ -96,7 +96,8 @@ export function buildProgram(io: CliIo, outcome: CliOutcome = { exitCode: 0 }): 
   const workflows = program.command('workflows').description('list and show workflows');
   workflows.command('list')
     .description('list workflows')
-    .action((_opts, command: Command) => act(command, (ctx) => listWorkflowsCommand(ctx)));
+    .option('--filter <expr>', 'only those that match, e.g. \'labels.team = "data" AND paused = false\' (see docs/api.md)', '')
+    .action((opts: { filter: string }, command: Command) => act(command, (ctx) => listWorkflowsCommand(ctx, opts.filter)));
   workflows.command('get')
     .description('show a workflow and its tasks')
     .argument('<workflow>', 'workflow name')

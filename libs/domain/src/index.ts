@@ -21,6 +21,10 @@ export type {
 export { parseWorkflowFile, workflowDigest, MAX_WORKFLOW_FILE_BYTES } from './parse-workflow';
 export type { ParsedPool, ParsedTemplate, ParsedWorkflow, ParseOptions, ParseResult } from './parse-workflow';
 
+// The ListWorkflows filter
+export { MAX_FILTER_LENGTH, parseWorkflowFilter } from './workflow-filter';
+export type { WorkflowFilterTerm } from './workflow-filter';
+
 // Pools
 export { MAX_POOL_SLOTS, POOL_KIND } from './pool';
 export type { PoolLookup, PoolSpec } from './pool';

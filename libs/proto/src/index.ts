@@ -173,6 +173,8 @@ export {
   ListTemplatesResponse,
   RenderTaskRequest,
   RenderTaskResponse,
+  DeleteTemplateRequest,
+  DeleteTemplateResponse,
   TemplateServiceService,
   type TemplateServiceServer,
   TemplateServiceClient,

@@ -9,7 +9,7 @@ export {
 export { applyWorkflow, type ApplyWorkflowResult } from './apply-workflow';
 export type { ApplyWorkflowOptions } from './apply-workflow';
 export {
-  applyTaskTemplate, getTaskTemplate, getTaskTemplates, listTaskTemplates, type ApplyTaskTemplateResult, type TaskTemplateRecord,
+  applyTaskTemplate, deleteTaskTemplate, getTaskTemplate, getTaskTemplates, listTaskTemplates, type ApplyTaskTemplateResult, type TaskTemplateRecord,
 } from './task-templates';
 export { admitRun, countActiveRuns, countActiveBackfillRuns, hasWaitingBackfillRuns, listWaitingRunSlots, listWaitingRuns, listWorkflowsWithWaitingRuns, lockWorkflowAdmission } from './runs';
 export { listOverdueRuns, listRunStatesAtLogicalDates, insertRun, insertScheduledRunIfAbsent, latestScheduledLogicalDate, getRun, lockRun, listRuns, setRunReason, type RunRecord, type NewRun, type RunCursor } from './runs';

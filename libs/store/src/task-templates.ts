@@ -59,6 +59,12 @@ export async function getTaskTemplates(db: Queryable, names: readonly string[]):
   return new Map(rows.map((row) => [row.name, toRecord(row)]));
 }
 
+/** Deletes a template and its versions; false when there was none. */
+export async function deleteTaskTemplate(db: Queryable, name: string): Promise<boolean> {
+  const result = await db.query(`DELETE FROM task_templates WHERE name = $1`, [name]);
+  return (result.rowCount ?? 0) > 0;
+}
+
 /** Stores a validated template as its new current version, unless identical to the current one. */
 export async function applyTaskTemplate(pool: Pool, spec: TaskTemplateSpec, digest: string): Promise<ApplyTaskTemplateResult> {
   const name = spec.metadata.name;

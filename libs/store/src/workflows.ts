@@ -1,4 +1,4 @@
-import type { WorkflowSpec } from '@skein/domain';
+import type { WorkflowFilterTerm, WorkflowSpec } from '@skein/domain';
 import type { Queryable } from './db';
 
 /** A workflow with the spec of its current version. */
@@ -44,13 +44,25 @@ export async function getWorkflow(db: Queryable, id: string): Promise<WorkflowRe
   return rows[0] && toWorkflow(rows[0]);
 }
 
-/** Workflows ordered by id, after `afterId` (exclusive). */
-export async function listWorkflows(db: Queryable, page: { limit: number; afterId?: string }): Promise<WorkflowRecord[]> {
+/** Workflows ordered by id, after `afterId` (exclusive), that match every term of `filter` (see parseWorkflowFilter). */
+export async function listWorkflows(db: Queryable, page: { limit: number; afterId?: string; filter?: readonly WorkflowFilterTerm[] }): Promise<WorkflowRecord[]> {
+  const values: unknown[] = [page.afterId ?? null, page.limit];
+  const conditions = (page.filter ?? []).map((term) => {
+    // Every value is a parameter: the filter's text never reaches the SQL.
+    const param = (value: unknown) => `$${values.push(value)}`;
+    switch (term.kind) {
+      case 'label': return term.op === '=' ? `w.labels ->> ${param(term.key)} = ${param(term.value)}` : `w.labels ->> ${param(term.key)} IS DISTINCT FROM ${param(term.value)}`;
+      case 'hasLabel': return `w.labels ? ${param(term.key)}`;
+      case 'paused': return `w.paused = ${param(term.value)}`;
+      case 'scheduled': return term.value ? `w.schedule IS NOT NULL` : `w.schedule IS NULL`;
+      case 'id': return term.op === '=' ? `w.id = ${param(term.value)}` : `w.id <> ${param(term.value)}`;
+    }
+  });
   const { rows } = await db.query<WorkflowRow>(
     `SELECT ${workflowColumns} FROM workflows w
        JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
-      WHERE ($1::text IS NULL OR w.id > $1)
-      ORDER BY w.id LIMIT $2`, [page.afterId ?? null, page.limit]);
+      WHERE ($1::text IS NULL OR w.id > $1)${conditions.map((c) => ` AND ${c}`).join('')}
+      ORDER BY w.id LIMIT $2`, values);
   return rows.map(toWorkflow);
 }
 

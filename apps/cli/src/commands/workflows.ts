@@ -3,10 +3,10 @@ import { collectPages, type CommandContext } from '../command-context';
 import { age, details, json, keyValues, table, timestamp } from '../format';
 import { workflowNameOf } from '../names';
 
-/** `skein workflows list`: every workflow, through all pages. */
-export async function listWorkflowsCommand(ctx: CommandContext): Promise<number> {
+/** `skein workflows list [--filter EXPR]`: every workflow (that matches), through all pages. */
+export async function listWorkflowsCommand(ctx: CommandContext, filter = ''): Promise<number> {
   const workflows = await collectPages(async (pageToken) => {
-    const res = await ctx.client().listWorkflows({ pageSize: 1000, pageToken });
+    const res = await ctx.client().listWorkflows({ pageSize: 1000, pageToken, filter });
     return { items: res.workflows, nextPageToken: res.nextPageToken };
   });
   if (ctx.output === 'json') {
@@ -14,7 +14,7 @@ export async function listWorkflowsCommand(ctx: CommandContext): Promise<number>
     return 0;
   }
   if (workflows.length === 0) {
-    ctx.out('no workflows: apply one with `skein apply -f FILE`');
+    ctx.out(filter ? `no workflow matches ${JSON.stringify(filter)}` : 'no workflows: apply one with `skein apply -f FILE`');
     return 0;
   }
   const tasks = (w: Workflow) => {

@@ -102,6 +102,14 @@ export interface RenderTaskResponse {
   manifest: { [key: string]: any } | undefined;
 }
 
+export interface DeleteTemplateRequest {
+  /** `templates/{template}`. */
+  name: string;
+}
+
+export interface DeleteTemplateResponse {
+}
+
 function createBaseTaskTemplate(): TaskTemplate {
   return {
     name: "",
@@ -1161,6 +1169,125 @@ export const RenderTaskResponse: MessageFns<RenderTaskResponse> = {
   },
 };
 
+function createBaseDeleteTemplateRequest(): DeleteTemplateRequest {
+  return { name: "" };
+}
+
+export const DeleteTemplateRequest: MessageFns<DeleteTemplateRequest> = {
+  encode(message: DeleteTemplateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteTemplateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteTemplateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteTemplateRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: DeleteTemplateRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteTemplateRequest>): DeleteTemplateRequest {
+    return DeleteTemplateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteTemplateRequest>): DeleteTemplateRequest {
+    const message = createBaseDeleteTemplateRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteTemplateResponse(): DeleteTemplateResponse {
+  return {};
+}
+
+export const DeleteTemplateResponse: MessageFns<DeleteTemplateResponse> = {
+  encode(_: DeleteTemplateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteTemplateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteTemplateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteTemplateResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteTemplateResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeleteTemplateResponse>): DeleteTemplateResponse {
+    return DeleteTemplateResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DeleteTemplateResponse>): DeleteTemplateResponse {
+    const message = createBaseDeleteTemplateResponse();
+    return message;
+  },
+};
+
 /**
  * Task templates (`kind: TaskTemplate`): named task settings that a workflow's tasks extend with
  * `template: NAME`. A workflow applied later stores its tasks with the template resolved, so a
@@ -1211,6 +1338,21 @@ export const TemplateServiceService = {
     responseSerialize: (value: RenderTaskResponse): Buffer => Buffer.from(RenderTaskResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RenderTaskResponse => RenderTaskResponse.decode(value),
   },
+  /**
+   * Deletes a template and its versions. Stored workflow versions hold their tasks already resolved,
+   * so no workflow or run changes; a workflow applied later that names it gets an error at `template:`.
+   */
+  deleteTemplate: {
+    path: "/skein.v1.TemplateService/DeleteTemplate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteTemplateRequest): Buffer =>
+      Buffer.from(DeleteTemplateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteTemplateRequest => DeleteTemplateRequest.decode(value),
+    responseSerialize: (value: DeleteTemplateResponse): Buffer =>
+      Buffer.from(DeleteTemplateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteTemplateResponse => DeleteTemplateResponse.decode(value),
+  },
 } as const;
 
 export interface TemplateServiceServer extends UntypedServiceImplementation {
@@ -1223,6 +1365,11 @@ export interface TemplateServiceServer extends UntypedServiceImplementation {
    * YAML; templates resolve from the same file first, then from the stored ones.
    */
   renderTask: handleUnaryCall<RenderTaskRequest, RenderTaskResponse>;
+  /**
+   * Deletes a template and its versions. Stored workflow versions hold their tasks already resolved,
+   * so no workflow or run changes; a workflow applied later that names it gets an error at `template:`.
+   */
+  deleteTemplate: handleUnaryCall<DeleteTemplateRequest, DeleteTemplateResponse>;
 }
 
 export interface TemplateServiceClient extends Client {
@@ -1290,6 +1437,25 @@ export interface TemplateServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RenderTaskResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Deletes a template and its versions. Stored workflow versions hold their tasks already resolved,
+   * so no workflow or run changes; a workflow applied later that names it gets an error at `template:`.
+   */
+  deleteTemplate(
+    request: DeleteTemplateRequest,
+    callback: (error: ServiceError | null, response: DeleteTemplateResponse) => void,
+  ): ClientUnaryCall;
+  deleteTemplate(
+    request: DeleteTemplateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteTemplateResponse) => void,
+  ): ClientUnaryCall;
+  deleteTemplate(
+    request: DeleteTemplateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteTemplateResponse) => void,
   ): ClientUnaryCall;
 }
 

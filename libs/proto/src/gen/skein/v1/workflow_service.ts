@@ -61,6 +61,12 @@ export interface ListWorkflowsRequest {
   /** At most this many; 0 means 50; more than 1000 is read as 1000; negative is INVALID_ARGUMENT. */
   pageSize: number;
   pageToken: string;
+  /**
+   * AIP-160 subset: comparisons joined by AND — `labels.team = "data"`, `labels.team != "x"`,
+   * `labels.team:*`, `paused = true`, `scheduled = false`, `workflow_id = "etl"`. Empty: every workflow.
+   * A page token is only valid with the filter it was issued for.
+   */
+  filter: string;
 }
 
 export interface ListWorkflowsResponse {
@@ -675,7 +681,7 @@ export const GetWorkflowResponse: MessageFns<GetWorkflowResponse> = {
 };
 
 function createBaseListWorkflowsRequest(): ListWorkflowsRequest {
-  return { pageSize: 0, pageToken: "" };
+  return { pageSize: 0, pageToken: "", filter: "" };
 }
 
 export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
@@ -685,6 +691,9 @@ export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(18).string(message.pageToken);
+    }
+    if (message.filter !== "") {
+      writer.uint32(26).string(message.filter);
     }
     return writer;
   },
@@ -718,6 +727,14 @@ export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.filter = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -742,6 +759,7 @@ export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      filter: isSet(object.filter) ? globalThis.String(object.filter) : "",
     };
   },
 
@@ -753,6 +771,9 @@ export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.filter !== "") {
+      obj.filter = message.filter;
+    }
     return obj;
   },
 
@@ -763,6 +784,7 @@ export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
     const message = createBaseListWorkflowsRequest();
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.filter = object.filter ?? "";
     return message;
   },
 };
