@@ -368,22 +368,22 @@ describe('api over gRPC', () => {
     it('filters by labels, paused and schedule, over gRPC and REST; a token only pages on with its own filter', async () => {
       const labelled = (name: string, labels: string, schedule = '') =>
         `apiVersion: skein.dev/v1\nkind: Workflow\nmetadata:\n  name: ${name}\n  labels: {${labels}}\nspec:\n${schedule ? `  schedule: "${schedule}"\n` : ''}  tasks: [{name: t, command: ["true"]}]\n`;
-      for (const [name, labels, schedule] of [['flt-a', 'team: data', ''], ['flt-b', 'team: data, tier: gold', '@daily'], ['flt-c', 'team: web', ''], ['flt-d', 'team: data', '']]) {
+      for (const [name, labels, schedule] of [['flt-a', 'team: data-flt', ''], ['flt-b', 'team: data-flt, tier: gold', '@daily'], ['flt-c', 'team: web-flt', ''], ['flt-d', 'team: data-flt', '']]) {
         await call(api.workflows.applyWorkflow.bind(api.workflows), { source: labelled(name as string, labels as string, schedule), fileName: 'f.yaml' });
       }
       await call(api.workflows.pauseWorkflow.bind(api.workflows), { name: 'workflows/flt-d' });
       const ids = async (filter: string, pageSize = 100) =>
         (await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize, pageToken: '', filter })).workflows.map((w) => w.workflowId).filter((id) => id.startsWith('flt-'));
-      expect(await ids('labels.team = "data"')).toEqual(['flt-a', 'flt-b', 'flt-d']);
-      expect(await ids('labels.team = "data" AND paused = false')).toEqual(['flt-a', 'flt-b']);
+      expect(await ids('labels.team = "data-flt"')).toEqual(['flt-a', 'flt-b', 'flt-d']);
+      expect(await ids('labels.team = "data-flt" AND paused = false')).toEqual(['flt-a', 'flt-b']);
       expect(await ids('labels.tier:*')).toEqual(['flt-b']);
       expect(await ids('labels.tier != "gold" AND scheduled = false')).toEqual(['flt-a', 'flt-c', 'flt-d']);
       expect(await ids('scheduled = true')).toEqual(['flt-b']);
       // Metacharacters are values, never SQL.
       expect(await ids(`labels.team = "data' OR '1'='1"`)).toEqual([]);
-      const first = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 1, pageToken: '', filter: 'labels.team = "data"' });
+      const first = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 1, pageToken: '', filter: 'labels.team = "data-flt"' });
       expect(first.workflows.map((w) => w.workflowId)).toEqual(['flt-a']);
-      const next = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 5, pageToken: first.nextPageToken, filter: 'labels.team = "data"' });
+      const next = await call(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 5, pageToken: first.nextPageToken, filter: 'labels.team = "data-flt"' });
       expect(next.workflows.map((w) => w.workflowId)).toEqual(['flt-b', 'flt-d']);
       const mismatch = await callError(api.workflows.listWorkflows.bind(api.workflows), { pageSize: 5, pageToken: first.nextPageToken, filter: '' });
       expect(mismatch.code).toBe(status.INVALID_ARGUMENT);
