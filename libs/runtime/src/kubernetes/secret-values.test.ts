@@ -70,6 +70,16 @@ describe('secretReferences', () => {
       { name: 'api', keys: undefined, optional: false },
     ]);
   });
+
+  it('counts env a podTemplate adds to the task container, not other containers\' env', () => {
+    const job = buildJobManifest(task({
+      podTemplate: { spec: { containers: [
+        { name: 'task', env: [{ name: 'EXTRA', valueFrom: { secretKeyRef: { name: 'extra', key: 'token' } } }] },
+        { name: 'sidecar', image: 'example.com/proxy:1', envFrom: [{ secretRef: { name: 'proxy' } }] },
+      ] } },
+    }), { namespace: NAMESPACE });
+    expect(secretReferences(job)).toEqual([{ name: 'extra', keys: new Set(['token']), optional: false }]);
+  });
 });
 
 describe('the kubernetes runtime with redactSecrets', () => {
