@@ -93,7 +93,8 @@ export class KubernetesTask implements RunningTask {
       this.unsubscribe = watcher.subscribe(this.task.attemptId, (pod, deleted) => this.onPod(pod, deleted));
       // The values are known before the container can print them (or, adopting, print more).
       if (this.options.redactSecrets) await this.hideSecretValues(manifest);
-      if (this.settled) return;
+      // Cancelled while the Secrets were read: no Job to create.
+      if (this.settled || this.stopping) return;
       await this.createOrAdopt(manifest);
     } catch (err) {
       const message = err instanceof SecretUnreadableError ? err.message : `Kubernetes refused the Job ${this.jobName}: ${(err as Error).message}`;
