@@ -4,7 +4,7 @@ import { subjects } from '@skein/bus';
 import { LogBatch, LogLineStream, type LogLine } from '@skein/proto';
 import type { TaskOutputStream } from '@skein/runtime';
 import { publishWithRetry, type PublishRetryPolicy } from './publish-with-retry';
-import type { Redactor } from './redactor';
+import type { SecretRedactor } from './redactor';
 
 /** When a batch of log lines is published, and the limits that keep one attempt's log bounded. */
 export interface LogBatchOptions {
@@ -126,7 +126,7 @@ export class AttemptLog {
   constructor(
     private readonly bus: Bus,
     private readonly attempt: AttemptIdentity,
-    private readonly redact: Redactor,
+    private readonly redact: SecretRedactor,
     options: LogBatchOptions,
     private readonly retry: PublishRetryPolicy,
     private readonly logger: Logger,
@@ -175,6 +175,14 @@ export class AttemptLog {
     const pieces = splitUtf8(safe, this.limits.maxLineBytes);
     for (let i = 0; i < pieces.length; i++) this.push(stream, i < pieces.length - 1 ? pieces[i] + LINE_CONTINUES_MARKER : pieces[i]!, time);
     return this.writable;
+  }
+
+  /**
+   * Values to redact from every line appended from now on, as the task's own secret env values are
+   * (the kubernetes runtime's Secret values; see `OutputFlow.redactValues`).
+   */
+  redactValues(values: readonly string[]): void {
+    this.redact.add(values);
   }
 
   /** Whether the source may go on writing (see {@link AttemptLog.append}). */

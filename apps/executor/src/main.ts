@@ -21,6 +21,9 @@ const schema = z.object({
   EXECUTOR_K8S_PENDING_TIMEOUT_MS: fields.positiveInt(300_000),
   EXECUTOR_K8S_SWEEP_INTERVAL_MS: fields.positiveInt(300_000),
   EXECUTOR_K8S_SWEEP_GRACE_MS: fields.positiveInt(600_000),
+  // Read the Secrets a task's env comes from and hide their values in its log (needs `secrets: get`:
+  // deploy/rbac/executor-secrets-rbac.yaml). Off by default: the base RBAC grants no secrets.
+  EXECUTOR_K8S_REDACT_SECRETS: z.enum(['true', 'false']).default('false'),
   EXECUTOR_CAPACITY: fields.positiveInt(16),
   EXECUTOR_QUEUES: z.string().default('default'),
   EXECUTOR_ACK_WAIT_MS: fields.positiveInt(30_000),
@@ -59,6 +62,7 @@ async function main(): Promise<number> {
     // deleteAfterRelease: a Job goes only once the executor has published the attempt's whole log.
     const runtime = createKubernetesRuntime({
       client, logger, namespace: config.EXECUTOR_K8S_NAMESPACE, pendingTimeoutMs: config.EXECUTOR_K8S_PENDING_TIMEOUT_MS, deleteAfterRelease: true,
+      redactSecrets: config.EXECUTOR_K8S_REDACT_SECRETS === 'true',
     });
     kubernetes['kubernetes'] = runtime;
     // The sweep deletes running Jobs no executor's heartbeat has named for the grace (their attempts are LOST).

@@ -27,4 +27,13 @@ describe('createRedactor', () => {
     const redact = createRedactor([{ name: 'KEY', value: '-----BEGIN KEY-----\nAAAAsecretline\n-----END KEY-----', secret: true }]);
     expect(redact('AAAAsecretline')).toBe('***');
   });
+
+  it('redacts values added later (Kubernetes Secret values), longest first, with the env ones', () => {
+    const redact = createRedactor([{ name: 'TOKEN', value: 'tok', secret: true }]);
+    expect(redact('pw=db-pass tok')).toBe('pw=db-pass ***');
+    redact.add(['db-pass', '', 'line-one\nline-two', 'xtokx']);
+    expect(redact('pw=db-pass tok xtokx')).toBe('pw=*** *** ***');
+    expect(redact('line-two')).toBe('***');
+    expect(redact('nothing secret')).toBe('nothing secret');
+  });
 });

@@ -118,6 +118,12 @@ export interface OutputFlow {
   readonly writable: boolean;
   /** Resolves once `writable` is true again. */
   drained(): Promise<void>;
+  /**
+   * Values that must never appear in the output, learnt by the runtime while launching (the values
+   * of the Kubernetes Secrets a task's env comes from): every line handed on afterwards, output and
+   * system lines alike, has them replaced by `***`. Called before the task can write any output.
+   */
+  redactValues?(values: readonly string[]): void;
 }
 
 /** Something that runs tasks. */

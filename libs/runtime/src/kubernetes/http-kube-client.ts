@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { KubeApiError } from './errors';
 import type { KubeClient, KubeStream, PodLogOptions } from './kube-client';
-import type { Job, KubeList, KubeStatus, Pod, WatchEvent } from './kube-objects';
+import type { Job, KubeList, KubeStatus, Pod, Secret, WatchEvent } from './kube-objects';
 import type { KubeConnection } from './kube-config';
 import { RateLimiter } from './rate-limiter';
 
@@ -116,6 +116,7 @@ export function createHttpKubeClient(options: HttpKubeClientOptions): KubeClient
     deleteJob: async (ns, name) => {
       await call<unknown>('DELETE', `${jobs(ns)}/${encodeURIComponent(name)}`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
     },
+    getSecret: (ns, name) => call<Secret>('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}/secrets/${encodeURIComponent(name)}`),
     listPods: (ns, selector) => call<KubeList<Pod>>('GET', `${pods(ns)}?${query({ labelSelector: selector })}`),
     watchPods(ns, selector, resourceVersion, onEvent) {
       let rest = '';

@@ -1,4 +1,4 @@
-import type { Job, KubeList, Pod, WatchEvent } from './kube-objects';
+import type { Job, KubeList, Pod, Secret, WatchEvent } from './kube-objects';
 
 /** An open stream (watch or log follow). `close()` ends it; `done` settles when it has ended for any reason. */
 export interface KubeStream {
@@ -39,6 +39,11 @@ export interface KubeClient {
   watchPods(namespace: string, labelSelector: string, resourceVersion: string, onEvent: (event: WatchEvent<Pod>) => void): KubeStream;
   /** Reads a pod's log; with `follow`, until the container ends. `onChunk` gets raw bytes. */
   streamPodLog(namespace: string, pod: string, options: PodLogOptions, onChunk: (chunk: Buffer) => void): KubeStream;
+  /**
+   * Reads one Secret (only with `redactSecrets`: its values are hidden in the task log). Needs the
+   * optional `secrets: get` grant of deploy/rbac/executor-secrets-rbac.yaml.
+   */
+  getSecret(namespace: string, name: string): Promise<Secret>;
   /** Closes kept-alive connections (idempotent). */
   close(): void;
 }

@@ -113,6 +113,15 @@ export interface Pod {
   };
 }
 
+/** core/v1 Secret: `data` holds each key's value base64-encoded. */
+export interface Secret {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  metadata: ObjectMeta;
+  type?: string;
+  data?: Record<string, string>;
+}
+
 /** A list answer (`JobList`, `PodList`). */
 export interface KubeList<T> {
   apiVersion?: string;

@@ -28,6 +28,15 @@ export interface KubernetesRuntimeOptions {
    * @default false
    */
   readonly deleteAfterRelease?: boolean;
+  /**
+   * Before an attempt's Job is created (or adopted), read the Secrets its task container takes env
+   * from (`valueFrom.secretKeyRef`, `envFrom[].secretRef`) and hand their values to the output's
+   * consumer (`OutputFlow.redactValues`), so they are replaced by `***` in the task log. Needs
+   * `secrets: get` in the task namespaces (deploy/rbac/executor-secrets-rbac.yaml). A Secret that
+   * cannot be read fails the attempt before its Job exists.
+   * @default false
+   */
+  readonly redactSecrets?: boolean;
 }
 
 /** {@link KubernetesRuntimeOptions} with every default applied. */
@@ -42,6 +51,7 @@ export interface CompiledKubernetesOptions {
   readonly logDrainMs: number;
   readonly createAttempts: number;
   readonly deleteAfterRelease: boolean;
+  readonly redactSecrets: boolean;
 }
 
 export function compileKubernetesOptions(options: KubernetesRuntimeOptions): CompiledKubernetesOptions {
@@ -56,5 +66,6 @@ export function compileKubernetesOptions(options: KubernetesRuntimeOptions): Com
     logDrainMs: options.logDrainMs ?? 10_000,
     createAttempts: options.createAttempts ?? 5,
     deleteAfterRelease: options.deleteAfterRelease ?? false,
+    redactSecrets: options.redactSecrets ?? false,
   };
 }

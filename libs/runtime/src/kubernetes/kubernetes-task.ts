@@ -9,6 +9,7 @@ import { LogFollower } from './log-follower';
 import { parseTerminationMessage } from './termination-message';
 import { containerStarted, isStuckReason, pendingReasons, podOutcome, type PodOutcome } from './pod-state';
 import type { PodWatcher } from './pod-watcher';
+import { readSecretValues, secretReferences, SecretUnreadableError } from './secret-values';
 import type { CompiledKubernetesOptions } from './kubernetes-options';
 
 /**
@@ -90,9 +91,13 @@ export class KubernetesTask implements RunningTask {
       if (this.settled) return;
       // Subscribe before creating, so no event of the new pod is missed.
       this.unsubscribe = watcher.subscribe(this.task.attemptId, (pod, deleted) => this.onPod(pod, deleted));
+      // The values are known before the container can print them (or, adopting, print more).
+      if (this.options.redactSecrets) await this.hideSecretValues(manifest);
+      // Cancelled while the Secrets were read: no Job to create.
+      if (this.settled || this.stopping) return;
       await this.createOrAdopt(manifest);
     } catch (err) {
-      const message = `Kubernetes refused the Job ${this.jobName}: ${(err as Error).message}`;
+      const message = err instanceof SecretUnreadableError ? err.message : `Kubernetes refused the Job ${this.jobName}: ${(err as Error).message}`;
       this.system(message);
       this.settle({ ok: false, reason: 'SPAWN_FAILED', message, startTime: this.launchTime, endTime: new Date() });
       return;
@@ -103,6 +108,15 @@ export class KubernetesTask implements RunningTask {
       const why = this.lastStuck ?? 'the pod did not start';
       this.stop('SPAWN_FAILED', `the pod did not start within ${Math.round(this.options.pendingTimeoutMs / 1000)}s: ${why}`);
     }, this.options.pendingTimeoutMs);
+  }
+
+  /** Reads the Secrets the task's env comes from and has the output's consumer hide their values. */
+  private async hideSecretValues(manifest: Job): Promise<void> {
+    const refs = secretReferences(manifest);
+    if (refs.length === 0) return;
+    const values = await readSecretValues(this.client, this.namespace, refs);
+    this.flow?.redactValues?.(values);
+    this.logger.debug({ secrets: refs.length, values: values.length }, 'secret values hidden in the task log');
   }
 
   /** Creates the Job; on 409 the Job of this attempt already exists (a redelivered dispatch): attach to it. */

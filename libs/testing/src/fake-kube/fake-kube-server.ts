@@ -7,7 +7,7 @@ import { FakePod, type PodScenario } from './fake-pod-runner';
 export interface InjectedFailure {
   /** `create`, `get`, `list`, `watch`, `delete`. */
   readonly verb: string;
-  /** `jobs`, `pods`, `pods/log`. */
+  /** `jobs`, `pods`, `pods/log`, `secrets`. */
   readonly resource: string;
   readonly status: number | 'drop';
   /** How many requests get it. @default 1 */
@@ -37,6 +37,11 @@ export interface FakeKubeServer {
    * only the pods of the next `times` such Jobs (e.g. a first attempt OOMKilled, its retry not).
    */
   scenario(selector: string, scenario: PodScenario, options?: { times?: number }): void;
+  /**
+   * Creates a v1 Secret (type Opaque) whose `data` holds `values` base64-encoded, as the real API
+   * stores it. Also possible over HTTP: POST /api/v1/namespaces/{ns}/secrets.
+   */
+  createSecret(namespace: string, name: string, values: Record<string, string>): void;
   /** Objects ever created (201) whose labels match `selector`: a Job adopted after a 409 is not counted twice. */
   created(resource: Resource, selector?: string): number;
   /** Answers the next matching requests with an error (409, 429, 500, ...) or a dropped connection. */
@@ -58,11 +63,11 @@ function status(code: number, reason: string, message: string): Record<string, u
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
 
-const REASONS: Record<number, string> = { 400: 'BadRequest', 404: 'NotFound', 409: 'AlreadyExists', 410: 'Expired', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError' };
+const REASONS: Record<number, string> = { 400: 'BadRequest', 403: 'Forbidden', 404: 'NotFound', 409: 'AlreadyExists', 410: 'Expired', 422: 'Invalid', 429: 'TooManyRequests', 500: 'InternalError' };
 
 /**
- * Starts a fake Kubernetes API server on 127.0.0.1:0 speaking the real JSON: batch/v1 Jobs and v1
- * Pods with resourceVersions, create/get/list/delete (409 on a duplicate), watch streams (chunked,
+ * Starts a fake Kubernetes API server on 127.0.0.1:0 speaking the real JSON: batch/v1 Jobs, v1 Secrets
+ * (create/get; a 403 comes from `failNext`) and v1 Pods with resourceVersions, create/get/list/delete (409 on a duplicate), watch streams (chunked,
  * one JSON event per line, ERROR 410 for an expired version), and pods/log with follow, timestamps
  * and sinceTime (compared at whole seconds, as the real one does). A Job controller makes one pod per
  * Job and runs its container's command as a local process.
@@ -215,7 +220,7 @@ export async function startFakeKubeServer(options: FakeKubeServerOptions = {}): 
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const match = /^\/(?:apis\/batch\/v1|api\/v1)\/namespaces\/([^/]+)\/(jobs|pods)(?:\/([^/]+))?(\/log)?$/.exec(url.pathname);
+    const match = /^\/(?:apis\/batch\/v1|api\/v1)\/namespaces\/([^/]+)\/(jobs|pods|secrets)(?:\/([^/]+))?(\/log)?$/.exec(url.pathname);
     if (!match) return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource ${url.pathname}`));
     const [, namespace = '', resource = 'jobs', name, log] = match as unknown as [string, string, Resource, string | undefined, string | undefined];
     const watch = url.searchParams.get('watch') === 'true';
@@ -223,13 +228,15 @@ export async function startFakeKubeServer(options: FakeKubeServerOptions = {}): 
     const resourceKey = log ? 'pods/log' : resource;
     count(`${verb} ${resourceKey}`);
     if (injected(verb, resourceKey, req, res)) return;
+    // Skein only ever reads one Secret by name (the executor's optional grant has no list or watch).
+    if (resource === 'secrets' && verb !== 'get' && verb !== 'create') return send(res, 405, status(405, 'MethodNotAllowed', `${verb} of secrets is not served`));
     if (log && name) return serveLog(namespace, name, url, res);
     if (watch) return serveWatch(resource, namespace, url, res);
     if (verb === 'create') {
       const object = JSON.parse(await readBody(req)) as KubeObject;
       object.metadata.namespace = namespace;
       const created = store.create(resource, object);
-      if (!created) return send(res, 409, status(409, 'AlreadyExists', `${resource}.batch "${object.metadata.name}" already exists`));
+      if (!created) return send(res, 409, status(409, 'AlreadyExists', `${resource}${resource === 'jobs' ? '.batch' : ''} "${object.metadata.name}" already exists`));
       createdLabels.push({ resource, labels: created.metadata.labels });
       return send(res, 201, created);
     }
@@ -264,6 +271,12 @@ export async function startFakeKubeServer(options: FakeKubeServerOptions = {}): 
     calls: () => ({ ...counts }),
     resetCalls: () => { for (const key of Object.keys(counts)) delete counts[key]; },
     scenario: (selector, scenario, scenarioOptions) => { scenarios.unshift({ selector, scenario, left: scenarioOptions?.times ?? Infinity }); },
+    createSecret(namespace, name, values) {
+      const data = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')]));
+      if (!store.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data })) {
+        throw new Error(`fake kube: secret ${namespace}/${name} already exists`);
+      }
+    },
     created: (resource, selector) => createdLabels.filter((c) => c.resource === resource && matchesSelector(selector ?? null, c.labels)).length,
     failNext: (failure) => { failures.push({ ...failure, left: failure.times ?? 1 }); },
     dropWatches: () => { for (const res of [...watches]) res.socket?.destroy(); },

@@ -1,7 +1,7 @@
 /** Objects of the fake API server with resourceVersions and a watch history. */
 
 export type KubeObject = { metadata: { name: string; namespace: string; resourceVersion?: string; uid?: string; labels?: Record<string, string>; creationTimestamp?: string; [key: string]: unknown }; [key: string]: unknown };
-export type Resource = 'jobs' | 'pods';
+export type Resource = 'jobs' | 'pods' | 'secrets';
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface StoredEvent {
@@ -27,7 +27,7 @@ export function matchesSelector(selector: string | null, labels: Record<string, 
 export class FakeKubeStore {
   private rv = 1000;
   private uid = 0;
-  private readonly objects: Record<Resource, Map<string, KubeObject>> = { jobs: new Map(), pods: new Map() };
+  private readonly objects: Record<Resource, Map<string, KubeObject>> = { jobs: new Map(), pods: new Map(), secrets: new Map() };
   private history: StoredEvent[] = [];
   /** Versions at or below this are gone (410). */
   private compactedTo = 0;

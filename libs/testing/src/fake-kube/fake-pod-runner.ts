@@ -117,8 +117,25 @@ export class FakePod {
     const messagePath = String(container['terminationMessagePath'] ?? '/dev/termination-log');
     const messageFile = path.join(this.dir, 'termination-log');
     const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
-    for (const item of (container['env'] as Array<{ name: string; value?: string }> | undefined) ?? []) {
+    // As the kubelet: `envFrom` first, then `env` (which wins); Secret values decoded from `data`.
+    // A Secret (or key) that does not exist is left out (the real kubelet holds a non-optional one's
+    // pod in CreateContainerConfigError; no test of Skein needs that).
+    const secretValue = (name: string, key: string) => {
+      const data = this.store.get('secrets', this.pod.metadata.namespace, name)?.['data'] as Record<string, string> | undefined;
+      const encoded = data?.[key];
+      return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
+    };
+    for (const source of (container['envFrom'] as Array<{ prefix?: string; secretRef?: { name: string } }> | undefined) ?? []) {
+      if (!source.secretRef) continue;
+      const data = this.store.get('secrets', this.pod.metadata.namespace, source.secretRef.name)?.['data'] as Record<string, string> | undefined;
+      for (const key of Object.keys(data ?? {})) env[`${source.prefix ?? ''}${key}`] = secretValue(source.secretRef.name, key) ?? '';
+    }
+    type EnvItem = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+    for (const item of (container['env'] as EnvItem[] | undefined) ?? []) {
       if (item.value !== undefined) env[item.name] = item.value === messagePath ? messageFile : item.value;
+      const ref = item.valueFrom?.secretKeyRef;
+      const value = ref && secretValue(ref.name, ref.key);
+      if (value !== undefined) env[item.name] = value;
     }
     const startedAt = new Date().toISOString();
     let executable = argv[0] ?? 'true';
