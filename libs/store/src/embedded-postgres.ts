@@ -106,7 +106,12 @@ function unreachableAncestor(dir: string): string | undefined {
   return undefined;
 }
 
-const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+/**
+ * The process events the package hooks (through async-exit-hook). `beforeExit` and `exit` too: the first
+ * ends the process with `process.exit(0)` when the event loop empties, which would turn a failed `skein
+ * standalone` (exit code 1) into a success, and the second then calls an async hook without its callback.
+ */
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit' as NodeJS.Signals, 'exit' as NodeJS.Signals];
 
 /**
  * Loads the package, without its signal handlers: on import it registers SIGINT/SIGTERM hooks

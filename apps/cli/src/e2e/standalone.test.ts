@@ -161,6 +161,29 @@ spec:
     expect(JSON.parse(runs.stdout)).toMatchObject({ runId, state: 'RUN_STATE_SUCCEEDED' });
   }, 120_000);
 
+  it('a second Skein on the same ports says so, exits 1 and leaves nothing running', async () => {
+    const otherDir = mkdtempSync(path.join(os.tmpdir(), 'skein-second-'));
+    chmodSync(otherDir, 0o755);
+    try {
+      const second = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        let text = '';
+        const child = spawn(process.execPath, [bin, 'standalone', '--data-dir', otherDir, '--grpc-port', String(grpcPort), '--http-port', String(httpPort),
+          '--workflows', path.join(workDir, 'none')], { stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout?.on('data', (d: Buffer) => { text += d.toString(); });
+        child.stderr?.on('data', (d: Buffer) => { text += d.toString(); });
+        child.once('exit', (code) => resolve({ code, output: text }));
+      });
+      expect(second.code).toBe(1);
+      expect(second.output).toContain('skein: cannot start: a port is already in use');
+      // Its PostgreSQL was stopped with it: nothing of the second data directory runs any more.
+      expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(otherDir);
+      // The first one serves on.
+      expect((await skein('workflows', 'list')).code).toBe(0);
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('backfills a scheduled workflow interval by interval, one at a time under maxActiveRuns, skipping what already ran', async () => {
     writeFileSync(path.join(workDir, 'daily.yaml'), `apiVersion: skein.dev/v1
 kind: Workflow

@@ -42,41 +42,54 @@ export interface RunningSkein {
 export async function startSkein(options: StartSkeinOptions): Promise<RunningSkein> {
   const { bus, logger } = options;
   const pool = createPool(options.databaseUrl, { max: 20, applicationName: 'skein-standalone', onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost') });
-  await migrate(pool);
-  await bus.ensureStreams();
-  const scheduler = new Scheduler({ pool, bus, logger: logger.child({ service: 'scheduler' }) });
-  await scheduler.start();
-  const collector = new LogCollector({ pool, bus, logger: logger.child({ service: 'log-collector' }) });
-  await collector.start();
-  if (options.recoverLostAttempts) {
-    const lost = await recoverLostAttempts(pool, bus, 'standalone');
-    if (lost > 0) logger.warn({ lost }, 'attempts interrupted by the last shutdown were marked LOST');
-  }
-  const executor = new Executor({
-    bus,
-    logger: logger.child({ service: 'executor' }),
-    runtimes: { local: createLocalRuntime(), noop: createNoopRuntime() },
-    defaultRuntime: options.runtime ?? 'local',
-    capacity: options.capacity ?? 16,
-    startedGraceMs: RECOMMENDED_STARTED_GRACE_MS,
-  });
-  await executor.start();
-  const api = createApiService({
-    pool, runs: scheduler, logs: collector, logger: logger.child({ service: 'api' }),
-    host: options.host ?? '127.0.0.1', grpcPort: options.grpcPort, httpPort: options.httpPort,
-  });
-  const ports = await api.start();
-  let stopping: Promise<void> | undefined;
-  return {
-    ...ports,
-    pool,
-    scheduler,
-    stop: () => (stopping ??= (async () => {
-      await api.stop();
-      await executor.stop({ graceMs: 10_000 });
-      await scheduler.stop();
-      await collector.stop();
-      await pool.end();
-    })()),
+  // What has started, stopped in reverse if a later step fails (a port in use): nothing is left running.
+  const started: (() => Promise<void>)[] = [() => pool.end()];
+  const unwind = async () => {
+    for (const stop of started.reverse()) await stop().catch((err: unknown) => logger.warn({ err }, 'stopping after a failed start'));
   };
+  try {
+    await migrate(pool);
+    await bus.ensureStreams();
+    const scheduler = new Scheduler({ pool, bus, logger: logger.child({ service: 'scheduler' }) });
+    await scheduler.start();
+    started.push(() => scheduler.stop());
+    const collector = new LogCollector({ pool, bus, logger: logger.child({ service: 'log-collector' }) });
+    await collector.start();
+    started.push(() => collector.stop());
+    if (options.recoverLostAttempts) {
+      const lost = await recoverLostAttempts(pool, bus, 'standalone');
+      if (lost > 0) logger.warn({ lost }, 'attempts interrupted by the last shutdown were marked LOST');
+    }
+    const executor = new Executor({
+      bus,
+      logger: logger.child({ service: 'executor' }),
+      runtimes: { local: createLocalRuntime(), noop: createNoopRuntime() },
+      defaultRuntime: options.runtime ?? 'local',
+      capacity: options.capacity ?? 16,
+      startedGraceMs: RECOMMENDED_STARTED_GRACE_MS,
+    });
+    await executor.start();
+    started.push(() => executor.stop({ graceMs: 10_000 }));
+    const api = createApiService({
+      pool, runs: scheduler, logs: collector, logger: logger.child({ service: 'api' }),
+      host: options.host ?? '127.0.0.1', grpcPort: options.grpcPort, httpPort: options.httpPort,
+    });
+    const ports = await api.start();
+    let stopping: Promise<void> | undefined;
+    return {
+      ...ports,
+      pool,
+      scheduler,
+      stop: () => (stopping ??= (async () => {
+        await api.stop();
+        await executor.stop({ graceMs: 10_000 });
+        await scheduler.stop();
+        await collector.stop();
+        await pool.end();
+      })()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
 }
