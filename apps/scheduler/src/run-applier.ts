@@ -73,6 +73,9 @@ export interface EndedRun {
   readonly callerTraceparent: string;
   /** The run's version limits active runs: its end frees a slot another run may be waiting for. */
   readonly freesSlot: boolean;
+  /** How often the run was retried in place (this end is the end of that retry), and when it began. */
+  readonly retries: number;
+  readonly retryTime: Date | null;
 }
 
 /** What one transaction accumulates before its single write. */
@@ -505,6 +508,8 @@ export class RunApplier {
       ? {
         runId: run.id, workflowId: run.workflowId, state: endState, createTime: run.createTime, endTime: now, callerTraceparent: run.traceparent,
         freesSlot: transition.limitsActiveRuns || run.backfill !== null,
+        // A retry reopened the run in this transaction: its count and start are the ones just written.
+        retries: run.retries + (reopen ? 1 : 0), retryTime: reopen ? now : run.retryTime,
       }
       : undefined;
     return { outbox, endedRun, slotsChanged };

@@ -1,4 +1,4 @@
-import { attemptSpanId, recordFinishedSpan, runSpanId, runTraceId } from '@skein/telemetry';
+import { attemptSpanId, recordFinishedSpan, runRetrySpanId, runSpanId, runTraceId } from '@skein/telemetry';
 import type { EndedAttempt, EndedRun } from './run-applier';
 
 /** Records the span of an attempt that ended: a child of its run's span. */
@@ -18,8 +18,25 @@ export function recordAttemptSpan(runId: string, workflowId: string, attempt: En
   });
 }
 
-/** Records a run's span, the root of its trace, once the run ended. */
+/**
+ * Records a run's span, the root of its trace, once the run ended. A run retried in place ends again:
+ * that end records a span of its own for the retry (a child of the run's span, from the retry's start),
+ * so no span id is ever recorded twice.
+ */
 export function recordRunSpan(run: EndedRun): void {
+  if (run.retries > 0) {
+    recordFinishedSpan({
+      name: `run ${run.workflowId} (retry ${run.retries})`,
+      traceId: runTraceId(run.runId),
+      spanId: runRetrySpanId(run.runId, run.retries),
+      parentSpanId: runSpanId(run.runId),
+      startTime: run.retryTime ?? run.createTime,
+      endTime: run.endTime,
+      attributes: { 'skein.workflow': run.workflowId, 'skein.run_id': run.runId, 'skein.run.state': run.state, 'skein.run.retry': run.retries },
+      error: run.state === 'succeeded' ? undefined : run.state,
+    });
+    return;
+  }
   recordFinishedSpan({
     name: `run ${run.workflowId}`,
     traceId: runTraceId(run.runId),

@@ -117,7 +117,9 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
              start_time = coalesce(start_time, $36::timestamptz, $38::timestamptz),
              end_time = CASE WHEN $38::timestamptz IS NOT NULL THEN $38::timestamptz WHEN $42::boolean THEN NULL ELSE end_time END,
              reason = CASE WHEN $39::text IS NOT NULL THEN $39::text WHEN $42::boolean THEN '' ELSE reason END,
-             deadline = coalesce($43::timestamptz, deadline)
+             deadline = coalesce($43::timestamptz, deadline),
+             retries = retries + CASE WHEN $42::boolean THEN 1 ELSE 0 END,
+             retry_time = CASE WHEN $42::boolean THEN statement_timestamp() ELSE retry_time END
        WHERE id = $1
       RETURNING 1
     ), inserted_outbox AS (

@@ -24,6 +24,9 @@ export interface RunRecord {
   readonly admitted: boolean;
   /** The backfill that created the run with a limit of its own (`--max-active`), and that limit. */
   readonly backfill: { readonly id: string; readonly maxActive: number } | null;
+  /** How often the run was retried in place (`skein runs retry`), and when the latest retry began. */
+  readonly retries: number;
+  readonly retryTime: Date | null;
 }
 
 /** A runs row as selected with `runColumns` (shared with the statements that lock a run). */
@@ -31,10 +34,10 @@ export interface RunRow {
   id: string; workflow_id: string; workflow_version: number; state: RunState; trigger: string;
   params: Record<string, ParamValue>; logical_date: Date; create_time: Date; start_time: Date | null;
   end_time: Date | null; reason: string; traceparent: string; unfinished_tasks: number; failed_tasks: number; cancelled_tasks: number; admitted: boolean;
-  backfill_id: string | null; backfill_max_active: number | null;
+  backfill_id: string | null; backfill_max_active: number | null; retries: number; retry_time: Date | null;
 }
 
-export const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent, unfinished_tasks, failed_tasks, cancelled_tasks, admitted, backfill_id, backfill_max_active';
+export const runColumns = 'id, workflow_id, workflow_version, state, trigger, params, logical_date, create_time, start_time, end_time, reason, traceparent, unfinished_tasks, failed_tasks, cancelled_tasks, admitted, backfill_id, backfill_max_active, retries, retry_time';
 
 export function toRun(row: RunRow): RunRecord {
   return {
@@ -43,6 +46,7 @@ export function toRun(row: RunRow): RunRecord {
     endTime: row.end_time, reason: row.reason, traceparent: row.traceparent,
     unfinishedTasks: row.unfinished_tasks, failedTasks: row.failed_tasks, cancelledTasks: row.cancelled_tasks, admitted: row.admitted,
     backfill: row.backfill_id !== null && row.backfill_max_active !== null ? { id: row.backfill_id, maxActive: row.backfill_max_active } : null,
+    retries: row.retries, retryTime: row.retry_time,
   };
 }
 

@@ -1,3 +1,3 @@
-export { runTraceId, runSpanId, attemptSpanId, attemptTraceparent, parseTraceparent } from './trace-ids';
+export { runTraceId, runRetrySpanId, runSpanId, attemptSpanId, attemptTraceparent, parseTraceparent } from './trace-ids';
 export { recordFinishedSpan, withRemoteParent, type FinishedSpan } from './record-span';
 export { startTelemetry, type Telemetry, type TelemetryOptions } from './start-telemetry';

@@ -19,6 +19,11 @@ export function runSpanId(runId: string): string {
   return hex(`skein/run-span/${runId}`, 16);
 }
 
+/** The span of a run's `retry`-th retry in place (1 for the first): a child of the run's span. */
+export function runRetrySpanId(runId: string, retry: number): string {
+  return hex(`skein/run-retry-span/${runId}/${retry}`, 16);
+}
+
 export function attemptSpanId(attemptId: string): string {
   return hex(`skein/attempt-span/${attemptId}`, 16);
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import pino from 'pino';
 import { createInProcessBus, type Bus } from '@skein/bus';
@@ -83,5 +86,45 @@ spec:
     await telemetry.forceFlush();
     const runSpan = exporter.getFinishedSpans().find((s) => s.spanContext().traceId === runTraceId(run.runId) && s.name === 'run traced');
     expect(runSpan?.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([['4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7']]);
+  });
+
+  it('records a retried run\'s second end as a span of the retry, under the run\'s span (no span id twice)', async () => {
+    const flag = path.join(mkdtempSync(path.join(os.tmpdir(), 'skein-retry-span-')), 'fixed');
+    const parsed = parseWorkflowFile(`apiVersion: skein.dev/v1
+kind: Workflow
+metadata: {name: retried-span}
+spec:
+  tasks:
+    - {name: flaky, command: ["test", "-f", "${flag}"]}
+`, 'retried.yaml');
+    const w = parsed.workflows[0];
+    if (!w) throw new Error('no workflow parsed');
+    await applyWorkflow(skein.pool, w.spec, w.digest);
+    const waitFor = async (runId: string, states: string[]) => {
+      for (let i = 0; i < 500; i++) {
+        const state = (await getRun(skein.pool, runId))?.state ?? '';
+        if (states.includes(state)) return state;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`run ${runId} did not reach ${states.join('/')}`);
+    };
+    const { runId } = await skein.scheduler.createRun({ workflowId: 'retried-span', params: {}, trigger: 'manual' });
+    expect(await waitFor(runId, ['succeeded', 'failed'])).toBe('failed');
+    writeFileSync(flag, '');
+    await skein.scheduler.retryRun(runId);
+    expect(await waitFor(runId, ['succeeded'])).toBe('succeeded');
+    expect((await getRun(skein.pool, runId))?.retries).toBe(1);
+    await telemetry.forceFlush();
+    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === runTraceId(runId));
+    const ids = spans.map((s) => s.spanContext().spanId);
+    expect(new Set(ids).size).toBe(ids.length);
+    const root = spans.filter((s) => s.name === 'run retried-span');
+    const retry = spans.filter((s) => s.name === 'run retried-span (retry 1)');
+    expect(root).toHaveLength(1);
+    expect(root[0]?.attributes['skein.run.state']).toBe('failed');
+    expect(retry).toHaveLength(1);
+    expect(retry[0]?.parentSpanContext?.spanId).toBe(root[0]?.spanContext().spanId);
+    expect(retry[0]?.attributes['skein.run.state']).toBe('succeeded');
+    expect(spans.filter((s) => s.name.startsWith('attempt flaky#')).map((s) => s.name).sort()).toEqual(['attempt flaky#1', 'attempt flaky#2']);
   });
 });
