@@ -1,4 +1,5 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { formatIssue, type ValidationIssue } from '@skein/domain';
 
 /** A field of the request that was wrong and why: becomes one `google.rpc.BadRequest.FieldViolation`. */
 export interface FieldViolation {
@@ -58,5 +59,19 @@ export function invalidArgument(field: string, description: string): ApiError {
 export function notFound(kind: 'workflow' | 'run' | 'task' | 'attempt', resourceName: string, message?: string): ApiError {
   return new ApiError(GrpcStatus.NOT_FOUND, `${kind.toUpperCase()}_NOT_FOUND`, message ?? `${kind} ${resourceName} not found`, {
     metadata: { resource: resourceName },
+  });
+}
+
+/**
+ * INVALID_ARGUMENT for a file's issues (a workflow, template or pool file): the message lists them all,
+ * one `file:line:col: path: message` per line, and each becomes a BadRequest field violation — at the
+ * issue's path, under `field` when the file came in a field other than `source` (UpdateWorkflow's spec).
+ */
+export function fileInvalid(issues: readonly ValidationIssue[], reason: string, field = 'source'): ApiError {
+  const formatted = issues.map(formatIssue);
+  const fieldOf = (path: string) => (field === 'source' ? path || field : path ? `${field}.${path}` : field);
+  return new ApiError(GrpcStatus.INVALID_ARGUMENT, reason, formatted.join('\n'), {
+    metadata: { file: issues[0]?.file ?? '', issueCount: String(issues.length) },
+    fieldViolations: issues.map((issue, i) => ({ field: fieldOf(issue.path), description: formatted[i] ?? issue.message })),
   });
 }

@@ -5,14 +5,14 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { formatIssue, parseWorkflowFile, type ParseOptions, type PoolSpec, type ValidationIssue } from '@skein/domain';
+import { parseWorkflowFile, type ParseOptions, type PoolSpec } from '@skein/domain';
 import {
   type ApplyPoolRequest, type ApplyPoolResponse, type DeletePoolRequest, type DeletePoolResponse, type GetPoolRequest, type GetPoolResponse,
   type ListPoolsRequest, type ListPoolsResponse, type Pool,
 } from '@skein/proto';
 import { applyPool, deletePool, getPool, listPools, poolSpecOf, type PoolRecord, type Queryable } from '@skein/store';
 import type { ApiContext } from './api-context';
-import { ApiError, invalidArgument } from './errors';
+import { ApiError, fileInvalid, invalidArgument } from './errors';
 import { decodePageToken, encodePageToken, LIST_PAGE, pageSize } from './pagination';
 
 /** Largest pool file accepted, in UTF-8 bytes (a pool is a few lines). */
@@ -48,13 +48,6 @@ function toPool(record: PoolRecord): Pool {
   };
 }
 
-function poolInvalid(issues: readonly ValidationIssue[]): ApiError {
-  const formatted = issues.map(formatIssue);
-  return new ApiError(GrpcStatus.INVALID_ARGUMENT, 'POOL_INVALID', formatted.join('\n'), {
-    metadata: { file: issues[0]?.file ?? '', issueCount: String(issues.length) },
-    fieldViolations: issues.map((issue, i) => ({ field: issue.path || 'source', description: formatted[i] ?? issue.message })),
-  });
-}
 
 function poolNotFound(name: string): ApiError {
   return new ApiError(GrpcStatus.NOT_FOUND, 'POOL_NOT_FOUND', `pool ${name} not found`, { metadata: { resource: name } });
@@ -76,12 +69,12 @@ export function createPoolMethods(ctx: ApiContext): PoolMethods {
       const fileName = request.fileName || 'pool.yaml';
       const parsed = parseWorkflowFile(request.source, fileName);
       const [first, ...rest] = parsed.pools;
-      if (parsed.errors.length > 0) throw poolInvalid(parsed.errors);
+      if (parsed.errors.length > 0) throw fileInvalid(parsed.errors, 'POOL_INVALID');
       if (!first || rest.length > 0 || parsed.workflows.length > 0 || parsed.templates.length > 0) {
-        throw poolInvalid([{
+        throw fileInvalid([{
           file: fileName, line: 1, column: 1, path: '',
           message: `expected exactly one Pool document per request, found ${parsed.pools.length} (and ${parsed.workflows.length + parsed.templates.length} other documents); apply each separately`,
-        }]);
+        }], 'POOL_INVALID');
       }
       const result = await applyPool(ctx.pool, first.spec);
       ctx.logger.info({ pool: first.spec.metadata.name, slots: first.spec.spec.slots, created: result.created }, 'pool applied');

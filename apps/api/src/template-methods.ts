@@ -5,7 +5,7 @@
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { formatIssue, parseWorkflowFile, type ParseOptions, type TaskTemplateSpec, type ValidationIssue, type ParamValue } from '@skein/domain';
+import { parseWorkflowFile, type ParseOptions, type TaskTemplateSpec, type ParamValue } from '@skein/domain';
 import {
   type ApplyTemplateRequest, type ApplyTemplateResponse, type GetTemplateRequest, type GetTemplateResponse, type ListTemplatesRequest,
   type ListTemplatesResponse, type RenderTaskRequest, type RenderTaskResponse, type TaskTemplate, type DeleteTemplateRequest, type DeleteTemplateResponse,
@@ -13,7 +13,7 @@ import {
 import { manifestToYaml, renderTaskJob, UnknownTaskError } from '@skein/runtime';
 import { applyTaskTemplate, deleteTaskTemplate, getTaskTemplate, listTaskTemplates, type Queryable, type TaskTemplateRecord } from '@skein/store';
 import type { ApiContext } from './api-context';
-import { ApiError, invalidArgument } from './errors';
+import { ApiError, fileInvalid, invalidArgument } from './errors';
 import { checkLength, checkParamsSize, MAX_FILE_NAME_LENGTH, MAX_NAME_LENGTH, quote } from './limits';
 import { decodePageToken, encodePageToken, LIST_PAGE, pageSize } from './pagination';
 
@@ -57,13 +57,6 @@ function toTemplate(record: TaskTemplateRecord): TaskTemplate {
   };
 }
 
-function fileInvalid(issues: readonly ValidationIssue[], reason: string): ApiError {
-  const formatted = issues.map(formatIssue);
-  return new ApiError(GrpcStatus.INVALID_ARGUMENT, reason, formatted.join('\n'), {
-    metadata: { file: issues[0]?.file ?? '', issueCount: String(issues.length) },
-    fieldViolations: issues.map((issue, i) => ({ field: issue.path || 'source', description: formatted[i] ?? issue.message })),
-  });
-}
 
 function checkSize(source: string): void {
   if (Buffer.byteLength(source, 'utf8') > MAX_TEMPLATE_SOURCE_BYTES) throw invalidArgument('source', `is larger than ${MAX_TEMPLATE_SOURCE_BYTES} bytes; split the file`);

@@ -1,6 +1,5 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import { formatIssue, parseWorkflowFile, parseWorkflowFilter, type ParseOptions, type ValidationIssue } from '@skein/domain';
+import { parseWorkflowFile, parseWorkflowFilter, type ParseOptions } from '@skein/domain';
 import {
   type ApplyWorkflowRequest, type ApplyWorkflowResponse, type GetWorkflowRequest, type GetWorkflowResponse,
   type ListWorkflowsRequest, type ListWorkflowsResponse, type ValidateWorkflowRequest, type ValidateWorkflowResponse,
@@ -8,7 +7,7 @@ import {
 } from '@skein/proto';
 import { applyWorkflow, getWorkflow, listWorkflows, setWorkflowPaused } from '@skein/store';
 import type { ApiContext } from './api-context';
-import { ApiError, invalidArgument, notFound } from './errors';
+import { fileInvalid, invalidArgument, notFound } from './errors';
 import { toWorkflow, toWorkflowVersion } from './mappers';
 import { decodePageToken, encodePageToken, LIST_PAGE, pageSize, workflowCursor } from './pagination';
 import { checkLength, MAX_FILE_NAME_LENGTH } from './limits';
@@ -36,14 +35,6 @@ export interface WorkflowMethods {
  * Every issue becomes one BadRequest field violation; the message lists them all, one per line.
  * `field`: the request field that held the document (its issues' paths are relative to it).
  */
-function workflowInvalid(issues: readonly ValidationIssue[], field = 'source'): ApiError {
-  const formatted = issues.map(formatIssue);
-  const fieldOf = (path: string) => (field === 'source' ? path || field : path ? `${field}.${path}` : field);
-  return new ApiError(GrpcStatus.INVALID_ARGUMENT, 'WORKFLOW_INVALID', formatted.join('\n'), {
-    metadata: { file: issues[0]?.file ?? '', issueCount: String(issues.length) },
-    fieldViolations: issues.map((issue, i) => ({ field: fieldOf(issue.path), description: formatted[i] ?? issue.message })),
-  });
-}
 
 /**
  * Parses and validates one request's workflow file: exactly one valid Workflow document.
@@ -57,18 +48,18 @@ export function parseOne(source: string, requestFileName: string, templates: Par
   checkLength(requestFileName, 'file_name', MAX_FILE_NAME_LENGTH);
   const fileName = requestFileName || DEFAULT_FILE_NAME;
   if (source.trim() === '') {
-    throw workflowInvalid([{ file: fileName, line: 1, column: 1, path: '', message: 'the file is empty: expected one `kind: Workflow` document' }], field);
+    throw fileInvalid([{ file: fileName, line: 1, column: 1, path: '', message: 'the file is empty: expected one `kind: Workflow` document' }], 'WORKFLOW_INVALID', field);
   }
   // `template:` resolves at apply time (the file's own templates, then stored ones): the stored
   // version holds the resolved tasks, so a template changed later never changes it.
   const parsed = parseWorkflowFile(source, fileName, templates);
-  if (parsed.errors.length > 0) throw workflowInvalid(parsed.errors, field);
+  if (parsed.errors.length > 0) throw fileInvalid(parsed.errors, 'WORKFLOW_INVALID', field);
   const [first, ...rest] = parsed.workflows;
   if (!first || rest.length > 0) {
-    throw workflowInvalid([{
+    throw fileInvalid([{
       file: fileName, line: 1, column: 1, path: '',
       message: `expected exactly one Workflow document per request, found ${parsed.workflows.length}; apply each separately`,
-    }], field);
+    }], 'WORKFLOW_INVALID', field);
   }
   return first;
 }

@@ -35,9 +35,9 @@ export { abandonRun } from './abandon-run';
 export { listWorkflowVersionsPage, deleteWorkflowAndRuns, lockWorkflowRow } from './workflows';
 export { countUnendedRuns, listRunsFiltered, runFingerprints, type RunFilter } from './runs';
 export { REQUEST_ID_TTL_HOURS, findRequestRun, lockRequestId, recordRequestRun } from './run-requests';
-export { applyPool, deletePool, getPool, getPoolSpecs, listPoolNames, listPools, poolSpecOf, type PoolInUse, type PoolRecord } from './pools';
+export { applyPool, deletePool, getPool, listPools, poolSpecOf, type PoolInUse, type PoolRecord } from './pools';
 export {
-  activeTasksOf, deleteRunSlotWaits, deleteSlotWaits, grantSlots, headsOfQueues, insertSlotWaits, listRunSlotWaits, lockRunsOf, lockSlotAdmission, tryLockSlotAdmission,
+  activeTasksOf, deleteRunSlotWaits, deleteSlotWaits, grantSlots, headsOfQueues, insertSlotWaits, lockRunsOf, lockSlotAdmission, tryLockSlotAdmission,
   poolsWithWaits, reconcileSlots, releaseSlots, workflowsWithWaits, type NewSlotWait, type SlotWait,
 } from './slots';
 export {

@@ -56,22 +56,7 @@ export async function listPools(db: Queryable, page: { limit: number; afterName?
   return rows.map(toRecord);
 }
 
-/** The named pools that exist (for checking a workflow's `pool:` fields at apply time). */
-export async function getPoolSpecs(db: Queryable, names: readonly string[]): Promise<Map<string, PoolSpec>> {
-  if (names.length === 0) return new Map();
-  const { rows } = await db.query<{ name: string; slots: number; description: string; labels: Record<string, string> }>(
-    `SELECT name, slots, description, labels FROM pools WHERE name = ANY($1::text[])`, [[...names]]);
-  return new Map(rows.map((r) => [r.name, {
-    apiVersion: 'skein.dev/v1' as const, kind: 'Pool' as const, metadata: { name: r.name, labels: r.labels },
-    spec: { slots: r.slots, ...(r.description && { description: r.description }) },
-  }]));
-}
 
-/** Every pool name, sorted (for "did you mean" hints; pools are few). */
-export async function listPoolNames(db: Queryable, limit = 1000): Promise<string[]> {
-  const { rows } = await db.query<{ name: string }>(`SELECT name FROM pools ORDER BY name LIMIT $1`, [limit]);
-  return rows.map((r) => r.name);
-}
 
 /** Creates the pool or sets its slots, description and labels. */
 export async function applyPool(pool: PgPool, spec: PoolSpec): Promise<{ pool: PoolRecord; created: boolean }> {

@@ -200,8 +200,3 @@ export async function reconcileSlots(db: Queryable): Promise<number> {
   return (leases.rowCount ?? 0) + (waits.rowCount ?? 0);
 }
 
-/** What each waiting task of a run waits for, by task (for the API's `waiting_for`). */
-export async function listRunSlotWaits(db: Queryable, runId: string): Promise<Map<string, { pool: string | null }>> {
-  const { rows } = await db.query<{ task: string; pool: string | null }>(`SELECT task, pool FROM slot_waits WHERE run_id = $1`, [runId]);
-  return new Map(rows.map((r) => [r.task, { pool: r.pool }]));
-}
