@@ -61,6 +61,22 @@ export function describeBusConformance(name: string, factory: () => Promise<BusF
       expect(inbox.texts()).toEqual(['a', 'b']);
     });
 
+    it('removes a message acked with ackNoWait: it is not delivered again', async () => {
+      const t = testIds();
+      const inbox = new Inbox((m) => {
+        m.ackNoWait();
+        return Promise.resolve();
+      });
+      await bus.consume({ stream: 'dispatch', durable: t.durable, filterSubject: t.subject, ackWaitMs: 500 }, inbox.handler);
+      await bus.publish(t.subject, bytes('a'));
+      await inbox.until((r) => r.length >= 1, 'a');
+      await sleep(1_500);
+      await bus.publish(t.subject, bytes('b'));
+      await inbox.until((r) => r.length >= 2, 'b');
+      await sleep(200);
+      expect(inbox.texts()).toEqual(['a', 'b']);
+    });
+
     it('redelivers a message not acked within ackWait, with deliveryCount 2', async () => {
       const t = testIds();
       const inbox = new Inbox((m) => (m.deliveryCount >= 2 ? m.ack() : Promise.resolve()));

@@ -90,6 +90,12 @@ export interface BusMessage {
    * when that cannot be confirmed (the message will then be redelivered).
    */
   ack(): Promise<void>;
+  /**
+   * Acknowledges without waiting for the server's confirmation: one message to the server and no reply
+   * to wait for. For a consumer whose handling is idempotent, since an ack that is lost (the connection
+   * dropped) means one more delivery.
+   */
+  ackNoWait(): void;
   /** Asks for redelivery, after `delayMs` when given. */
   nak(delayMs?: number): void;
   /** Restarts the ack-wait clock: the message is still being worked on. */

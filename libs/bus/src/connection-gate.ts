@@ -17,22 +17,46 @@ export class ConnectionLostError extends Error {
 export class ConnectionGate {
   private up = true;
   private reconnected: { promise: Promise<void>; resolve: () => void } | undefined;
-  private lost = ConnectionGate.lostSignal();
+  /** Requests in flight, each by the function that fails it when the connection drops. */
+  private readonly inFlight = new Set<(err: Error) => void>();
 
   get connected(): boolean {
     return this.up;
   }
 
-  /** Rejects with {@link ConnectionLostError} at the next disconnect (shared by all requests in flight). */
-  get connectionLost(): Promise<never> {
-    return this.lost.promise;
+  /** Requests in flight now (watched by {@link whileConnected}). */
+  get requestsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Settles as `request` does, or rejects with {@link ConnectionLostError} if the connection drops
+   * first. Each request is held only while it is in flight: racing every request against one shared
+   * "connection lost" promise would instead leave a reaction on that promise per request, kept until
+   * the next disconnect (a leak of every publish ever made on a healthy connection).
+   */
+  whileConnected<T>(request: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.inFlight.add(reject);
+      request.then(
+        (value) => {
+          this.inFlight.delete(reject);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.inFlight.delete(reject);
+          reject(err);
+        },
+      );
+    });
   }
 
   disconnected(): void {
     if (!this.up) return;
     this.up = false;
-    this.lost.reject(new ConnectionLostError());
-    this.lost = ConnectionGate.lostSignal();
+    const lost = [...this.inFlight];
+    this.inFlight.clear();
+    for (const fail of lost) fail(new ConnectionLostError());
     let resolve!: () => void;
     const promise = new Promise<void>((r) => (resolve = r));
     this.reconnected = { promise, resolve };
@@ -62,11 +86,4 @@ export class ConnectionGate {
     this.reconnectedNow();
   }
 
-  private static lostSignal(): { promise: Promise<never>; reject: (err: Error) => void } {
-    let reject!: (err: Error) => void;
-    const promise = new Promise<never>((_, r) => (reject = r));
-    // Nobody may be racing against it when it fires; that is fine.
-    promise.catch(() => undefined);
-    return { promise, reject };
-  }
 }

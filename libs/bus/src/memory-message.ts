@@ -38,6 +38,10 @@ export class MemoryMessage implements BusMessage {
     return this.consumer.ack(this.stored.sequence);
   }
 
+  ackNoWait(): void {
+    this.ack().catch(() => undefined);
+  }
+
   nak(delayMs?: number): void {
     if (this.settled) return;
     this.settled = true;

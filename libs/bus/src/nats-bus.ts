@@ -124,7 +124,7 @@ class NatsBus implements Bus {
         });
         // A request out when the connection drops gets no reply: retry after the reconnect
         // (same msgId, so a copy that did reach the stream is deduplicated).
-        await Promise.race([acked, this.gate.connectionLost]);
+        await this.gate.whileConnected(acked);
         return;
       } catch (err) {
         await this.beforePublishRetry(err, subject, stream, attempt, deadline);

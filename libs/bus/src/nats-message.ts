@@ -68,6 +68,10 @@ export class NatsBusMessage implements BusMessage {
     }
   }
 
+  ackNoWait(): void {
+    swallowClosed(() => this.msg.ack());
+  }
+
   nak(delayMs?: number): void {
     // A nak on a closed connection cannot be sent; the ack-wait timer redelivers instead.
     swallowClosed(() => this.msg.nak(delayMs && delayMs > 0 ? delayMs : undefined));
