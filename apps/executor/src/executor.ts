@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { subjects, type BusMessage, type Headers, type Subscription } from '@skein/bus';
 import { CancelAttempt, TaskDispatch } from '@skein/proto';
 import { formatDuration, type LogResumePoint, type OutputFlow, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
+import { markHop } from '@skein/telemetry';
 import { AttemptLog } from './attempt-log';
 import { EventBatcher } from './event-batcher';
 import { ExecutorStateError } from './errors';
@@ -170,6 +171,7 @@ export class Executor {
 
   /** The handler of every dispatch. Not async itself, so a duplicate costs no promise. */
   private readonly onDispatch = (message: BusMessage): Promise<void> => {
+    markHop('executor.dispatch-received');
     let dispatch: TaskDispatch;
     try {
       dispatch = TaskDispatch.decode(message.data);
@@ -196,12 +198,13 @@ export class Executor {
   private async finishInline(message: BusMessage, dispatch: TaskDispatch, result: TaskResult): Promise<void> {
     const redact = result.ok ? noRedaction : createRedactor(dispatch.env);
     try {
+      markHop('executor.event-publishing');
       await this.publishEvent(dispatch, terminalKind(result, redact), ':end');
     } catch (err) {
       this.giveBack([message], dispatch, err);
       return;
     }
-    await this.ack(message);
+    this.ack(message);
   }
 
   private async runAttempt(
@@ -255,6 +258,7 @@ export class Executor {
         // Already logged by AttemptLog. The outcome matters more than the log: report it anyway.
       }
       await startedSent;
+      markHop('executor.event-publishing');
       await this.publishEvent(dispatch, terminalKind(result, redact), ':end');
     } catch (err) {
       this.giveBack(attempt.messages, dispatch, err);
@@ -262,7 +266,7 @@ export class Executor {
     } finally {
       this.active.delete(attemptId);
     }
-    for (const delivery of attempt.messages) await this.ack(delivery);
+    for (const delivery of attempt.messages) this.ack(delivery);
   }
 
   /**
@@ -365,7 +369,7 @@ export class Executor {
       this.giveBack([message], dispatch, err);
       return;
     }
-    await this.ack(message);
+    this.ack(message);
   }
 
   private publishEvent(dispatch: TaskDispatch, kind: TaskEventKind, suffix: ':started' | ':end'): Promise<void> {
@@ -377,13 +381,13 @@ export class Executor {
     return dispatch.traceparent ? { traceparent: dispatch.traceparent } : undefined;
   }
 
-  private async ack(message: BusMessage): Promise<void> {
-    try {
-      await message.ack();
-    } catch (err) {
-      // The dispatch comes back and is reported again; the scheduler ignores events for an ended attempt.
-      this.logger.warn({ err, subject: message.subject }, 'a dispatch ack was not confirmed');
-    }
+  /**
+   * Acks a dispatch whose outcome is published, without waiting for the server's confirmation: an ack
+   * lost with the connection brings the dispatch back, it is reported again, and the scheduler ignores
+   * events of an attempt that already ended.
+   */
+  private ack(message: BusMessage): void {
+    message.ackNoWait();
   }
 
   private readonly onCancel = (subject: string, data: Uint8Array): void => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createNatsBus } from '@skein/bus';
 import { fields, loadConfig, Shutdown } from '@skein/config';
 import { createHttpKubeClient, createKubernetesRuntime, createLocalRuntime, createNoopRuntime, inClusterConnection, kubeconfigConnection, type Runtime } from '@skein/runtime';
-import { startTelemetry } from '@skein/telemetry';
+import { recordHopMarks, startTelemetry } from '@skein/telemetry';
 import { Executor } from './executor';
 import { AttemptSightings } from './attempt-sightings';
 import { RECOMMENDED_STARTED_GRACE_MS } from './executor-options';
@@ -39,11 +39,14 @@ const schema = z.object({
   EXECUTOR_STARTED_GRACE_MS: z.coerce.number().int().min(0).max(10_000).default(RECOMMENDED_STARTED_GRACE_MS),
   LOG_LEVEL: fields.logLevel,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Benchmarks: record the hot path's hop marks to `<prefix>.<pid>.json` (docs/benchmarks.md). */
+  SKEIN_HOP_MARKS: z.string().min(1).optional(),
 });
 
 async function main(): Promise<number> {
   const config = loadConfig(schema, process.env, 'executor');
   const logger = pino({ name: 'executor', level: config.LOG_LEVEL });
+  if (config.SKEIN_HOP_MARKS) recordHopMarks(config.SKEIN_HOP_MARKS);
   const telemetry = await startTelemetry({ serviceName: 'skein-executor', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   const bus = await createNatsBus({ servers: config.NATS_URL.split(','), name: 'skein-executor', logger });
   await bus.ensureStreams();

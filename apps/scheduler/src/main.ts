@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createNatsBus } from '@skein/bus';
 import { createInternalGrpcServer, fields, listenGrpc, loadConfig, Shutdown, stopGrpc } from '@skein/config';
 import { createPool, migrate } from '@skein/store';
-import { startTelemetry } from '@skein/telemetry';
+import { recordHopMarks, startTelemetry } from '@skein/telemetry';
 import { addSchedulerService } from './internal-grpc';
 import { DEFAULT_EVENT_ACK_WAIT_MS, Scheduler } from './scheduler';
 
@@ -18,11 +18,14 @@ const schema = z.object({
   LOG_LEVEL: fields.logLevel,
   SKEIN_INTERNAL_TOKEN: fields.internalToken,
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Benchmarks: record the hot path's hop marks to `<prefix>.<pid>.json` (docs/benchmarks.md). */
+  SKEIN_HOP_MARKS: z.string().min(1).optional(),
 });
 
 async function main(): Promise<number> {
   const config = loadConfig(schema, process.env, 'scheduler');
   const logger = pino({ name: 'scheduler', level: config.LOG_LEVEL });
+  if (config.SKEIN_HOP_MARKS) recordHopMarks(config.SKEIN_HOP_MARKS);
   const telemetry = await startTelemetry({ serviceName: 'skein-scheduler', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   const pool = createPool(config.DATABASE_URL, { max: 20, applicationName: 'skein-scheduler', onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost') });
   await migrate(pool);

@@ -2,10 +2,11 @@ import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError, type RunState, type ParamValue } from '@skein/domain';
 import type { TaskEvent } from '@skein/proto';
+import { markHop } from '@skein/telemetry';
 import {
-  admitRun, countActiveBackfillRuns, countActiveRuns, getWorkflow, hasWaitingBackfillRuns, listWaitingRunSlots, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun, lockRunReadingTaskRuns,
+  admitRun, countActiveBackfillRuns, countActiveRuns, getWorkflow, hasWaitingBackfillRuns, listWaitingRunSlots, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun, lockRunReadingTaskRuns, readRunSnapshot,
   NotFoundError, readTaskRuns, setRunReason, deleteRunSlotWaits, insertQueueDeadlines, insertSlotWaits, releaseSlots, tryLockSlotAdmission, type NewSlotWait,
-  withTransaction, writeRunChanges, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type RunRecord, type StoredOutboxMessage,
+  withTransaction, writeRunChanges, writeRunChangesIf, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type Queryable, type RunRecord, type RunSnapshot, type StoredOutboxMessage, type TaskRunRecord,
 } from '@skein/store';
 import { buildDispatch, conditionHolds, dispatchRunOf, outputsNeeded, type DispatchRun } from './dispatch';
 import type { RunGraph, RunGraphCache } from './run-graph';
@@ -78,6 +79,15 @@ export interface EndedRun {
   readonly retryTime: Date | null;
 }
 
+/** What a write committed (or will, with its transaction). */
+interface Written {
+  readonly outbox: StoredOutboxMessage[];
+  readonly endedRun?: EndedRun;
+  readonly slotsChanged: boolean;
+  /** A guarded write's run as it left it. */
+  readonly after?: RunSnapshot;
+}
+
 /** What one transaction accumulates before its single write. */
 interface Pending {
   readonly attempts: Map<string, AttemptUpdate>;
@@ -97,13 +107,16 @@ const MAX_UNSTARTED_LOSSES = 3;
 /** Runs whose workflow version is remembered (see RunApplier.versions): enough for the runs in flight. */
 const REMEMBERED_RUNS = 4096;
 
+/** At most this many task runs are kept per run after a guarded write (a chain hop needs two or three). */
+const KEPT_TASK_RUNS = 32;
+
 const emptyPending = (): Pending => ({ attempts: new Map(), newAttempts: [], outbox: [], endedAttempts: [], outputs: new Map(), waits: [], startedAt: null });
 
 /**
- * Applies every change to a run inside one transaction that holds the run's row lock, so any
- * scheduler replica can apply any event and concurrent events of one run serialise. The hot path is
- * five round trips: BEGIN, lock the run, read the task runs the events touch (and their direct
- * downstream), write everything in one statement, COMMIT.
+ * Applies every change to a run atomically, so any scheduler replica can apply any event and
+ * concurrent changes of one run serialise: either in one transaction that holds the run's row lock
+ * (run creation, cancellation, retries, and whatever needs more than one write), or, for task events,
+ * optimistically in one statement guarded by the run row's version (see {@link applyEvents}).
  */
 export class RunApplier {
   /**
@@ -112,6 +125,13 @@ export class RunApplier {
    * statement. A miss costs one statement more, never a wrong answer. Oldest entries go first.
    */
   private readonly versions = new Map<string, { workflowId: string; version: number }>();
+
+  /**
+   * Runs as this scheduler's last guarded write left them: the run row, its version and the task runs
+   * the next events will touch. An event decided from it costs one statement, the guarded write; if
+   * anyone wrote the run since, the write changes nothing and the run is read again.
+   */
+  private readonly lastWritten = new Map<string, RunSnapshot>();
 
   constructor(private readonly options: RunApplierOptions) {}
 
@@ -160,12 +180,97 @@ export class RunApplier {
     });
   }
 
-  /** Applies a batch of task events of one run (in delivery order). Stale and repeated events change nothing. */
+  /**
+   * Applies a batch of task events of one run (in delivery order). Stale and repeated events change nothing.
+   *
+   * The hot path is optimistic, at most two round trips and one commit: read the run and the touched
+   * task runs without a lock (`readRunSnapshot`; no read at all when this scheduler's last write of the
+   * run left what the events touch: {@link lastWritten}), decide, and write everything in one
+   * autocommitted statement that applies only if the run row is still at the version decided from
+   * (`writeRunChangesIf`). When another writer got there first the events are decided again from a
+   * fresh read; when that fails too, or the change needs more than the one statement (slots, queued
+   * timeouts, naming the failed tasks of a run that fails), under the run's lock.
+   */
   async applyEvents(runId: string, events: readonly TaskEvent[]): Promise<Applied> {
+    const known = this.versions.get(runId);
+    const knownGraph = known ? await this.options.graphs.get(known.workflowId, known.version) : undefined;
+    if (knownGraph !== undefined && knownGraph.limited.size === 0 && !knownGraph.queuedTimeouts) {
+      const applied = await this.applyEventsOptimistically(runId, knownGraph, events);
+      if (applied !== undefined) return applied;
+    }
+    return this.applyEventsLocked(runId, knownGraph, events);
+  }
+
+  /** {@link applyEvents} without a lock; undefined: nothing was written, take the lock and decide again. */
+  private async applyEventsOptimistically(runId: string, graph: RunGraph, events: readonly TaskEvent[]): Promise<Applied | undefined> {
+    const touched = touchedTasks(graph, events);
+    const written = this.takeLastWritten(runId, touched);
+    if (written !== undefined) {
+      markHop('scheduler.deciding');
+      markHop('scheduler.state-read');
+      const applied = await this.decideAndWrite(graph, events, written);
+      if (applied !== undefined) return applied;
+      // Another writer changed the run since this scheduler's last write: read it as it is now.
+    }
+    markHop('scheduler.deciding');
+    const snapshot = await readRunSnapshot(this.options.pool, runId, touched);
+    markHop('scheduler.state-read');
+    return snapshot === undefined ? undefined : this.decideAndWrite(graph, events, snapshot);
+  }
+
+  /** Decides the events from `snapshot` and writes the outcome if the run is still at its version. */
+  private async decideAndWrite(graph: RunGraph, events: readonly TaskEvent[], snapshot: RunSnapshot): Promise<Applied | undefined> {
+    const { pool } = this.options;
+    const { run } = snapshot;
+    if (isTerminalRunState(run.state)) return { workflowId: run.workflowId, outbox: [], runEnded: false };
+    const now = new Date();
+    const transition = new RunTransition(graph, now);
+    transition.load(snapshot.taskRuns);
+    const pending = emptyPending();
+    for (const event of events) this.applyEvent(graph, transition, pending, event, now);
+    await this.settle(pool, run, transition);
+    await this.dispatch(pool, run, graph, transition, transition.takeReady(), pending, now);
+    // What the run's next events will touch: the unfinished tasks it holds and their downstream tasks.
+    const keep = new Set<string>();
+    for (const task of transition.unfinished()) {
+      keep.add(task);
+      for (const down of graph.downstream.get(task) ?? []) keep.add(down);
+    }
+    const written = await this.write(pool, run, transition, pending, now, undefined, { ifVersion: snapshot.version, keep: keep.size <= KEPT_TASK_RUNS ? [...keep] : [] });
+    if (written === undefined) return undefined;
+    const { outbox, endedRun, slotsChanged, after } = written;
+    if (after !== undefined && endedRun === undefined && keep.size <= KEPT_TASK_RUNS) this.rememberWritten(after);
+    return { workflowId: run.workflowId, outbox, runEnded: endedRun !== undefined, endedAttempts: pending.endedAttempts, endedRun, slotsChanged };
+  }
+
+  /**
+   * The run as this scheduler's last guarded write left it, if that covers `tasks` (taken out: a run's
+   * events are decided one batch at a time, and the next write puts back what it leaves).
+   */
+  private takeLastWritten(runId: string, tasks: readonly string[]): RunSnapshot | undefined {
+    const written = this.lastWritten.get(runId);
+    if (written === undefined) return undefined;
+    this.lastWritten.delete(runId);
+    const held = new Map(written.taskRuns.map((t) => [t.task, t]));
+    const taskRuns = tasks.map((task) => held.get(task));
+    if (!taskRuns.every((t) => t !== undefined)) return undefined;
+    return { run: written.run, version: written.version, taskRuns: taskRuns as TaskRunRecord[] };
+  }
+
+  private rememberWritten(after: RunSnapshot): void {
+    this.lastWritten.delete(after.run.id);
+    if (this.lastWritten.size >= REMEMBERED_RUNS) {
+      const oldest = this.lastWritten.keys().next();
+      if (!oldest.done) this.lastWritten.delete(oldest.value);
+    }
+    this.lastWritten.set(after.run.id, after);
+  }
+
+  private async applyEventsLocked(runId: string, knownGraph: RunGraph | undefined, events: readonly TaskEvent[]): Promise<Applied> {
     return withTransaction(this.options.pool, async (tx) => {
-      const known = this.versions.get(runId);
-      const knownGraph = known ? await this.options.graphs.get(known.workflowId, known.version) : undefined;
+      markHop('scheduler.deciding');
       const locked = knownGraph ? await lockRunReadingTaskRuns(tx, runId, touchedTasks(knownGraph, events)) : undefined;
+      markHop('scheduler.state-read');
       const run = locked?.run ?? await lockRun(tx, runId);
       if (!run) {
         this.options.logger.warn({ runId }, 'task event for an unknown run ignored');
@@ -382,7 +487,7 @@ export class RunApplier {
   }
 
   /** Loads what downstream evaluation still needs until every cascade is resolved. */
-  private async settle(tx: PoolClient, run: RunRecord, transition: RunTransition): Promise<void> {
+  private async settle(tx: Queryable, run: RunRecord, transition: RunTransition): Promise<void> {
     transition.resolve();
     while (transition.unresolved) {
       transition.load(await readTaskRuns(tx, run.id, transition.missing()));
@@ -394,7 +499,7 @@ export class RunApplier {
    * Creates the attempts of tasks just queued and their dispatch messages. A task whose templates
    * cannot be rendered fails at once, and that failure propagates downstream like any other.
    */
-  private async dispatch(tx: PoolClient, run: RunRecord, graph: RunGraph, transition: RunTransition, names: readonly string[],
+  private async dispatch(tx: Queryable, run: RunRecord, graph: RunGraph, transition: RunTransition, names: readonly string[],
     pending: Pending, now: Date): Promise<void> {
     let queue = [...names];
     const dispatchRun = queue.length > 0 ? dispatchRunOf(run, graph.spec) : run;
@@ -454,14 +559,25 @@ export class RunApplier {
    * @param startClock the run starts (or restarts) now — created and admitted, admitted after waiting, or
    *   reopened by a retry: its timeout is counted from now.
    */
-  private async write(tx: PoolClient, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
-    forcedEnd?: { state: RunState; reason: string }, { reopen = false, startClock = false } = {}): Promise<{ outbox: StoredOutboxMessage[]; endedRun?: EndedRun; slotsChanged: boolean }> {
+  private async write(tx: Queryable, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
+    forcedEnd?: { state: RunState; reason: string }, options?: { reopen?: boolean; startClock?: boolean }): Promise<Written>;
+  /**
+   * With `ifVersion` (no transaction: `tx` is the pool) only the one statement is allowed: undefined
+   * when the run changed since it was read, or when the change needs more statements than that.
+   */
+  private async write(tx: Queryable, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
+    forcedEnd: undefined, options: { ifVersion: string; keep: readonly string[] }): Promise<Written | undefined>;
+  private async write(tx: Queryable, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
+    forcedEnd?: { state: RunState; reason: string },
+    { reopen = false, startClock = false, ifVersion, keep = [] }: { reopen?: boolean; startClock?: boolean; ifVersion?: string; keep?: readonly string[] } = {}): Promise<Written | undefined> {
     const unfinished = run.unfinishedTasks + transition.unfinishedDelta;
     const failed = run.failedTasks + transition.failedDelta;
     const cancelled = run.cancelledTasks + transition.cancelledDelta;
     const endState: RunState | undefined = forcedEnd?.state
       ?? (unfinished > 0 ? undefined : failed > 0 ? 'failed' : cancelled > 0 ? 'cancelled' : 'succeeded');
-    const ids = await writeRunChanges(tx, {
+    // Statements beyond the one write need the transaction (and its lock).
+    if (ifVersion !== undefined && (transition.hasQueuedTimeouts || transition.limitsTasks || endState === 'failed')) return undefined;
+    const changes = {
       runId: run.id,
       attempts: [...pending.attempts.values()],
       newAttempts: pending.newAttempts,
@@ -473,7 +589,18 @@ export class RunApplier {
         startedAt: pending.startedAt, end: endState ? { state: endState, time: now, reason: forcedEnd?.reason ?? '' } : null, reopen,
         deadline: startClock && transition.timeoutMs ? new Date(now.getTime() + transition.timeoutMs) : null,
       },
-    });
+    };
+    markHop('scheduler.writing');
+    let ids: number[];
+    let after: RunSnapshot | undefined;
+    if (ifVersion === undefined) {
+      ids = await writeRunChanges(tx, changes);
+    } else {
+      const guarded = await writeRunChangesIf(tx, changes, ifVersion, keep);
+      if (guarded === undefined) return undefined;
+      ids = guarded.outboxIds;
+      after = guarded.after;
+    }
     // Tasks with their own queuedTimeout (only they pay for this statement).
     if (transition.hasQueuedTimeouts) {
       await insertQueueDeadlines(tx, pending.newAttempts.flatMap((a) => {
@@ -493,7 +620,8 @@ export class RunApplier {
       // without waiting keeps lock order safe: this transaction already holds its run's lock). Otherwise
       // the admitter's pass after commit does it.
       if (slotsChanged && (await tryLockSlotAdmission(tx))) {
-        const admitted = await admitSlots(tx);
+        // Only inside a transaction: the optimistic path (no transaction) never writes limited tasks.
+        const admitted = await admitSlots(tx as PoolClient);
         granted.push(...admitted.messages);
         slotsChanged = admitted.stale > 0;
       }
@@ -512,7 +640,7 @@ export class RunApplier {
         retries: run.retries + (reopen ? 1 : 0), retryTime: reopen ? now : run.retryTime,
       }
       : undefined;
-    return { outbox, endedRun, slotsChanged };
+    return { outbox, endedRun, slotsChanged, after };
   }
 }
 

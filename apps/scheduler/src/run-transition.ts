@@ -213,6 +213,11 @@ export class RunTransition {
     return this.ready.splice(0, this.ready.length);
   }
 
+  /** The tasks it holds that have not ended (after its changes). */
+  unfinished(): string[] {
+    return [...this.tasks].filter(([, t]) => !isTerminalTaskState(t.state)).map(([task]) => task);
+  }
+
   /** Every changed task run, as written to the store. */
   writes(): TaskRunWrite[] {
     return [...this.changed].map((task) => {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { EVENT_BATCH_HEADER, subjects, type Bus, type BusMessage, type Subscription } from '@skein/bus';
 import { CancelAttempt, TaskEvent, TaskEventBatch } from '@skein/proto';
 import { abandonRun, getRun, getWorkflowVersion, listRunStatesAtLogicalDates, listWorkflowsWithWaitingRuns, NotFoundError } from '@skein/store';
-import { attemptTraceparent } from '@skein/telemetry';
+import { attemptTraceparent, markHop } from '@skein/telemetry';
 import { CronScheduler } from './cron-scheduler';
 import { OutboxPublisher } from './outbox-publisher';
 import { QueuedTimeoutSweeper } from './queued-timeout';
@@ -73,25 +73,27 @@ interface QueuedEvent {
 /**
  * One delivered message, which holds one event or a batch (TaskEventBatch) of them. It is acked when
  * all its events are applied, nak-ed if any of them failed; the handler's promise resolves then.
+ *
+ * The ack does not wait for the server's confirmation: applying an event is idempotent (an event of
+ * an attempt that already ended changes nothing), so an ack lost with the connection costs one more
+ * delivery, and the hot path saves a reply to wait for.
  */
 class Delivery {
   private remaining: number;
   private failed = false;
-  private acked: Promise<void> = Promise.resolve();
 
-  constructor(readonly message: BusMessage, events: number, private readonly onAckError: (err: unknown) => void, private readonly done: () => void) {
+  constructor(readonly message: BusMessage, events: number, private readonly done: () => void) {
     this.remaining = events;
   }
 
   /** One of its events was applied (or its run abandoned: `ok`) or not; the last one settles the message. */
-  settle(ok: boolean): Promise<void> {
+  settle(ok: boolean): void {
     if (!ok) this.failed = true;
     this.remaining -= 1;
-    if (this.remaining > 0) return this.acked;
+    if (this.remaining > 0) return;
     if (this.failed) this.message.nak(1000);
-    else this.acked = this.message.ack().catch(this.onAckError);
-    void this.acked.then(this.done);
-    return this.acked;
+    else this.message.ackNoWait();
+    this.done();
   }
 }
 
@@ -267,6 +269,7 @@ export class Scheduler {
   }
 
   private onEvent(message: BusMessage): Promise<void> {
+    markHop('scheduler.event-received');
     let events: TaskEvent[];
     try {
       events = message.headers[EVENT_BATCH_HEADER] ? TaskEventBatch.decode(message.data).events : [TaskEvent.decode(message.data)];
@@ -280,7 +283,7 @@ export class Scheduler {
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      const delivery = new Delivery(message, events.length, (err) => this.options.logger.warn({ err }, 'event ack failed'), resolve);
+      const delivery = new Delivery(message, events.length, resolve);
       // Queue every event first, so that a batch's events of one run go into one transaction.
       const idle: string[] = [];
       for (const event of events) {
@@ -306,18 +309,28 @@ export class Scheduler {
       }
       this.waiting.set(runId, []);
       this.applying.set(runId, batch);
+      let applied: Applied | undefined;
       try {
-        const applied = await this.applier.applyEvents(runId, batch.map((b) => b.event));
-        await this.afterCommit(runId, applied);
-        await Promise.all(batch.map((b) => b.delivery.settle(true)));
+        applied = await this.applier.applyEvents(runId, batch.map((b) => b.event));
+        markHop('scheduler.committed');
       } catch (err) {
         if (batch.some((b) => b.delivery.message.deliveryCount >= MAX_EVENT_DELIVERIES)) {
           // Not a passing fault: this run cannot be processed. End it with the reason and go on.
           await this.abandon(runId, err);
-          await Promise.all(batch.map((b) => b.delivery.settle(true)));
+          for (const b of batch) b.delivery.settle(true);
         } else {
           this.options.logger.error({ err, runId, events: batch.length }, 'applying task events failed; they will be redelivered');
-          for (const b of batch) void b.delivery.settle(false);
+          for (const b of batch) b.delivery.settle(false);
+        }
+      }
+      if (applied !== undefined) {
+        // Committed: the events are acked now, in the same write to the broker as the dispatches'
+        // publish (a dispatch whose publish fails is re-published by the outbox sweep).
+        for (const b of batch) b.delivery.settle(true);
+        try {
+          await this.afterCommit(runId, applied);
+        } catch (err) {
+          this.options.logger.error({ err, runId }, 'after applying task events');
         }
       }
       this.applying.delete(runId);

@@ -17,8 +17,8 @@ export {
   insertTaskRuns, listTaskRuns, readTaskRuns, listTaskNamesInStates, listDueRetries, nextRetryTime, type TaskRunRecord, type NewTaskRun,
   type UpstreamCounts,
 } from './task-runs';
-export { lockRunReadingTaskRuns } from './lock-run-read-task-runs';
-export { writeRunChanges, type RunChanges, type AttemptUpdate, type NewAttemptRow, type TaskRunWrite } from './run-changes';
+export { lockRunReadingTaskRuns, readRunSnapshot, type RunSnapshot } from './lock-run-read-task-runs';
+export { writeRunChanges, writeRunChangesIf, type GuardedWrite, type RunChanges, type AttemptUpdate, type NewAttemptRow, type TaskRunWrite } from './run-changes';
 export {
   insertAttempts, getAttempt, listRunAttempts, findTaskAttempt, listTaskOutputs, listUnfinishedAttempts, listUnfinishedRunAttempts, listStaleQueuedAttempts, listRunningAttempts, listOverdueQueuedAttempts, insertQueueDeadlines, pruneQueueDeadlines,
   type AttemptRecord, type NewAttempt,

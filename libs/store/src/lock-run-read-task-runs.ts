@@ -38,8 +38,38 @@ export async function lockRunReadingTaskRuns(db: Queryable, runId: string, tasks
   return { run, taskRuns: rows.map((row) => toTaskRun(taskRunRow(row))) };
 }
 
-function taskRunRow(row: Record<string, unknown>): TaskRunRow {
+/** The task-run half of a row whose task-run columns are selected as `t_<column>`. */
+export function taskRunRow(row: Record<string, unknown>): TaskRunRow {
   const out: Record<string, unknown> = {};
   for (const key in row) if (key.startsWith('t_')) out[key.slice(2)] = row[key];
   return out as unknown as TaskRunRow;
+}
+
+/** A run, the version of its row (`xmin`), and some of its task runs, all from one snapshot. */
+export interface RunSnapshot {
+  readonly run: RunRecord;
+  /** Changes whenever the run row is written: `writeRunChanges` applies only if it is still this. */
+  readonly version: string;
+  readonly taskRuns: TaskRunRecord[];
+}
+
+/**
+ * Reads the run and the named task runs in ONE statement, without locking anything: the first of the
+ * two round trips of the optimistic hot path (`RunApplier.applyEvents`). What is decided from it is
+ * written by `writeRunChanges` with `ifVersion`, which applies nothing if any writer changed the run
+ * since — and every writer of task runs also writes the run row (see `lockRunReadingTaskRuns`).
+ *
+ * Returns undefined when no row matches (the run does not exist, or none of the tasks is in it).
+ */
+export async function readRunSnapshot(db: Queryable, runId: string, tasks: readonly string[]): Promise<RunSnapshot | undefined> {
+  const { rows } = await db.query<RunRow & { version: string } & Record<string, unknown>>({
+    name: 'skein-read-run-snapshot',
+    text: `SELECT ${runSelect}, r.xmin::text AS version, ${taskRunSelect}
+             FROM runs r JOIN task_runs t ON t.run_id = r.id
+            WHERE r.id = $1 AND t.task = ANY($2::text[])`,
+    values: [runId, tasks],
+  });
+  const first = rows[0];
+  if (first === undefined) return undefined;
+  return { run: toRun(first), version: first.version, taskRuns: rows.map((row) => toTaskRun(taskRunRow(row))) };
 }

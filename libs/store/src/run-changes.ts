@@ -1,7 +1,9 @@
 import type { AttemptState, RunState, TaskRunState } from '@skein/domain';
 import type { Queryable } from './db';
 import type { OutboxMessage } from './outbox';
-import type { UpstreamCounts } from './task-runs';
+import { taskRunRow, type RunSnapshot } from './lock-run-read-task-runs';
+import { runColumns, toRun, type RunRow } from './runs';
+import { taskRunColumns, toTaskRun, type UpstreamCounts } from './task-runs';
 
 /** The new values of an existing attempt that is not yet terminal. */
 export interface AttemptUpdate {
@@ -68,48 +70,27 @@ export interface RunChanges {
   };
 }
 
-/**
- * Writes everything one scheduler transaction decided — attempt updates, new attempts, task-run
- * states and counters, outbox messages, the run's counters and state — in ONE statement (the hot path
- * is a handful of round trips). Returns the ids of the outbox rows, in the order given.
- *
- * The run row is updated every time, even when no counter moves: `lockRunReadingTaskRuns` relies on
- * every writer of task runs also writing the run row, to notice a writer that committed while it waited.
- */
-export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<number[]> {
-  const a = c.attempts;
-  const n = c.newAttempts;
-  const t = c.taskRuns;
-  const o = c.outbox;
-  const { rows } = await db.query<{ id: string }>({
-    name: 'skein-write-run-changes',
-    text: `
-    WITH updated_attempts AS (
-      UPDATE attempts AS x
-         SET state = u.state, exit_code = u.exit_code, reason = u.reason, message = u.message, outputs = u.outputs,
-             executor = CASE WHEN u.executor = '' THEN x.executor ELSE u.executor END,
-             start_time = coalesce(x.start_time, u.start_time, u.end_time), end_time = u.end_time
-        FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[])
-             AS u(id, state, exit_code, reason, message, outputs, executor, start_time, end_time)
-       WHERE x.id = u.id AND x.state IN ('queued', 'running')
-      RETURNING 1
-    ), inserted_attempts AS (
-      INSERT INTO attempts (id, run_id, task, number, state, queue_time, reason, message, end_time)
-      SELECT i.id, $1, i.task, i.number, i.state, i.queue_time, i.reason, i.message, i.end_time
-        FROM unnest($11::text[], $12::text[], $13::int[], $14::text[], $15::timestamptz[], $16::text[], $17::text[], $18::timestamptz[])
-             AS i(id, task, number, state, queue_time, reason, message, end_time)
-      RETURNING 1
-    ), updated_task_runs AS (
-      UPDATE task_runs AS tr
-         SET state = w.state, current_attempt = w.current_attempt, failed_attempts = w.failed_attempts, retry_at = w.retry_at,
-             start_time = coalesce(tr.start_time, w.start_time), end_time = w.end_time,
-             upstream_succeeded = w.s, upstream_failed = w.f, upstream_upstream_failed = w.uf, upstream_skipped = w.k, upstream_cancelled = w.c
-        FROM unnest($19::text[], $20::text[], $21::int[], $22::timestamptz[], $23::timestamptz[], $24::timestamptz[],
-                    $25::int[], $26::int[], $27::int[], $28::int[], $29::int[], $41::int[])
-             AS w(task, state, current_attempt, retry_at, start_time, end_time, s, f, uf, k, c, failed_attempts)
-       WHERE tr.run_id = $1 AND tr.task = w.task
-      RETURNING 1
-    ), updated_run AS (
+/** The one statement's text: unconditional, or guarded by the run row's version (see `writeRunChangesIf`). */
+function changesText(guarded: boolean): string {
+  const guard = guarded ? ' AND xmin = $45::text::xid' : '';
+  const runReturning = guarded ? `${runColumns}, xmin::text AS version` : 'id';
+  // Every data-modifying CTE runs exactly once whether or not it is read.
+  const tail = guarded
+    ? `, kept AS (
+      SELECT * FROM task_runs WHERE run_id = $1 AND task = ANY($46::text[]) AND NOT task = ANY($19::text[])
+    ), after AS (
+      SELECT x.*, row_number() OVER () AS n
+        FROM (SELECT * FROM updated_task_runs WHERE task = ANY($46::text[]) UNION ALL SELECT * FROM kept) x
+    )
+    -- One row per task run kept (at least one row); the outbox ids only in the first.
+    SELECT ${prefixed('u', runColumns)}, u.version, ${prefixed('t', taskRunColumns, 't_')},
+           CASE WHEN coalesce(t.n, 1) = 1 THEN ARRAY(SELECT id FROM inserted_outbox ORDER BY id)::text[] END AS outbox_ids
+      FROM updated_run u LEFT JOIN after t ON true
+     ORDER BY t.n NULLS FIRST`
+    : `
+    SELECT ARRAY(SELECT id FROM inserted_outbox ORDER BY id)::text[] AS outbox_ids FROM updated_run`;
+  return `
+    WITH updated_run AS (
       UPDATE runs
          SET unfinished_tasks = unfinished_tasks + $33, failed_tasks = failed_tasks + $34, cancelled_tasks = cancelled_tasks + $35,
              state = CASE WHEN $37::text IS NOT NULL THEN $37::text WHEN $42::boolean THEN 'running'
@@ -120,20 +101,57 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
              deadline = coalesce($43::timestamptz, deadline),
              retries = retries + CASE WHEN $42::boolean THEN 1 ELSE 0 END,
              retry_time = CASE WHEN $42::boolean THEN statement_timestamp() ELSE retry_time END
-       WHERE id = $1
+       WHERE id = $1${guard}
+      RETURNING ${runReturning}
+    ), updated_attempts AS (
+      UPDATE attempts AS x
+         SET state = u.state, exit_code = u.exit_code, reason = u.reason, message = u.message, outputs = u.outputs,
+             executor = CASE WHEN u.executor = '' THEN x.executor ELSE u.executor END,
+             start_time = coalesce(x.start_time, u.start_time, u.end_time), end_time = u.end_time
+        FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+             AS u(id, state, exit_code, reason, message, outputs, executor, start_time, end_time), updated_run
+       WHERE x.id = u.id AND x.state IN ('queued', 'running')
       RETURNING 1
+    ), inserted_attempts AS (
+      INSERT INTO attempts (id, run_id, task, number, state, queue_time, reason, message, end_time)
+      SELECT i.id, $1, i.task, i.number, i.state, i.queue_time, i.reason, i.message, i.end_time
+        FROM unnest($11::text[], $12::text[], $13::int[], $14::text[], $15::timestamptz[], $16::text[], $17::text[], $18::timestamptz[])
+             AS i(id, task, number, state, queue_time, reason, message, end_time), updated_run
+      RETURNING 1
+    ), updated_task_runs AS (
+      UPDATE task_runs AS tr
+         SET state = w.state, current_attempt = w.current_attempt, failed_attempts = w.failed_attempts, retry_at = w.retry_at,
+             start_time = coalesce(tr.start_time, w.start_time), end_time = w.end_time,
+             upstream_succeeded = w.s, upstream_failed = w.f, upstream_upstream_failed = w.uf, upstream_skipped = w.k, upstream_cancelled = w.c
+        FROM unnest($19::text[], $20::text[], $21::int[], $22::timestamptz[], $23::timestamptz[], $24::timestamptz[],
+                    $25::int[], $26::int[], $27::int[], $28::int[], $29::int[], $41::int[])
+             AS w(task, state, current_attempt, retry_at, start_time, end_time, s, f, uf, k, c, failed_attempts), updated_run
+       WHERE tr.run_id = $1 AND tr.task = w.task
+      RETURNING tr.*
     ), inserted_outbox AS (
       INSERT INTO outbox (subject, msg_id, payload, headers)
       SELECT m.subject, m.msg_id, m.payload, m.headers
-        FROM unnest($30::text[], $31::text[], $32::bytea[], $40::jsonb[]) WITH ORDINALITY AS m(subject, msg_id, payload, headers, ord)
+        FROM unnest($30::text[], $31::text[], $32::bytea[], $40::jsonb[]) WITH ORDINALITY AS m(subject, msg_id, payload, headers, ord), updated_run
        ORDER BY m.ord
       RETURNING id
     ), deleted_outbox AS (
       DELETE FROM outbox WHERE id = ANY($44::bigint[])
-    )
-    -- Every data-modifying CTE runs exactly once whether or not it is read.
-    SELECT id FROM inserted_outbox ORDER BY id`,
-    values: [
+    )${tail}`;
+}
+
+const unguardedText = changesText(false);
+const guardedText = changesText(true);
+
+function prefixed(alias: string, columns: string, as = ''): string {
+  return columns.split(',').map((c) => c.trim()).map((c) => `${alias}.${c}${as ? ` AS ${as}${c}` : ''}`).join(', ');
+}
+
+function changeValues(c: RunChanges): unknown[] {
+  const a = c.attempts;
+  const n = c.newAttempts;
+  const t = c.taskRuns;
+  const o = c.outbox;
+  return [
       c.runId,
       a.map((x) => x.id), a.map((x) => x.state), a.map((x) => x.exitCode), a.map((x) => x.reason), a.map((x) => x.message),
       a.map((x) => (x.outputs === null ? null : JSON.stringify(x.outputs))), a.map((x) => x.executor), a.map((x) => x.startTime), a.map((x) => x.endTime),
@@ -150,7 +168,47 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
       c.run.reopen ?? false,
       c.run.deadline ?? null,
       c.deleteOutbox ?? [],
-    ],
+  ];
+}
+
+/**
+ * Writes everything one scheduler transaction decided — attempt updates, new attempts, task-run
+ * states and counters, outbox messages, the run's counters and state — in ONE statement (the hot path
+ * is a handful of round trips). Returns the ids of the outbox rows, in the order given.
+ *
+ * The run row is updated every time, even when no counter moves: `lockRunReadingTaskRuns` and
+ * `writeRunChangesIf` rely on every writer of task runs also writing the run row, to notice a writer
+ * that committed in between. Every other change joins the run's update, so none happens without it.
+ */
+export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<number[]> {
+  const { rows } = await db.query<{ outbox_ids: string[] }>({ name: 'skein-write-run-changes', text: unguardedText, values: changeValues(c) });
+  const row = rows[0];
+  if (row === undefined) throw new Error(`run ${c.runId} does not exist: its changes were not written`);
+  return row.outbox_ids.map(Number);
+}
+
+/** What a guarded write wrote: its outbox rows, and the run as it now is (for the next event's write). */
+export interface GuardedWrite {
+  readonly outboxIds: number[];
+  /** The run row after the write, its new version, and the task runs named in `keep` as they now are. */
+  readonly after: RunSnapshot;
+}
+
+/**
+ * {@link writeRunChanges} in one autocommitted statement that applies only if the run row is still
+ * at `ifVersion` (its `xmin`, from `readRunSnapshot` or an earlier guarded write): the optimistic hot
+ * path. When a writer changed the run meanwhile nothing is written (sent outbox rows are still
+ * deleted: they are published either way) and the result is undefined.
+ *
+ * Returns the run row as written, with its new version, and the task runs named in `keep` (written by
+ * it or not), all as of this write: the next event of the run can be decided from them without a read.
+ */
+export async function writeRunChangesIf(db: Queryable, c: RunChanges, ifVersion: string, keep: readonly string[]): Promise<GuardedWrite | undefined> {
+  const { rows } = await db.query<RunRow & { version: string; outbox_ids: string[] } & Record<string, unknown>>({
+    name: 'skein-write-run-changes-if', text: guardedText, values: [...changeValues(c), ifVersion, keep],
   });
-  return rows.map((r) => Number(r.id));
+  const first = rows[0];
+  if (first === undefined) return undefined;
+  const taskRuns = first.t_task === null ? [] : rows.map((row) => toTaskRun(taskRunRow(row)));
+  return { outboxIds: first.outbox_ids.map(Number), after: { run: toRun(first), version: first.version, taskRuns } };
 }
