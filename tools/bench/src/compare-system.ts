@@ -27,14 +27,14 @@ export interface CompareSizes {
   readonly runs: number;
   /** Worker slots, the same for every system. */
   readonly slots: number;
-  /** Only these workloads (W1 … W6). @default all */
+  /** Only these workloads (W1 … W6; W1-RUNS is W1 as one-task runs, Skein only). @default all */
   readonly only?: readonly string[];
 }
 
 export const fullSizes: CompareSizes = { independent: 10_000, chain: 1000, fanout: 1000, layeredRuns: 100, layers: 10, layerWidth: 10, spawnTasks: 1000, spawnChain: 200, runs: 5, slots: 64 };
 export const quickSizes: CompareSizes = { independent: 300, chain: 30, fanout: 50, layeredRuns: 4, layers: 3, layerWidth: 3, spawnTasks: 20, spawnChain: 10, runs: 1, slots: 16,
   // W6 waits out redelivery after the crash (about 30 s whatever the size): `--quick --only W6` runs it.
-  only: ['W1', 'W2', 'W3', 'W4', 'W5'] };
+  only: ['W1', 'W1-RUNS', 'W2', 'W3', 'W4', 'W5'] };
 
 export const systemNames = ['Skein', 'graphile-worker', 'pg-boss', 'BullMQ'] as const;
 export type SystemName = (typeof systemNames)[number];
@@ -145,7 +145,7 @@ export async function runSystem(name: SystemName, serverUrl: string, sizes: Comp
       check(t, Math.max(n, t.tasks.length), 'W1');
       return { tasks_per_s: tps(t.tasks.length, t), seconds: t.tasks.length / tps(t.tasks.length, t) };
     });
-    if (name === 'Skein' && wanted('W1')) {
+    if (name === 'Skein' && wanted('W1-RUNS')) {
       // 10,000 runs through the API take minutes each: at most 2 measured repetitions.
       workloads['W1-runs'] = await repeat(Math.min(sizes.runs, 2), log, `${name} W1 as runs`, async (w) => {
         const n = small(sizes.independent, w);

@@ -2,13 +2,16 @@
 // (embedded, or BENCH_DATABASE_URL) and a real nats-server, with the executor's noop runtime.
 // Progress goes to stderr; the last line on stdout is one JSON object with the results.
 //
-//   npm run bench -- chain --tasks 200 [--runs 3]
+//   npm run bench -- chain --tasks 200 [--runs 3] [--hop-marks]   (--hop-marks: where each hop's time goes)
 //   npm run bench -- fanout --width 1000 [--runs 3]
 //   npm run bench -- layered --runs 100 --width 10 --depth 10
 //   npm run bench -- pool --tasks 1000 --slots 8 [--runs 3]
 //   npm run bench -- logs --lines 100000 [--tail-lines 2000]
 //   npm run bench -- compare [--quick]   (Skein side by side with graphile-worker, pg-boss, BullMQ)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { hopBreakdown, readHopMarks } from './hop-breakdown';
 import { chainWorkload, fanoutWorkload, type Workload } from './workloads';
 import { logsBench } from './logs-bench';
 import { compare, compareSystemChild } from './compare';
@@ -24,17 +27,23 @@ interface Args {
   runs: number;
   depth: number;
   slots: number;
+  hopMarks: boolean;
 }
 
 const WORKLOADS = ['chain', 'fanout', 'layered', 'pool'];
 
 function parseArgs(argv: string[]): Args {
   const workload = argv[0] ?? '';
-  const args: Args = workload === 'layered' ? { workload, tasks: 0, width: 10, depth: 10, runs: 100, slots: 0 }
-    : workload === 'pool' ? { workload, tasks: 1000, width: 0, depth: 0, runs: 3, slots: 8 }
-    : { workload, tasks: 200, width: 1000, runs: 3, depth: 0, slots: 0 };
+  const args: Args = workload === 'layered' ? { workload, tasks: 0, width: 10, depth: 10, runs: 100, slots: 0, hopMarks: false }
+    : workload === 'pool' ? { workload, tasks: 1000, width: 0, depth: 0, runs: 3, slots: 8, hopMarks: false }
+    : { workload, tasks: 200, width: 1000, runs: 3, depth: 0, slots: 0, hopMarks: false };
   for (let i = 1; i < argv.length; i += 2) {
     const flag = argv[i];
+    if (flag === '--hop-marks' && workload === 'chain') {
+      args.hopMarks = true;
+      i -= 1;
+      continue;
+    }
     const value = Number(argv[i + 1]);
     if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a positive whole number`);
     if (flag === '--tasks') args.tasks = value;
@@ -45,7 +54,7 @@ function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown option ${flag}`);
   }
   if (!WORKLOADS.includes(args.workload)) {
-    throw new Error('usage: npm run bench -- chain [--tasks N] [--runs R] | fanout [--width N] [--runs R] | layered [--runs R] [--width N] [--depth N] | pool [--tasks N] [--slots S] [--runs R]');
+    throw new Error('usage: npm run bench -- chain [--tasks N] [--runs R] [--hop-marks] | fanout [--width N] [--runs R] | layered [--runs R] [--width N] [--depth N] | pool [--tasks N] [--slots S] [--runs R]');
   }
   return args;
 }
@@ -88,16 +97,21 @@ async function main(): Promise<void> {
   // BENCH_CPU_PROF_DIR: the scheduler and the executor write V8 CPU profiles there as they exit.
   const profileDir = process.env['BENCH_CPU_PROF_DIR'];
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+  // --hop-marks: the scheduler and the executor record where each hop's time goes (docs/benchmarks.md).
+  const marksDir = args.hopMarks ? mkdtempSync(path.join(tmpdir(), 'skein-hop-marks-')) : undefined;
+  const marks: Record<string, string> = marksDir ? { SKEIN_HOP_MARKS: path.join(marksDir, 'marks') } : {};
+  let result: Record<string, unknown> | undefined;
   const stack = await startServiceStack({
     repoRoot, serverUrl,
-    executorEnv: { EXECUTOR_RUNTIME: 'noop', EXECUTOR_CAPACITY: '256' },
+    schedulerEnv: marks,
+    executorEnv: { EXECUTOR_RUNTIME: 'noop', EXECUTOR_CAPACITY: '256', ...marks },
     nodeArgs: { scheduler: profile, executor: profile },
     onOutput: (service, line) => log(`[${service}] ${line}`),
   });
   try {
     if (args.workload === 'layered' || args.workload === 'pool') {
-      const result = args.workload === 'layered' ? await layeredBench(stack, args, log) : await poolBench(stack, args, log);
-      process.stdout.write(`${JSON.stringify(result)}\n`);
+      const scheduling = args.workload === 'layered' ? await layeredBench(stack, args, log) : await poolBench(stack, args, log);
+      process.stdout.write(`${JSON.stringify(scheduling)}\n`);
       return;
     }
     const warmup = chainWorkload(20);
@@ -119,7 +133,7 @@ async function main(): Promise<void> {
       log(`run ${i}/${args.runs}: ${workload.tasks} tasks in ${((ended - created) / 1000).toFixed(3)} s, hop p50 ${median(runHops)} ms`);
     }
     const s = median(seconds);
-    const result: Record<string, unknown> = {
+    result = {
       workload: args.workload,
       tasks: workload.tasks,
       seconds: Number(s.toFixed(3)),
@@ -133,11 +147,19 @@ async function main(): Promise<void> {
       result['makespan_ms'] = Math.round(s * 1000);
       result['sink_hop_ms'] = median(sinkHops);
     }
-    process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await stack.stop();
     await postgres?.stop();
   }
+  if (marksDir) {
+    // The services wrote their marks as they exited (the warm-up's hops included).
+    const steps = hopBreakdown(readHopMarks(path.join(marksDir, 'marks')));
+    rmSync(marksDir, { recursive: true, force: true });
+    log('where a hop goes (median and mean, ms):');
+    for (const step of steps) log(`  ${step.p50Ms.toFixed(3).padStart(8)} ${step.meanMs.toFixed(3).padStart(8)}  ${step.step} (${step.hops} hops)`);
+    result['hop_breakdown'] = steps;
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 main().catch((err: Error) => {
