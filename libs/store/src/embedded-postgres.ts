@@ -51,7 +51,9 @@ export async function startEmbeddedPostgres(options: StartEmbeddedPostgresOption
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` OS user.
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=on', '-c', 'synchronous_commit=on'],
+    // A new database's tables grow from nothing in its first minute: autovacuum looks every 5 s (not 60)
+    // so they are analysed, and the scheduler's prepared statements re-planned, while that happens.
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=on', '-c', 'synchronous_commit=on', '-c', 'autovacuum_naptime=5s'],
     onLog: (m: unknown) => log(String(m)),
     onError: (m: unknown) => log(String(m)),
   });
