@@ -249,17 +249,19 @@ export class Executor {
         result = { ...result, reason: 'LOST', message: attempt.lostReason };
       }
       log.append('system', outcomeLine(result), new Date());
-      try {
-        const count = await log.close();
+      // The final log batch and the outcome go out together (one write to the broker, one round trip
+      // less per task than publishing the outcome after the log's acknowledgement); both are
+      // acknowledged before the dispatch is acked.
+      const logClosed = log.close().then(
         // The final batch's publish is acknowledged: the runtime may drop what it kept for the log (the
         // kubernetes Job) once the store holds every line. Not on failure: the sweep does.
-        this.releaseWhenStored(task, dispatch, count);
-      } catch {
-        // Already logged by AttemptLog. The outcome matters more than the log: report it anyway.
-      }
+        (count) => this.releaseWhenStored(task, dispatch, count),
+        // Already logged by AttemptLog. The outcome matters more than the log: it is reported anyway.
+        () => undefined,
+      );
       await startedSent;
       markHop('executor.event-publishing');
-      await this.publishEvent(dispatch, terminalKind(result, redact), ':end');
+      await Promise.all([this.publishEvent(dispatch, terminalKind(result, redact), ':end'), logClosed]);
     } catch (err) {
       this.giveBack(attempt.messages, dispatch, err);
       return;

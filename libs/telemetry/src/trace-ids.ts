@@ -10,9 +10,21 @@ function hex(input: string, length: number): string {
   return createHash('sha256').update(input).digest('hex').slice(0, length);
 }
 
+/** Trace ids of recent runs: a run's dispatches and span records all ask (a 5,000-task run, 5,000 times). */
+const recentTraceIds = new Map<string, string>();
+const REMEMBERED_TRACE_IDS = 4096;
+
 /** The trace id of a run: every span of the run belongs to it. */
 export function runTraceId(runId: string): string {
-  return hex(`skein/run/${runId}`, 32);
+  const known = recentTraceIds.get(runId);
+  if (known !== undefined) return known;
+  const traceId = hex(`skein/run/${runId}`, 32);
+  if (recentTraceIds.size >= REMEMBERED_TRACE_IDS) {
+    const oldest = recentTraceIds.keys().next();
+    if (!oldest.done) recentTraceIds.delete(oldest.value);
+  }
+  recentTraceIds.set(runId, traceId);
+  return traceId;
 }
 
 export function runSpanId(runId: string): string {
