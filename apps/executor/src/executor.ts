@@ -249,7 +249,7 @@ export class Executor {
         result = { ...result, reason: 'LOST', message: attempt.lostReason };
       }
       log.append('system', outcomeLine(result), new Date());
-      // The final log batch and the outcome go out together (one write to the broker, one round trip
+      // The final log batch and the outcome go out together, not one after the other (one round trip
       // less per task than publishing the outcome after the log's acknowledgement); both are
       // acknowledged before the dispatch is acked.
       const logClosed = log.close().then(
