@@ -7,7 +7,8 @@ import path from 'node:path';
 import pino from 'pino';
 import { STREAMS, subjects, type Bus, type BusMessage } from './bus';
 import { describeBusConformance } from './bus-conformance';
-import { createNatsBus } from './nats-bus';
+import { isBusError, isNoStream } from './errors';
+import { createNatsBus, NatsBus } from './nats-bus';
 
 const logger = pino({ level: process.env['SKEIN_TEST_LOG_LEVEL'] ?? 'silent' });
 
@@ -135,6 +136,120 @@ describe('NATS bus resilience', () => {
     release.add('go');
   });
 });
+
+describe('NATS bus PubAck multiplexer', () => {
+  let bus: NatsBus;
+
+  beforeEach(async () => {
+    bus = await natsBus('bus-pub-ack');
+    await bus.ensureStreams();
+  });
+
+  afterEach(async () => {
+    await bus.close();
+  });
+
+  it('resolves a publish whose msgId is a duplicate, and stores it once', async () => {
+    const subject = subjects.dispatch(uniqueId());
+    await bus.publish(subject, bytes('first'), { msgId: `${subject}-1` });
+    await bus.publish(subject, bytes('again'), { msgId: `${subject}-1` });
+    expect(await bus.countMessages('dispatch', subject)).toBe(1);
+  });
+
+  it('passes a JetStream API error on as PUBLISH_REJECTED, with the server description', async () => {
+    // The stream refuses a publish that expects another stream (API error 10060).
+    const err = await failure(bus.publish(subjects.dispatch(uniqueId()), bytes('x'), { headers: { 'Nats-Expected-Stream': 'ELSEWHERE' } }));
+    expect(isBusError(err) && err.code).toBe('PUBLISH_REJECTED');
+    expect((err as Error).message).toContain('expected stream does not match');
+    expect(bus.pendingPublishes).toBe(0);
+  });
+
+  it('settles 2,000 concurrent publishes and then holds no request and no timer', async () => {
+    const subject = subjects.dispatch(uniqueId());
+    await Promise.all(Array.from({ length: 2_000 }, (_, i) => bus.publish(subject, bytes(`m${i}`), { msgId: `${subject}-${i}` })));
+    expect(await bus.countMessages('dispatch', subject)).toBe(2_000);
+    expect(bus.pendingPublishes).toBe(0);
+    // The sweep stops itself at its next tick once nothing is pending.
+    await until(() => !bus.publishSweepActive, 'the timeout sweep to stop');
+  });
+
+  it('fails a publish to a stream that does not exist with NO_STREAM, long before the timeout', async () => {
+    const bare = await startNatsServer();
+    const noStreams = await createNatsBus({ servers: bare.url, name: 'bus-no-streams', logger, publishTimeoutMs: 20_000 });
+    try {
+      const started = Date.now();
+      expect(isNoStream(await failure(noStreams.publish(subjects.dispatch(uniqueId()), bytes('x'))))).toBe(true);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await noStreams.close();
+      await bare.stop();
+    }
+  });
+
+  it('times out an unanswered publish through the sweep, retries, and ends in PUBLISH_TIMEOUT', async () => {
+    const bare = await startNatsServer();
+    // A silent responder: no "no responders" reply, and no PubAck either.
+    const silent = await connect({ servers: bare.url });
+    const subject = subjects.dispatch(uniqueId());
+    silent.subscribe(subject);
+    await silent.flush();
+    const unanswered = await createNatsBus({ servers: bare.url, name: 'bus-unanswered', logger, requestTimeoutMs: 200, publishTimeoutMs: 1_000 });
+    try {
+      const started = Date.now();
+      const err = await failure(unanswered.publish(subject, bytes('x')));
+      expect(isBusError(err) && err.code).toBe('PUBLISH_TIMEOUT');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(unanswered instanceof NatsBus && unanswered.pendingPublishes).toBe(0);
+    } finally {
+      await unanswered.close();
+      await silent.close();
+      await bare.stop();
+    }
+  });
+
+  it('settles every publish in flight at close (acked or BUS_CLOSED) and leaves nothing pending', async () => {
+    const subject = subjects.dispatch(uniqueId());
+    const outcomes = Array.from({ length: 500 }, (_, i) =>
+      bus.publish(subject, bytes(`m${i}`)).then(
+        () => 'acked',
+        (err: unknown) => (isBusError(err) ? err.code : String(err)),
+      ),
+    );
+    await bus.close();
+    const settled = new Set(await Promise.all(outcomes));
+    settled.delete('acked');
+    settled.delete('BUS_CLOSED');
+    expect([...settled]).toEqual([]);
+    expect(bus.pendingPublishes).toBe(0);
+    expect(bus.publishSweepActive).toBe(false);
+    const late = await failure(bus.publish(subject, bytes('late')));
+    expect(isBusError(late) && late.code).toBe('BUS_CLOSED');
+  });
+});
+
+async function natsBus(name: string): Promise<NatsBus> {
+  const bus = await createNatsBus({ servers: url, name, logger });
+  if (!(bus instanceof NatsBus)) throw new Error('createNatsBus returned another Bus');
+  return bus;
+}
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
 
 /** A set that tests can await a condition on. */
 class Watch<T> {

@@ -2,7 +2,6 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import {
   connect,
   errors as natsErrors,
-  RequestError,
   type NatsConnection,
   type Subscription as NatsCoreSubscription,
 } from '@nats-io/transport-node';
@@ -11,9 +10,10 @@ import { STREAMS, type Bus, type ConsumeOptions, type CoreHandler, type Headers,
 import { ConnectionGate, ConnectionLostError } from './connection-gate';
 import { checkCoreSubject, resolveConsumeOptions, streamForPublish } from './consume-options';
 import { BusError } from './errors';
-import { fromMsgHdrs, toMsgHdrs } from './nats-message';
+import { fromMsgHdrs, toMsgHdrs, toPublishHdrs } from './nats-message';
 import { ensureJetStreamStreams, jsApiCode, JsCodes } from './nats-streams';
 import { NatsSubscription } from './nats-subscription';
+import { NoRespondersError, PubAckMux, PubAckMuxClosedError, PubAckTimeoutError } from './pub-ack-mux';
 
 /** Options of {@link createNatsBus}. */
 export interface NatsBusOptions {
@@ -38,6 +38,8 @@ export interface NatsBusOptions {
 
 const PUBLISH_RETRY_MIN_MS = 50;
 const PUBLISH_RETRY_MAX_MS = 1_000;
+/** The PubAck timeout sweep runs this often at most; a timeout may fire up to one period late. */
+const PUBLISH_SWEEP_MAX_MS = 100;
 
 /**
  * Connects to NATS and returns a {@link Bus} on JetStream. Fails with `CONNECTION_FAILED` when no
@@ -78,7 +80,8 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   }
 }
 
-class NatsBus implements Bus {
+/** The {@link Bus} on NATS. Exported for tests only: use {@link createNatsBus}. */
+export class NatsBus implements Bus {
   private closing: Promise<void> | undefined;
   private readonly subscriptions = new Set<NatsSubscription>();
   private readonly coreSubscriptions = new Set<NatsCoreSubscription>();
@@ -88,6 +91,7 @@ class NatsBus implements Bus {
   private readonly maxAckPending: number;
   private readonly statusLoop: Promise<void>;
   private readonly gate = new ConnectionGate();
+  private readonly pubAcks: PubAckMux;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -100,6 +104,7 @@ class NatsBus implements Bus {
     this.publishTimeoutMs = options.publishTimeoutMs ?? 30_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
     this.maxAckPending = options.maxAckPending ?? 10_000;
+    this.pubAcks = new PubAckMux(nc, Math.min(PUBLISH_SWEEP_MAX_MS, Math.max(1, Math.floor(this.requestTimeoutMs / 4))));
     this.statusLoop = this.logStatus();
   }
 
@@ -111,17 +116,13 @@ class NatsBus implements Bus {
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<void> {
     this.assertOpen();
     const stream = streamForPublish(subject);
-    const headers = toMsgHdrs(options.headers);
+    const headers = toPublishHdrs(options.headers, options.msgId);
     const deadline = Date.now() + this.publishTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
         if (!this.gate.connected) await this.gate.waitUntilConnected(deadline);
         // A duplicate PubAck (msgId seen within the window) is a success: the stream holds it.
-        const acked = this.js.publish(subject, data, {
-          msgID: options.msgId,
-          headers,
-          timeout: Math.max(1, Math.min(this.requestTimeoutMs, deadline - Date.now())),
-        });
+        const acked = this.pubAcks.request(subject, data, headers, Math.max(1, Math.min(this.requestTimeoutMs, deadline - Date.now())));
         // A request out when the connection drops gets no reply: retry after the reconnect
         // (same msgId, so a copy that did reach the stream is deduplicated).
         await this.gate.whileConnected(acked);
@@ -134,12 +135,21 @@ class NatsBus implements Bus {
 
   /** Throws when `err` ends the publish; otherwise waits out the back-off before the next attempt. */
   private async beforePublishRetry(err: unknown, subject: string, stream: StreamConfig, attempt: number, deadline: number): Promise<void> {
-    if (this.nc.isClosed() || err instanceof natsErrors.ClosedConnectionError || err instanceof natsErrors.DrainingConnectionError) {
+    if (
+      this.nc.isClosed() ||
+      err instanceof natsErrors.ClosedConnectionError ||
+      err instanceof natsErrors.DrainingConnectionError ||
+      err instanceof PubAckMuxClosedError
+    ) {
       throw new BusError('BUS_CLOSED', `publish to ${subject} failed: the bus is closed`, { cause: err });
     }
-    // nats.js reports "no responders" on a JetStream subject as JetStreamNotEnabled (not exported by name).
-    const noResponders = (err as Error).name === 'JetStreamNotEnabled' || (err instanceof RequestError && err.isNoResponders());
-    const retryable = noResponders || err instanceof ConnectionLostError || err instanceof natsErrors.TimeoutError || err instanceof natsErrors.ConnectionError || (jsApiCode(err) !== undefined && isUnavailable(err));
+    const noResponders = err instanceof NoRespondersError;
+    const retryable =
+      noResponders ||
+      err instanceof ConnectionLostError ||
+      err instanceof PubAckTimeoutError ||
+      err instanceof natsErrors.ConnectionError ||
+      (jsApiCode(err) !== undefined && isUnavailable(err));
     if (!retryable) {
       throw new BusError('PUBLISH_REJECTED', `stream ${stream.jetstreamName} refused the publish to ${subject}: ${(err as Error).message}`, { cause: err });
     }
@@ -153,6 +163,16 @@ class NatsBus implements Bus {
     }
     this.logger.debug({ err, subject, attempt }, 'publish not confirmed yet; retrying');
     await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+
+  /** PubAcks awaited now (for tests: none should linger once publishes settle). */
+  get pendingPublishes(): number {
+    return this.pubAcks.pendingCount;
+  }
+
+  /** Whether the PubAck timeout sweep is armed (for tests: it stops once nothing is pending). */
+  get publishSweepActive(): boolean {
+    return this.pubAcks.sweeping;
   }
 
   async countMessages(stream: StreamName, subject: string): Promise<number> {
@@ -248,6 +268,7 @@ class NatsBus implements Bus {
     } finally {
       clearTimeout(timer);
       if (!this.nc.isClosed()) await this.nc.close();
+      this.pubAcks.close();
     }
     this.coreSubscriptions.clear();
     await this.statusLoop;
@@ -264,6 +285,7 @@ class NatsBus implements Bus {
         switch (status.type) {
           case 'disconnect':
             this.gate.disconnected();
+            this.pubAcks.failAll(new ConnectionLostError());
             this.logger.warn({ server: status.server }, 'disconnected from NATS; reconnecting');
             break;
           case 'reconnect':
@@ -290,6 +312,7 @@ class NatsBus implements Bus {
       this.logger.debug({ err }, 'NATS status iterator ended');
     } finally {
       this.gate.close();
+      this.pubAcks.close();
     }
   }
 }

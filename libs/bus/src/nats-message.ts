@@ -18,6 +18,19 @@ export function toMsgHdrs(headers: Headers | undefined): MsgHdrs | undefined {
   return out;
 }
 
+/**
+ * Headers of a JetStream publish: the caller's, plus `Nats-Msg-Id` (the stream deduplicates on it)
+ * when a `msgId` is given. Undefined when there are none.
+ */
+export function toPublishHdrs(headers: Headers | undefined, msgId: string | undefined): MsgHdrs | undefined {
+  const out = toMsgHdrs(headers);
+  // As nats.js does, an empty msgId means none.
+  if (!msgId) return out;
+  const withId = out ?? createHeaders();
+  withId.set('Nats-Msg-Id', msgId);
+  return withId;
+}
+
 /** NATS headers → bus headers. JetStream's own `Nats-*` headers (e.g. Nats-Msg-Id) are kept. */
 export function fromMsgHdrs(hdrs: MsgHdrs | undefined): Headers {
   if (hdrs === undefined) return EMPTY_HEADERS;
