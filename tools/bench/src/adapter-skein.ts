@@ -3,7 +3,10 @@
 // recorded for each attempt (read back from the store after the run).
 import path from 'node:path';
 import { Client } from 'pg';
+import pino from 'pino';
+import { createNatsBus, EVENT_BATCH_HEADER } from '@skein/bus';
 import { MAX_TASKS } from '@skein/domain';
+import { TaskEvent, TaskEventBatch } from '@skein/proto';
 import { startServiceStack, type ServiceStack } from '@skein/testing';
 import { now, type LayeredTimings, type RunTimings, type SystemAdapter, type TaskTiming } from './compare-adapter';
 import { readTimings } from './measure';
@@ -161,15 +164,27 @@ export function skeinAdapter(options: SkeinAdapterOptions): SkeinAdapter {
       await apply({ name, tasks: size, source: 'crash', workflow: JSON.stringify({ apiVersion: 'skein.dev/v1', kind: 'Workflow', metadata: { name }, spec: { tasks } }) });
       const total = parts * size;
       const submitAll = () => Promise.all(Array.from({ length: parts }, () => trigger({ name } as Workload)));
-      // "Halfway" in time: an unmeasured run first says how long the whole takes. (Counting succeeded
-      // tasks in the store to find the middle lags the executor by most of a noop run.)
-      const calibrationStart = now();
-      const calibration = await submitAll();
-      await waitForRuns(calibration);
-      const fullMs = Math.max(...(await attemptsOf(calibration)).map((t) => t.end)) - calibrationStart;
+      // "Halfway" as the executor sees it: the harness listens to the task events on the broker (core
+      // NATS sees JetStream's messages too) and kills once half of the tasks have reported their end.
+      // Neither the store (it trails a noop executor by the events in flight) nor a calibrated delay
+      // (creating 5,000-task runs is most of a W1, and the rest varies) can say when that is.
+      const listener = await createNatsBus({ servers: [s().natsUrl], name: 'bench-w6', logger: pino({ level: 'silent' }) });
+      let ended = 0;
+      let halfway: () => void = () => undefined;
+      const reachedHalfway = new Promise<void>((resolve) => (halfway = resolve));
+      listener.subscribeCore('skein.events.>', (_subject, data, headers) => {
+        const events = headers[EVENT_BATCH_HEADER] ? TaskEventBatch.decode(data).events : [TaskEvent.decode(data)];
+        ended += events.filter((e) => e.kind?.$case === 'succeeded' || e.kind?.$case === 'failed').length;
+        if (ended >= total / 2) halfway();
+      });
       const submitted = now();
-      const ids = await submitAll();
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, submitted + fullMs / 2 - now())));
+      let ids: string[];
+      try {
+        ids = await submitAll();
+        await reachedHalfway;
+      } finally {
+        await listener.close();
+      }
       const succeededAtKill = await succeededCount(ids);
       const killedAt = now();
       await Promise.all([s().kill('scheduler', 'SIGKILL'), s().kill('executor', 'SIGKILL')]);
@@ -186,6 +201,7 @@ export function skeinAdapter(options: SkeinAdapterOptions): SkeinAdapter {
                 (SELECT min(start_time) FROM attempts WHERE run_id = ANY($1) AND start_time > to_timestamp($2::float8 / 1000)) AS resumed,
                 (SELECT max(end_time) FROM attempts WHERE run_id = ANY($1) AND state = 'succeeded') AS last`, [ids, killedAt]);
       const row = rows[0];
+      if (row?.last && row.last.getTime() <= killedAt) throw new Error('W6: every task had ended before the crash; nothing to measure');
       return {
         resume_ms: row?.resumed ? row.resumed.getTime() - killedAt : Number.NaN,
         relaunch_ms: relaunchedAt - killedAt,

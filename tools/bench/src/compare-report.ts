@@ -101,6 +101,7 @@ export function markdownSection(report: CompareReport): string {
     '',
     '```sh',
     'npm run bench -- compare [--quick] [--runs N] [--slots N] [--systems Skein,pg-boss] [--only W1,W6] [--json FILE] [--no-docs]',
+    'npm run bench -- compare --systems Skein --only W1-RUNS  # W1 as 10,000 one-task runs (Skein only; part of a full run, not of --only W1)',
     'npm run bench -- compare --quick                         # smoke run: small sizes, 1 run; writes tools/bench/results/quick.json only',
     'npm run bench -- compare --from saved.json[,more.json]   # re-render saved results (later files\' workloads merged in)',
     '```',
