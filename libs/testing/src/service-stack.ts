@@ -21,6 +21,8 @@ export interface ServiceStack {
   readonly processes: ReadonlyMap<ServiceName, ChildProcess>;
   /** Kills one service with a signal and waits for it to exit. */
   kill(name: ServiceName, signal: NodeJS.Signals): Promise<void>;
+  /** Sends a signal without waiting for an exit (SIGSTOP, SIGCONT). */
+  signal(name: ServiceName, signal: NodeJS.Signals): void;
   /** Starts a service again (after kill), with the same environment. */
   restart(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
@@ -116,6 +118,10 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
     processes.set(name, child);
   };
   const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+  const signal = (name: ServiceName, sig: NodeJS.Signals) => {
+    const child = processes.get(name);
+    if (child && !exited(child)) child.kill(sig);
+  };
   const kill = async (name: ServiceName, signal: NodeJS.Signals) => {
     const child = processes.get(name);
     if (!child || exited(child)) return;
@@ -146,6 +152,7 @@ export async function startServiceStack(options: StartStackOptions): Promise<Ser
     grpcAddress: `127.0.0.1:${grpcPort}`,
     processes,
     kill,
+    signal,
     restart: async (name) => {
       await kill(name, 'SIGKILL');
       // Ready means: the api answers /healthz, a scheduler or the collector accepts connections on its

@@ -164,10 +164,11 @@ export function skeinAdapter(options: SkeinAdapterOptions): SkeinAdapter {
       await apply({ name, tasks: size, source: 'crash', workflow: JSON.stringify({ apiVersion: 'skein.dev/v1', kind: 'Workflow', metadata: { name }, spec: { tasks } }) });
       const total = parts * size;
       const submitAll = () => Promise.all(Array.from({ length: parts }, () => trigger({ name } as Workload)));
-      // "Halfway" as the executor sees it: the harness listens to the task events on the broker (core
-      // NATS sees JetStream's messages too) and kills once half of the tasks have reported their end.
-      // Neither the store (it trails a noop executor by the events in flight) nor a calibrated delay
-      // (creating 5,000-task runs is most of a W1, and the rest varies) can say when that is.
+      // Halfway as the executor sees it. Creating the 5,000-task runs takes longer than a noop executor
+      // needs to run them, so the executor is paused (SIGSTOP) until both runs exist, then resumed;
+      // the harness listens to the task events on the broker (core NATS sees JetStream's messages
+      // too) and kills once half of the tasks have reported their end. The store cannot say when that
+      // is: it trails the executor by the events in flight.
       const listener = await createNatsBus({ servers: [s().natsUrl], name: 'bench-w6', logger: pino({ level: 'silent' }) });
       let ended = 0;
       let halfway: () => void = () => undefined;
@@ -179,15 +180,22 @@ export function skeinAdapter(options: SkeinAdapterOptions): SkeinAdapter {
       });
       const submitted = now();
       let ids: string[];
+      let killedAt: number;
       try {
-        ids = await submitAll();
+        s().signal('executor', 'SIGSTOP');
+        try {
+          ids = await submitAll();
+        } finally {
+          s().signal('executor', 'SIGCONT');
+        }
         await reachedHalfway;
+        // At once: a noop executor finishes the other half in a fraction of a second.
+        killedAt = now();
+        await Promise.all([s().kill('scheduler', 'SIGKILL'), s().kill('executor', 'SIGKILL')]);
       } finally {
         await listener.close();
       }
       const succeededAtKill = await succeededCount(ids);
-      const killedAt = now();
-      await Promise.all([s().kill('scheduler', 'SIGKILL'), s().kill('executor', 'SIGKILL')]);
       await Promise.all([s().restart('scheduler'), s().restart('executor')]);
       const relaunchedAt = now();
       const deadline = Date.now() + timeoutMs;
