@@ -56,6 +56,12 @@ describe('scheduler hot path: statements per hop', () => {
   let pool: Pool;
   let counter: StatementCounter;
   let applier: RunApplier;
+  /** A scheduler's cache of compiled workflow versions, read from the test database. */
+  const graphCache = () => new RunGraphCache(async (workflowId, version) => {
+    const v = await getWorkflowVersion(pool, workflowId, version);
+    if (!v) throw new Error(`no version ${workflowId}/${version}`);
+    return v.spec;
+  });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -67,11 +73,7 @@ describe('scheduler hot path: statements per hop', () => {
     expect(parsed.errors).toEqual([]);
     for (const w of parsed.workflows) await applyWorkflow(pool, w.spec, w.digest);
     counter = new StatementCounter(pool);
-    const graphs = new RunGraphCache(async (workflowId, version) => {
-      const v = await getWorkflowVersion(pool, workflowId, version);
-      if (!v) throw new Error(`no version ${workflowId}/${version}`);
-      return v.spec;
-    });
+    const graphs = graphCache();
     applier = new RunApplier({ pool, graphs, logger });
   });
 
@@ -118,11 +120,7 @@ describe('scheduler hot path: statements per hop', () => {
 
   it('deletes outbox rows published earlier in the same write, not in a statement of their own', async () => {
     let sent: number[] = [];
-    const deleting = new RunApplier({ pool, graphs: new RunGraphCache(async (workflowId, version) => {
-      const v = await getWorkflowVersion(pool, workflowId, version);
-      if (!v) throw new Error(`no version ${workflowId}/${version}`);
-      return v.spec;
-    }), logger, takeSentOutbox: () => sent.splice(0, sent.length) });
+    const deleting = new RunApplier({ pool, graphs: graphCache(), logger, takeSentOutbox: () => sent.splice(0, sent.length) });
     const created = await deleting.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' });
     const runId = created.run?.id as string;
     // The creation's dispatch has been published: its row is handed to the next transaction.
@@ -166,11 +164,7 @@ describe('scheduler hot path: statements per hop', () => {
     await applier.applyEvents(runId, [event(runId, a?.id as string, 'a', 'succeeded')]);
     const b = (await listRunAttempts(pool, runId)).find((x) => x.task === 'b');
     // Another scheduler replica (its own applier) cancels the run.
-    const other = new RunApplier({ pool, graphs: new RunGraphCache(async (workflowId, version) => {
-      const v = await getWorkflowVersion(pool, workflowId, version);
-      if (!v) throw new Error(`no version ${workflowId}/${version}`);
-      return v.spec;
-    }), logger });
+    const other = new RunApplier({ pool, graphs: graphCache(), logger });
     await other.cancelRun(runId, 'stop', 'cancelled');
 
     const { result, statements } = await counter.during(() => applier.applyEvents(runId, [event(runId, b?.id as string, 'b', 'succeeded')]));
@@ -202,11 +196,7 @@ describe('scheduler hot path: statements per hop', () => {
     const racing = new RacingPool(pool, async () => {
       await pool.query('UPDATE runs SET failed_tasks = failed_tasks WHERE id = $1', [runId]);
     });
-    const racer = new RunApplier({ pool: racing.pool, graphs: new RunGraphCache(async (workflowId, version) => {
-      const v = await getWorkflowVersion(pool, workflowId, version);
-      if (!v) throw new Error(`no version ${workflowId}/${version}`);
-      return v.spec;
-    }), logger });
+    const racer = new RunApplier({ pool: racing.pool, graphs: graphCache(), logger });
     await racer.applyEvents(runId, []); // learns the run's version: optimistic from now on
     racing.statements.length = 0;
 
@@ -250,12 +240,7 @@ describe('scheduler hot path: statements per hop', () => {
     const parsed = parseWorkflowFile(yaml, 'fanin.yaml');
     expect(parsed.errors).toEqual([]);
     for (const w of parsed.workflows) await applyWorkflow(pool, w.spec, w.digest);
-    const graphs = () => new RunGraphCache(async (workflowId, version) => {
-      const v = await getWorkflowVersion(pool, workflowId, version);
-      if (!v) throw new Error(`no version ${workflowId}/${version}`);
-      return v.spec;
-    });
-    const replicas = [new RunApplier({ pool, graphs: graphs(), logger }), new RunApplier({ pool, graphs: graphs(), logger })];
+    const replicas = [new RunApplier({ pool, graphs: graphCache(), logger }), new RunApplier({ pool, graphs: graphCache(), logger })];
     const created = await replicas[0]?.createRun({ workflowId: 'fanin', params: {}, trigger: 'manual' });
     const runId = created?.run?.id as string;
     await replicas[1]?.applyEvents(runId, []); // the second replica learns the run too (optimistic from now on)
