@@ -95,6 +95,6 @@ export async function listDueRetries(db: Queryable, now: Date, limit: number): P
 
 /** The earliest pending retry, to arm the retry timer. */
 export async function nextRetryTime(db: Queryable): Promise<Date | null> {
-  const { rows } = await db.query<{ next: Date | null }>(`SELECT min(retry_at) AS next FROM task_runs WHERE state = 'up_for_retry'`);
+  const { rows } = await db.query<{ next: Date | null }>(`SELECT min(retry_at) AS next FROM task_runs WHERE state = 'up_for_retry' AND retry_at IS NOT NULL`);
   return rows[0]?.next ?? null;
 }
