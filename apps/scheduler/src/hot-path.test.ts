@@ -13,6 +13,12 @@ import { RunGraphCache } from './run-graph';
  */
 const logger = pino({ level: 'silent' });
 
+/** A statement as the tests name it: a prepared statement's name, else its first three words. */
+function statementLabel(config: unknown): string {
+  const text = typeof config === 'string' ? config : (config as { name?: string; text: string }).name ?? (config as { text: string }).text;
+  return text.trim().split(/\s+/).slice(0, 3).join(' ');
+}
+
 /** Counts every statement sent on the pool's connections while `recording` is set. */
 class StatementCounter {
   recording = false;
@@ -35,9 +41,7 @@ class StatementCounter {
   }
 
   private note(config: unknown): void {
-    if (!this.recording) return;
-    const text = typeof config === 'string' ? config : (config as { name?: string; text: string }).name ?? (config as { text: string }).text;
-    this.statements.push(text.trim().split(/\s+/).slice(0, 3).join(' '));
+    if (this.recording) this.statements.push(statementLabel(config));
   }
 
   async during<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
@@ -267,9 +271,9 @@ class RacingPool {
 
   constructor(inner: Pool, between: () => Promise<void>) {
     const note = (config: unknown) => {
-      const text = typeof config === 'string' ? config : (config as { name?: string; text: string }).name ?? (config as { text: string }).text;
-      this.statements.push(text.trim().split(/\s+/).slice(0, 3).join(' '));
-      return text;
+      const label = statementLabel(config);
+      this.statements.push(label);
+      return label;
     };
     let raced = false;
     const wrapClient = (client: PoolClient): PoolClient => new Proxy(client, {

@@ -110,6 +110,16 @@ const REMEMBERED_RUNS = 4096;
 /** At most this many task runs are kept per run after a guarded write (a chain hop needs two or three). */
 const KEPT_TASK_RUNS = 32;
 
+/** Sets `key` as the newest entry of `map`, dropping the oldest once {@link REMEMBERED_RUNS} are held. */
+function rememberRecent<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  if (map.size >= REMEMBERED_RUNS) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+  map.set(key, value);
+}
+
 const emptyPending = (): Pending => ({ attempts: new Map(), newAttempts: [], outbox: [], endedAttempts: [], outputs: new Map(), waits: [], startedAt: null });
 
 /**
@@ -258,12 +268,7 @@ export class RunApplier {
   }
 
   private rememberWritten(after: RunSnapshot): void {
-    this.lastWritten.delete(after.run.id);
-    if (this.lastWritten.size >= REMEMBERED_RUNS) {
-      const oldest = this.lastWritten.keys().next();
-      if (!oldest.done) this.lastWritten.delete(oldest.value);
-    }
-    this.lastWritten.set(after.run.id, after);
+    rememberRecent(this.lastWritten, after.run.id, after);
   }
 
   private async applyEventsLocked(runId: string, knownGraph: RunGraph | undefined, events: readonly TaskEvent[]): Promise<Applied> {
@@ -422,11 +427,7 @@ export class RunApplier {
 
   private remember(run: RunRecord): void {
     if (this.versions.has(run.id)) return;
-    if (this.versions.size >= REMEMBERED_RUNS) {
-      const oldest = this.versions.keys().next();
-      if (!oldest.done) this.versions.delete(oldest.value);
-    }
-    this.versions.set(run.id, { workflowId: run.workflowId, version: run.workflowVersion });
+    rememberRecent(this.versions, run.id, { workflowId: run.workflowId, version: run.workflowVersion });
   }
 
   /** One event: fenced by attempt number and state, so repeats and late events change nothing. */

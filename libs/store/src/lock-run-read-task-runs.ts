@@ -2,8 +2,13 @@ import type { Queryable } from './db';
 import { runColumns, toRun, type RunRecord, type RunRow } from './runs';
 import { readTaskRuns, taskRunColumns, toTaskRun, type TaskRunRecord, type TaskRunRow } from './task-runs';
 
-const runSelect = runColumns.split(', ').map((c) => `r.${c}`).join(', ');
-const taskRunSelect = taskRunColumns.split(',').map((c) => c.trim()).map((c) => `t.${c} AS t_${c}`).join(', ');
+/** `columns` (a comma-separated list) qualified by `alias`, each renamed `<as><column>` when `as` is given. */
+export function qualified(alias: string, columns: string, as = ''): string {
+  return columns.split(',').map((c) => c.trim()).map((c) => `${alias}.${c}${as ? ` AS ${as}${c}` : ''}`).join(', ');
+}
+
+const runSelect = qualified('r', runColumns);
+const taskRunSelect = qualified('t', taskRunColumns, 't_');
 
 /**
  * Locks the run row and reads the named task runs in ONE statement (the hot path's first round trip

@@ -1,7 +1,7 @@
 import type { AttemptState, RunState, TaskRunState } from '@skein/domain';
 import type { Queryable } from './db';
 import type { OutboxMessage } from './outbox';
-import { taskRunRow, type RunSnapshot } from './lock-run-read-task-runs';
+import { qualified, taskRunRow, type RunSnapshot } from './lock-run-read-task-runs';
 import { runColumns, toRun, type RunRow } from './runs';
 import { taskRunColumns, toTaskRun, type UpstreamCounts } from './task-runs';
 
@@ -83,7 +83,7 @@ function changesText(guarded: boolean): string {
         FROM (SELECT * FROM updated_task_runs WHERE task = ANY($46::text[]) UNION ALL SELECT * FROM kept) x
     )
     -- One row per task run kept (at least one row); the outbox ids only in the first.
-    SELECT ${prefixed('u', runColumns)}, u.version, ${prefixed('t', taskRunColumns, 't_')},
+    SELECT ${qualified('u', runColumns)}, u.version, ${qualified('t', taskRunColumns, 't_')},
            CASE WHEN coalesce(t.n, 1) = 1 THEN ARRAY(SELECT id FROM inserted_outbox ORDER BY id)::text[] END AS outbox_ids
       FROM updated_run u LEFT JOIN after t ON true
      ORDER BY t.n NULLS FIRST`
@@ -141,10 +141,6 @@ function changesText(guarded: boolean): string {
 
 const unguardedText = changesText(false);
 const guardedText = changesText(true);
-
-function prefixed(alias: string, columns: string, as = ''): string {
-  return columns.split(',').map((c) => c.trim()).map((c) => `${alias}.${c}${as ? ` AS ${as}${c}` : ''}`).join(', ');
-}
 
 function changeValues(c: RunChanges): unknown[] {
   const a = c.attempts;
