@@ -3,8 +3,11 @@ import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 /** Anything queries can run on: the pool (autocommit) or a client inside a transaction. */
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
-  /** A named query is prepared once per connection: the hot path skips parsing and planning. */
-  query<R extends QueryResultRow = QueryResultRow>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[]; rowCount: number | null }>;
+  /**
+   * A named query is prepared once per connection: the hot path skips parsing and planning. Without a
+   * name it is planned for the values given, every time.
+   */
+  query<R extends QueryResultRow = QueryResultRow>(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
 export interface CreatePoolOptions {

@@ -1,6 +1,9 @@
 import type { Pool } from 'pg';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { prepareValue } = require('pg/lib/utils') as { prepareValue: (v: unknown) => unknown };
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import type { WorkflowSpec } from '@skein/domain';
+import { guardedRunChangesQuery } from './run-changes';
 import { applyPool, applyWorkflow, createPool, grantSlots, insertRun, insertSlotWaits, insertTaskRuns, lockRun, lockRunReadingTaskRuns, lockRunsOf, migrate, readRunSnapshot, withTransaction, writeRunChanges, writeRunChangesIf, type RunChanges } from './index';
 
 const spec = {
@@ -205,5 +208,132 @@ describe('readRunSnapshot and writeRunChangesIf (the optimistic hot path)', () =
     } finally {
       holder.release();
     }
+  });
+});
+
+describe('the hot-path statement reads only the rows it writes', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  const TASKS = 1500;
+  const task = (i: number) => `t${String(i).padStart(4, '0')}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = createPool(db.url);
+    await migrate(pool);
+    await applyWorkflow(pool, spec, 'digest-1');
+    const addRun = async (id: string, tasks: number) => {
+      await insertRun(pool, { id, workflowId: 'locking', workflowVersion: 1, state: 'running', trigger: 'manual', params: {}, logicalDate: new Date(), startTime: new Date(), taskCount: tasks });
+      await insertTaskRuns(pool, id, Array.from({ length: tasks }, (_, i) => ({ task: task(i), position: i, state: 'succeeded', currentAttempt: 1, upstreamTotal: 0 })));
+      await pool.query(`INSERT INTO attempts (id, run_id, task, number, state) SELECT $1 || '-' || tr.task, tr.run_id, tr.task, 1, 'succeeded' FROM task_runs tr WHERE tr.run_id = $1`, [id]);
+    };
+    // Statistics from a new database's first small run, kept stale while large runs follow.
+    for (const table of ['runs', 'task_runs', 'attempts']) await pool.query(`ALTER TABLE ${table} SET (autovacuum_enabled = off)`);
+    await addRun('run-small', 20);
+    await pool.query('ANALYZE');
+    for (const id of ['run-big-1', 'run-big-2']) await addRun(id, TASKS);
+    await pool.query(`UPDATE task_runs SET state = 'running' WHERE run_id = 'run-big-1' AND task = $1`, [task(700)]);
+    await pool.query(`UPDATE attempts SET state = 'running' WHERE id = $1`, [`run-big-1-${task(700)}`]);
+  });
+
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  interface PlanNode { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; 'Actual Rows': number; 'Actual Loops': number; Plans?: PlanNode[] }
+  const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+  const upstream = (succeeded: number) => ({ total: succeeded, succeeded, failed: 0, upstreamFailed: 0, skipped: 0, cancelled: 0 });
+  const label = (n: PlanNode) => `${n['Node Type']} on ${n['Relation Name'] ?? n['Index Name'] ?? '-'}: ${n['Actual Rows'] * n['Actual Loops']} rows`;
+
+  /** `ended` tasks of run-big-1 succeed and `next` is dispatched: the changes, as one event batch writes them. */
+  function batch(ended: readonly string[], next: string): RunChanges {
+    const now = new Date();
+    return {
+      runId: 'run-big-1',
+      attempts: ended.map((t) => ({ id: `run-big-1-${t}`, state: 'succeeded', exitCode: 0, reason: '', message: '', outputs: null, executor: 'e', startTime: now, endTime: now })),
+      newAttempts: [{ id: `run-big-1-${next}-2`, task: next, number: 2, state: 'queued', queueTime: now, reason: '', message: '', endTime: null }],
+      taskRuns: [
+        ...ended.map((t) => ({ task: t, state: 'succeeded' as const, currentAttempt: 1, failedAttempts: 0, retryAt: null, startTime: now, endTime: now, upstream: upstream(0) })),
+        { task: next, state: 'queued', currentAttempt: 2, failedAttempts: 0, retryAt: null, startTime: null, endTime: null, upstream: upstream(ended.length) },
+      ],
+      outbox: [{ subject: 'skein.dispatch.default', msgId: `run-big-1-${next}-2`, payload: new Uint8Array([1]), headers: {} }],
+      run: { unfinishedDelta: -ended.length, failedDelta: 0, cancelledDelta: 0, startedAt: null, end: null },
+    };
+  }
+
+  /** The plan of the statement as sent (executed, then rolled back). */
+  async function explain(query: { name?: string; text: string; values: unknown[]; nestedLoops: boolean }, mode?: string): Promise<PlanNode[]> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      if (mode) await client.query(`SET LOCAL plan_cache_mode = ${mode}`);
+      if (!query.nestedLoops) await client.query('SET LOCAL enable_nestloop = off');
+      // A prepared statement (EXPLAIN EXECUTE follows plan_cache_mode) or, unnamed, planned for its values.
+      let text = `EXPLAIN (ANALYZE, FORMAT JSON) ${query.text}`;
+      let values = query.values;
+      if (query.name !== undefined) {
+        await client.query(`PREPARE hot AS ${query.text}`);
+        const literal = (v: unknown) => (v === null ? 'NULL' : client.escapeLiteral(String(prepareValue(v))));
+        text = `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE hot(${query.values.map(literal).join(', ')})`;
+        values = [];
+      }
+      const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(text, values);
+      return nodes((rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan);
+    } finally {
+      await client.query('ROLLBACK');
+      if (query.name !== undefined) await client.query('DEALLOCATE hot');
+      client.release();
+    }
+  }
+
+  it.each(['force_custom_plan', 'force_generic_plan'])('one task ends and the next is dispatched (a chain hop), with %s', async (mode) => {
+    const snapshot = await readRunSnapshot(pool, 'run-big-1', [task(700), task(701)]);
+    const query = guardedRunChangesQuery(batch([task(700)], task(701)), snapshot?.version as string, [task(701), task(702)]);
+    expect(query.name).toBeDefined();
+    const plan = await explain(query, mode);
+    const onTables = plan.filter((n) => ['task_runs', 'attempts'].includes(n['Relation Name'] ?? '') || /^(task_runs|attempts)_/.test(n['Index Name'] ?? ''));
+    expect(onTables.length).toBeGreaterThan(0);
+    expect(onTables.filter((n) => n['Node Type'] === 'Seq Scan').map(label)).toEqual([]);
+    // Two task runs written, two kept, one attempt: no scan returns more than a handful of rows.
+    expect(onTables.filter((n) => n['Actual Rows'] * n['Actual Loops'] > 4).map(label)).toEqual([]);
+  });
+
+  it('600 tasks end at once and their sink is dispatched (a fan-in), planned for its own arrays, without nested loops', async () => {
+    const ended = Array.from({ length: 600 }, (_, i) => task(i));
+    await pool.query(`UPDATE attempts SET state = 'running' WHERE id = ANY($1::text[])`, [ended.map((t) => `run-big-1-${t}`)]);
+    const snapshot = await readRunSnapshot(pool, 'run-big-1', [task(1400)]);
+    const query = guardedRunChangesQuery(batch(ended, task(1400)), snapshot?.version as string, []);
+    expect(query.name).toBeUndefined();
+    expect(query.nestedLoops).toBe(false);
+    // A named statement gets a generic plan from its sixth execution on: explain that one if it is named.
+    const plan = await explain(query, query.name === undefined ? undefined : 'force_generic_plan');
+    // Linear in the batch: a nested loop over two of its arrays (a plan made for 10-element arrays)
+    // would pass 600 × 600 rows.
+    const passed = plan.reduce((sum, n) => sum + n['Actual Rows'] * n['Actual Loops'], 0);
+    expect({ passed, ok: passed <= 20 * ended.length }).toEqual({ passed, ok: true });
+  });
+
+  it('writes a large batch for real: atomically through the pool, and inside the caller’s transaction, nested loops back on after', async () => {
+    const ended = Array.from({ length: 300 }, (_, i) => task(i));
+    const snapshot = await readRunSnapshot(pool, 'run-big-1', [task(1401)]);
+    const written = await writeRunChangesIf(pool, batch(ended, task(1401)), snapshot?.version as string, []);
+    expect(written?.outboxIds).toHaveLength(1);
+    const states = await pool.query<{ state: string; n: number }>(
+      `SELECT state, count(*)::int AS n FROM attempts WHERE id = ANY($1::text[]) GROUP BY state`, [ended.map((t) => `run-big-1-${t}`)]);
+    expect(states.rows).toEqual([{ state: 'succeeded', n: 300 }]);
+    expect((await readRunSnapshot(pool, 'run-big-1', [task(1401)]))?.taskRuns[0]).toMatchObject({ state: 'queued', currentAttempt: 2 });
+    // A stale version writes nothing, large or small.
+    expect(await writeRunChangesIf(pool, batch(ended, task(1402)), snapshot?.version as string, [])).toBeUndefined();
+
+    const rest = Array.from({ length: 300 }, (_, i) => task(300 + i));
+    const setting = await withTransaction(pool, async (tx) => {
+      await writeRunChanges(tx, batch(rest, task(1402)));
+      return (await tx.query<{ enable_nestloop: string }>('SHOW enable_nestloop')).rows[0]?.enable_nestloop;
+    });
+    expect(setting).toBe('on');
+    const after = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM attempts WHERE id = ANY($1::text[]) AND state = 'succeeded'`, [rest.map((t) => `run-big-1-${t}`)]);
+    expect(after.rows[0]?.n).toBe(300);
+    for (let i = 0; i < 3; i++) expect((await pool.query<{ enable_nestloop: string }>('SHOW enable_nestloop')).rows[0]?.enable_nestloop).toBe('on');
   });
 });

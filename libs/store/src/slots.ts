@@ -157,6 +157,7 @@ export async function grantSlots(db: Queryable, grants: readonly { attemptId: st
        SELECT w.*, g.limits_workflow FROM slot_waits w
          JOIN unnest($1::text[], $2::boolean[]) AS g(attempt_id, limits_workflow) ON g.attempt_id = w.attempt_id
          JOIN task_runs tr ON tr.run_id = w.run_id AND tr.task = w.task AND tr.state = 'scheduled' AND tr.current_attempt = w.number
+        WHERE w.attempt_id = ANY($1::text[])
      ), dropped AS (
        DELETE FROM slot_waits WHERE attempt_id = ANY($1::text[]) RETURNING 1
      ), attempts_added AS (
