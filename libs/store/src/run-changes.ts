@@ -157,13 +157,15 @@ const guardedText = changesText(true);
 
 /**
  * Rows per kind up to which the statement is prepared under a name and planned once (a generic plan,
- * every array estimated at 10 elements, nested loops over index lookups): the hot path's one or two
- * events. A larger batch (a fan-in of hundreds) is planned for its own arrays, without nested loops:
- * a new run's id is never in the statistics, so the planner counts ~1 task run to update and would
- * loop over the whole batch per row (quadratic: 70 ms for 325 events). Hash joins are linear whatever
- * the estimates; the planning (~0.5 ms) and the transaction around it are shared by the batch.
+ * every array estimated at 10 elements, nested loops over index lookups): a chain hop's one or two
+ * events, a layer of a layered DAG and its downstream counters. A nested loop may pass over the batch
+ * once per row: at most 64 × 64 rows (~0.1 ms), less than planning the statement for its values
+ * (2–4 ms for a few dozen rows). A larger batch (a fan-in of hundreds) is planned for its own arrays,
+ * without nested loops: a new run's id is never in the statistics, so the planner counts ~1 task run to
+ * update and would loop over the whole batch per row (quadratic: 70 ms for 325 events). Hash joins are
+ * linear whatever the estimates; the planning and the transaction around it are shared by the batch.
  */
-const PREPARED_ROWS = 8;
+const PREPARED_ROWS = 64;
 
 function isLarge(c: RunChanges, keep: readonly string[] = []): boolean {
   return Math.max(c.attempts.length, c.newAttempts.length, c.taskRuns.length, c.outbox.length, c.deleteOutbox?.length ?? 0, keep.length) > PREPARED_ROWS;
