@@ -235,6 +235,7 @@ export class Executor {
       log.append('system', `attempt ${dispatch.attempt} started on executor ${identity}`, new Date());
       const resume: LogResumePoint | undefined = stored?.lastOutputTime && { afterTime: stored.lastOutputTime, linesAtTime: stored.outputLinesAtLastTime };
       // The log is the output's flow: a local task blocks on its pipe while publishing lags.
+      markHop('executor.launching');
       const task = launchSafely(launch, dispatch, (line) => log.append(line.stream, line.text, line.time), log, resume);
       attempt.task = task;
       const cancelled = this.recentCancels.get(attemptId);
@@ -244,6 +245,7 @@ export class Executor {
       }
       const started = this.reportStarted(dispatch, task);
       let result = await task.result;
+      markHop('executor.task-exited');
       const startedSent = started.taskEnded();
       if (attempt.lostReason !== undefined && result.reason === 'CANCELLED') {
         result = { ...result, reason: 'LOST', message: attempt.lostReason };

@@ -6,6 +6,9 @@ import { writeFileSync } from 'node:fs';
  */
 export const HOP_MARKS = [
   'executor.dispatch-received',
+  // A task run as a process (the local runtime): launched, and its exit seen. An inline runtime (noop) has neither.
+  'executor.launching',
+  'executor.task-exited',
   'executor.event-publishing',
   'scheduler.event-received',
   'scheduler.deciding',

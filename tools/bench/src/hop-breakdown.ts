@@ -26,30 +26,54 @@ export function readHopMarks(prefix: string): [HopMark, number][] {
 
 /**
  * The median and mean of each step of a hop. A hop is the stretch from one `executor.dispatch-received`
- * to the next (a chain has one task in flight at a time); within it each mark counts at its first
- * occurrence, and a step is measured in the hops that passed both of its marks. The last step, the
- * committed dispatch's publish and delivery, ends at the next hop's `executor.dispatch-received`; the
- * total is the hop as the executor sees it, from publishing the end of one task to receiving the next.
+ * to the next (a chain has one task in flight at a time). Within it the marks are followed in their
+ * order (`HOP_MARKS`), each at its first occurrence after the mark before it — so the scheduler's marks
+ * for a task's `started` event, which come while the task runs, are passed over for those of its end —
+ * and a mark the hop did not pass (an inline runtime launches nothing) is left out: a step joins two
+ * marks that follow each other in a hop. The last step, the committed dispatch's publish and delivery,
+ * ends at the next hop's `executor.dispatch-received`; the total is the hop as the executor sees it,
+ * from publishing the end of one task to receiving the next.
  */
 export function hopBreakdown(marks: readonly [HopMark, number][]): HopStep[] {
-  const cycles: Map<HopMark, number>[] = [];
-  for (const [mark, time] of marks) {
-    if (mark === 'executor.dispatch-received') cycles.push(new Map());
-    const cycle = cycles.at(-1);
-    if (cycle !== undefined && !cycle.has(mark)) cycle.set(mark, time);
+  const cycles: [HopMark, number][][] = [];
+  for (const mark of marks) {
+    if (mark[0] === 'executor.dispatch-received') cycles.push([]);
+    cycles.at(-1)?.push(mark);
+  }
+  const paths = cycles.map((cycle) => {
+    const passed = new Map<HopMark, number>();
+    let after = Number.NEGATIVE_INFINITY;
+    for (const mark of HOP_MARKS) {
+      const hit = cycle.find(([m, t]) => m === mark && t >= after);
+      if (hit === undefined) continue;
+      passed.set(mark, hit[1]);
+      after = hit[1];
+    }
+    return passed;
+  });
+  const durations = new Map<string, number[]>();
+  for (const passed of paths) {
+    const inOrder = [...passed];
+    for (let i = 0; i + 1 < inOrder.length; i++) {
+      const [from, t0] = inOrder[i] as [HopMark, number];
+      const [to, t1] = inOrder[i + 1] as [HopMark, number];
+      const name = `${from} → ${to}`;
+      durations.set(name, [...(durations.get(name) ?? []), t1 - t0]);
+    }
   }
   const step = (name: string, values: number[]): HopStep => ({
     step: name, hops: values.length, p50Ms: round(median(values)), meanMs: round(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)),
   });
+  // Steps in the order of the marks; a step between consecutive marks is listed even if no hop passed it.
   const steps: HopStep[] = [];
-  for (let i = 0; i + 1 < HOP_MARKS.length; i++) {
-    const from = HOP_MARKS[i] as HopMark;
-    const to = HOP_MARKS[i + 1] as HopMark;
-    steps.push(step(`${from} → ${to}`, cycles.flatMap((c) => (c.has(from) && c.has(to) ? [(c.get(to) as number) - (c.get(from) as number)] : []))));
-  }
-  const across = (from: HopMark) => cycles.slice(0, -1).flatMap((c, i) => {
-    const next = cycles[i + 1]?.get('executor.dispatch-received');
-    return c.has(from) && next !== undefined ? [next - (c.get(from) as number)] : [];
+  HOP_MARKS.forEach((from, i) => HOP_MARKS.forEach((to, j) => {
+    const name = `${from} → ${to}`;
+    if (j === i + 1 || (j > i + 1 && durations.has(name))) steps.push(step(name, durations.get(name) ?? []));
+  }));
+  const across = (from: HopMark) => paths.slice(0, -1).flatMap((passed, i) => {
+    const next = paths[i + 1]?.get('executor.dispatch-received');
+    const start = passed.get(from);
+    return start !== undefined && next !== undefined ? [next - start] : [];
   });
   steps.push(step('scheduler.committed → next executor.dispatch-received', across('scheduler.committed')));
   steps.push(step('hop: executor.event-publishing → next executor.dispatch-received', across('executor.event-publishing')));

@@ -1,8 +1,9 @@
 // `npm run bench -- <workload> [options]`: Skein as four separate processes on a real PostgreSQL
-// (embedded, or BENCH_DATABASE_URL) and a real nats-server, with the executor's noop runtime.
+// (embedded, or BENCH_DATABASE_URL) and a real nats-server, with the executor's noop runtime (or, for chain and fanout, --runtime local).
 // Progress goes to stderr; the last line on stdout is one JSON object with the results.
 //
-//   npm run bench -- chain --tasks 200 [--runs 3] [--hop-marks]   (--hop-marks: where each hop's time goes)
+//   npm run bench -- chain --tasks 200 [--runs 3] [--hop-marks] [--runtime local]
+//     (--hop-marks: where each hop's time goes; --runtime local: each task a process, `true`)
 //   npm run bench -- fanout --width 1000 [--runs 3]
 //   npm run bench -- layered --runs 100 --width 10 --depth 10
 //   npm run bench -- pool --tasks 1000 --slots 8 [--runs 3]
@@ -28,20 +29,28 @@ interface Args {
   depth: number;
   slots: number;
   hopMarks: boolean;
+  /** The executor's runtime: noop (nothing runs) or local (each task's command as a process). */
+  runtime: 'noop' | 'local';
 }
 
 const WORKLOADS = ['chain', 'fanout', 'layered', 'pool'];
 
 function parseArgs(argv: string[]): Args {
   const workload = argv[0] ?? '';
-  const args: Args = workload === 'layered' ? { workload, tasks: 0, width: 10, depth: 10, runs: 100, slots: 0, hopMarks: false }
-    : workload === 'pool' ? { workload, tasks: 1000, width: 0, depth: 0, runs: 3, slots: 8, hopMarks: false }
-    : { workload, tasks: 200, width: 1000, runs: 3, depth: 0, slots: 0, hopMarks: false };
+  const args: Args = workload === 'layered' ? { workload, tasks: 0, width: 10, depth: 10, runs: 100, slots: 0, hopMarks: false, runtime: 'noop' }
+    : workload === 'pool' ? { workload, tasks: 1000, width: 0, depth: 0, runs: 3, slots: 8, hopMarks: false, runtime: 'noop' }
+    : { workload, tasks: 200, width: 1000, runs: 3, depth: 0, slots: 0, hopMarks: false, runtime: 'noop' };
   for (let i = 1; i < argv.length; i += 2) {
     const flag = argv[i];
     if (flag === '--hop-marks' && workload === 'chain') {
       args.hopMarks = true;
       i -= 1;
+      continue;
+    }
+    if (flag === '--runtime' && (workload === 'chain' || workload === 'fanout')) {
+      const runtime = argv[i + 1];
+      if (runtime !== 'noop' && runtime !== 'local') throw new Error(`--runtime is noop or local, not ${runtime ?? 'nothing'}`);
+      args.runtime = runtime;
       continue;
     }
     const value = Number(argv[i + 1]);
@@ -54,7 +63,7 @@ function parseArgs(argv: string[]): Args {
     else throw new Error(`unknown option ${flag}`);
   }
   if (!WORKLOADS.includes(args.workload)) {
-    throw new Error('usage: npm run bench -- chain [--tasks N] [--runs R] [--hop-marks] | fanout [--width N] [--runs R] | layered [--runs R] [--width N] [--depth N] | pool [--tasks N] [--slots S] [--runs R]');
+    throw new Error('usage: npm run bench -- chain [--tasks N] [--runs R] [--hop-marks] [--runtime noop|local] | fanout [--width N] [--runs R] [--runtime noop|local] | layered [--runs R] [--width N] [--depth N] | pool [--tasks N] [--slots S] [--runs R]');
   }
   return args;
 }
@@ -104,7 +113,7 @@ async function main(): Promise<void> {
   const stack = await startServiceStack({
     repoRoot, serverUrl,
     schedulerEnv: marks,
-    executorEnv: { EXECUTOR_RUNTIME: 'noop', EXECUTOR_CAPACITY: '256', ...marks },
+    executorEnv: { EXECUTOR_RUNTIME: args.runtime, EXECUTOR_CAPACITY: '256', ...marks },
     nodeArgs: { scheduler: profile, executor: profile },
     onOutput: (service, line) => log(`[${service}] ${line}`),
   });
