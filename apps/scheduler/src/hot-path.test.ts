@@ -19,36 +19,44 @@ function statementLabel(config: unknown): string {
   return text.trim().split(/\s+/).slice(0, 3).join(' ');
 }
 
-/** Counts every statement sent on the pool's connections while `recording` is set. */
+/**
+ * Counts every statement sent on the pools' connections while `recording` is set (and, apart, those
+ * sent on the hot path's pool).
+ */
 class StatementCounter {
   recording = false;
   readonly statements: string[] = [];
+  readonly onHotPath: string[] = [];
   private readonly wrapped = new WeakSet<PoolClient>();
 
-  constructor(pool: Pool) {
+  constructor(pool: Pool, hotPathPool: Pool) {
     // pool.query() too runs on an acquired client: every statement is counted once, there.
-    pool.on('acquire', (client) => this.wrap(client));
+    pool.on('acquire', (client) => this.wrap(client, false));
+    hotPathPool.on('acquire', (client) => this.wrap(client, true));
   }
 
-  private wrap(client: PoolClient): void {
+  private wrap(client: PoolClient, hot: boolean): void {
     if (this.wrapped.has(client)) return;
     this.wrapped.add(client);
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      this.note(args[0]);
+      this.note(args[0], hot);
       return query(...args);
     };
   }
 
-  private note(config: unknown): void {
-    if (this.recording) this.statements.push(statementLabel(config));
+  private note(config: unknown, hot: boolean): void {
+    if (!this.recording) return;
+    this.statements.push(statementLabel(config));
+    if (hot) this.onHotPath.push(statementLabel(config));
   }
 
-  async during<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  async during<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[]; onHotPath: string[] }> {
     this.statements.length = 0;
+    this.onHotPath.length = 0;
     this.recording = true;
     try {
-      return { result: await fn(), statements: [...this.statements] };
+      return { result: await fn(), statements: [...this.statements], onHotPath: [...this.onHotPath] };
     } finally {
       this.recording = false;
     }
@@ -58,6 +66,8 @@ class StatementCounter {
 describe('scheduler hot path: statements per hop', () => {
   let db: TestDatabase;
   let pool: Pool;
+  /** The hot path's connections: generic plans, as the scheduler makes them. */
+  let hotPathPool: Pool;
   let counter: StatementCounter;
   let applier: RunApplier;
   /** A scheduler's cache of compiled workflow versions, read from the test database. */
@@ -70,18 +80,20 @@ describe('scheduler hot path: statements per hop', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     pool = createPool(db.url);
+    hotPathPool = createPool(db.url, { plannedOnce: true });
     await migrate(pool);
     const yaml = 'apiVersion: skein.dev/v1\nkind: Workflow\nmetadata:\n  name: hops\nspec:\n  tasks:\n' +
       '    - {name: a, command: ["true"]}\n    - {name: b, command: ["true"], dependsOn: [a]}\n    - {name: c, command: ["true"], dependsOn: [b]}\n';
     const parsed = parseWorkflowFile(yaml, 'hops.yaml');
     expect(parsed.errors).toEqual([]);
     for (const w of parsed.workflows) await applyWorkflow(pool, w.spec, w.digest);
-    counter = new StatementCounter(pool);
+    counter = new StatementCounter(pool, hotPathPool);
     const graphs = graphCache();
-    applier = new RunApplier({ pool, graphs, logger });
+    applier = new RunApplier({ pool, hotPathPool, graphs, logger });
   });
 
   afterAll(async () => {
+    await hotPathPool.end();
     await pool.end();
     await db.drop();
   });
@@ -102,10 +114,12 @@ describe('scheduler hot path: statements per hop', () => {
     const first = (await listRunAttempts(pool, runId)).find((a) => a.task === 'a');
     expect(first).toBeDefined();
 
-    const { result, statements } = await counter.during(() => applier.applyEvents(runId, [event(runId, first?.id as string, 'a', 'succeeded')]));
+    const { result, statements, onHotPath } = await counter.during(() => applier.applyEvents(runId, [event(runId, first?.id as string, 'a', 'succeeded')]));
 
     expect(result.outbox).toHaveLength(1);
     expect(statements).toEqual(['skein-read-run-snapshot', 'skein-write-run-changes-if']);
+    // Both on the hot path's connections (generic plans, never re-planned).
+    expect(onHotPath).toEqual(statements);
     const states = Object.fromEntries((await listTaskRuns(pool, runId)).map((t) => [t.task, t.state]));
     expect(states).toEqual({ a: 'succeeded', b: 'queued', c: 'pending' });
   });

@@ -29,9 +29,10 @@ async function main(): Promise<number> {
   const telemetry = await startTelemetry({ serviceName: 'skein-scheduler', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   const pool = createPool(config.DATABASE_URL, { max: 20, applicationName: 'skein-scheduler', onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost') });
   await migrate(pool);
+  const hotPathPool = createPool(config.DATABASE_URL, { max: 16, applicationName: 'skein-scheduler-hot-path', plannedOnce: true, onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost') });
   const bus = await createNatsBus({ servers: config.NATS_URL.split(','), name: 'skein-scheduler', logger });
   await bus.ensureStreams();
-  const scheduler = new Scheduler({ pool, bus, logger, ackWaitMs: config.SCHEDULER_ACK_WAIT_MS, queuedTimeoutMs: config.SCHEDULER_QUEUED_TIMEOUT_MS,
+  const scheduler = new Scheduler({ pool, hotPathPool, bus, logger, ackWaitMs: config.SCHEDULER_ACK_WAIT_MS, queuedTimeoutMs: config.SCHEDULER_QUEUED_TIMEOUT_MS,
     lostAfterMs: config.SCHEDULER_LOST_AFTER_MS });
   await scheduler.start();
   const server = createInternalGrpcServer(config.SKEIN_INTERNAL_TOKEN);
@@ -42,7 +43,10 @@ async function main(): Promise<number> {
     .add('grpc', () => stopGrpc(server))
     .add('scheduler', () => scheduler.stop())
     .add('nats', () => bus.close())
-    .add('postgres', () => pool.end())
+    .add('postgres', async () => {
+      await hotPathPool.end();
+      await pool.end();
+    })
     .add('telemetry', () => telemetry.shutdown())
     .listen();
   return shutdown.done;

@@ -29,6 +29,11 @@ export type AttemptTraceContext = (run: DispatchRun, task: string, attempt: numb
 
 export interface RunApplierOptions {
   readonly pool: Pool;
+  /**
+   * Connections for the optimistic hot path's statements (`readRunSnapshot`, `writeRunChangesIf`),
+   * made with `plannedOnce` so they are never re-planned. @default `pool`
+   */
+  readonly hotPathPool?: Pool;
   readonly graphs: RunGraphCache;
   readonly logger: Logger;
   /** @default no trace context */
@@ -223,7 +228,7 @@ export class RunApplier {
       // Another writer changed the run since this scheduler's last write: read it as it is now.
     }
     markHop('scheduler.deciding');
-    const snapshot = await readRunSnapshot(this.options.pool, runId, touched);
+    const snapshot = await readRunSnapshot(this.options.hotPathPool ?? this.options.pool, runId, touched);
     markHop('scheduler.state-read');
     return snapshot === undefined ? undefined : this.decideAndWrite(graph, events, snapshot);
   }
@@ -246,7 +251,7 @@ export class RunApplier {
       keep.add(task);
       for (const down of graph.downstream.get(task) ?? []) keep.add(down);
     }
-    const written = await this.write(pool, run, transition, pending, now, undefined, { ifVersion: snapshot.version, keep: keep.size <= KEPT_TASK_RUNS ? [...keep] : [] });
+    const written = await this.write(this.options.hotPathPool ?? pool, run, transition, pending, now, undefined, { ifVersion: snapshot.version, keep: keep.size <= KEPT_TASK_RUNS ? [...keep] : [] });
     if (written === undefined) return undefined;
     const { outbox, endedRun, slotsChanged, after } = written;
     if (after !== undefined && endedRun === undefined && keep.size <= KEPT_TASK_RUNS) this.rememberWritten(after);

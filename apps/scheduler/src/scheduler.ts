@@ -18,6 +18,12 @@ import { SlotAdmitter } from './slot-admitter';
 
 export interface SchedulerOptions {
   readonly pool: Pool;
+  /**
+   * Connections for the hot path's one statement per event batch, made with `createPool`'s
+   * `plannedOnce` (see `RunApplierOptions.hotPathPool`); writes beyond their number wait for one.
+   * @default `pool`
+   */
+  readonly hotPathPool?: Pool;
   readonly bus: Bus;
   readonly logger: Logger;
   /** Task events applied concurrently (events of one run are batched into one transaction). @default 16 */
@@ -156,7 +162,7 @@ export class Scheduler {
       publish: (messages) => this.outbox.publish(messages),
     });
     this.applier = new RunApplier({
-      pool: options.pool, graphs: this.graphs, logger: options.logger,
+      pool: options.pool, hotPathPool: options.hotPathPool, graphs: this.graphs, logger: options.logger,
       traceContext: options.traceContext ?? ((run, _task, _attempt, attemptId) => attemptTraceparent(run.id, attemptId)),
       onRetryScheduled: (at) => this.retries.schedule(at),
       takeSentOutbox: () => this.outbox.takeSent(),

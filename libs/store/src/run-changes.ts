@@ -1,6 +1,6 @@
 import type { AttemptState, RunState, TaskRunState } from '@skein/domain';
 import { Pool } from 'pg';
-import type { Queryable } from './db';
+import { isPlannedOnce, type Queryable } from './db';
 import type { OutboxMessage } from './outbox';
 import { qualified, taskRunRow, type RunSnapshot } from './lock-run-read-task-runs';
 import { runColumns, toRun, type RunRow } from './runs';
@@ -172,20 +172,21 @@ function isLarge(c: RunChanges, keep: readonly string[] = []): boolean {
 }
 
 /**
- * Runs `fn` with nested loops off for its statements' plans: in a transaction of its own when `db` is
- * a pool (the guarded write stays one atomic statement), or for the rest of the caller's statement
- * inside its transaction.
+ * Runs `fn` with its statements planned for their values, without nested loops: in a transaction of
+ * its own when `db` is a pool (the guarded write stays one atomic statement), or for the rest of the
+ * caller's statement inside its transaction.
  */
 async function withoutNestedLoops<T>(db: Queryable, fn: (q: Queryable) => Promise<T>): Promise<T> {
+  const plan = 'SET LOCAL enable_nestloop = off; SET LOCAL plan_cache_mode = force_custom_plan';
   if (!(db instanceof Pool)) {
-    await db.query('SET LOCAL enable_nestloop = off');
+    await db.query(plan);
     const result = await fn(db);
-    await db.query('SET LOCAL enable_nestloop TO DEFAULT');
+    await db.query('SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL plan_cache_mode TO DEFAULT');
     return result;
   }
   const client = await db.connect();
   try {
-    await client.query('BEGIN; SET LOCAL enable_nestloop = off');
+    await client.query(`BEGIN; ${plan}`);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -260,7 +261,10 @@ export interface GuardedWrite {
 export async function writeRunChangesIf(db: Queryable, c: RunChanges, ifVersion: string, keep: readonly string[]): Promise<GuardedWrite | undefined> {
   type Row = RunRow & { version: string; outbox_ids: string[] } & Record<string, unknown>;
   const { nestedLoops, ...query } = guardedRunChangesQuery(c, ifVersion, keep);
-  const { rows } = nestedLoops ? await db.query<Row>(query) : await withoutNestedLoops(db, (q) => q.query<Row>(query));
+  const { rows } = isPlannedOnce(db)
+    // Any batch: one generic plan without nested loops, made once per connection.
+    ? await db.query<Row>({ ...query, name: 'skein-write-run-changes-if' })
+    : nestedLoops ? await db.query<Row>(query) : await withoutNestedLoops(db, (q) => q.query<Row>(query));
   const first = rows[0];
   if (first === undefined) return undefined;
   const taskRuns = first.t_task === null ? [] : rows.map((row) => toTaskRun(taskRunRow(row)));
@@ -268,8 +272,10 @@ export async function writeRunChangesIf(db: Queryable, c: RunChanges, ifVersion:
 }
 
 /**
- * The statement {@link writeRunChangesIf} sends (its plan is tested: it must read only what it writes):
- * named (prepared once) for a small batch; unnamed for a large one, sent with nested loops off.
+ * The statement {@link writeRunChangesIf} sends on a pool not made `plannedOnce` (its plan is tested: it
+ * must read only what it writes): named (prepared once) for a small batch; unnamed for a large one,
+ * sent with nested loops off. On a `plannedOnce` pool (the scheduler's hot path) every batch goes
+ * under the name: one generic plan without nested loops.
  */
 export function guardedRunChangesQuery(c: RunChanges, ifVersion: string, keep: readonly string[]): { name?: string; text: string; values: unknown[]; nestedLoops: boolean } {
   const values = [...changeValues(c), ifVersion, keep];

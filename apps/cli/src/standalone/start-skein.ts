@@ -43,14 +43,15 @@ export async function startSkein(options: StartSkeinOptions): Promise<RunningSke
   const { bus, logger } = options;
   const pool = createPool(options.databaseUrl, { max: 20, applicationName: 'skein-standalone', onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost') });
   // What has started, stopped in reverse if a later step fails (a port in use): nothing is left running.
-  const started: (() => Promise<void>)[] = [() => pool.end()];
+  const hotPathPool = createPool(options.databaseUrl, { max: 16, applicationName: 'skein-standalone-hot-path', plannedOnce: true, onIdleError: (err) => logger.warn({ err }, 'idle PostgreSQL connection lost') });
+  const started: (() => Promise<void>)[] = [() => pool.end(), () => hotPathPool.end()];
   const unwind = async () => {
     for (const stop of started.reverse()) await stop().catch((err: unknown) => logger.warn({ err }, 'stopping after a failed start'));
   };
   try {
     await migrate(pool);
     await bus.ensureStreams();
-    const scheduler = new Scheduler({ pool, bus, logger: logger.child({ service: 'scheduler' }) });
+    const scheduler = new Scheduler({ pool, hotPathPool, bus, logger: logger.child({ service: 'scheduler' }) });
     await scheduler.start();
     started.push(() => scheduler.stop());
     const collector = new LogCollector({ pool, bus, logger: logger.child({ service: 'log-collector' }) });
@@ -85,6 +86,7 @@ export async function startSkein(options: StartSkeinOptions): Promise<RunningSke
         await executor.stop({ graceMs: 10_000 });
         await scheduler.stop();
         await collector.stop();
+        await hotPathPool.end();
         await pool.end();
       })()),
     };
