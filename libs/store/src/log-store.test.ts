@@ -77,6 +77,21 @@ describe.each(backends)('the %s log store', (_name, makeFixture) => {
     expect(await store.status('unknown')).toEqual({ storedCount: 0, finalCount: null, complete: false });
   });
 
+  it('takes a call of many batches at once: one attempt in several, an attempt with only its final count, one with nothing new', async () => {
+    await store.storeBatches([{ attemptId: 'm-old', lines: lines(1, 2), finalCount: null }]);
+    const statuses = await store.storeBatches([
+      { attemptId: 'm-1', lines: lines(1, 2), finalCount: null },
+      { attemptId: 'm-2', lines: [], finalCount: 0 },
+      { attemptId: 'm-1', lines: lines(3, 3), finalCount: 3 },
+      { attemptId: 'm-old', lines: lines(1, 2), finalCount: null },
+      { attemptId: 'm-1', lines: lines(2, 3), finalCount: null },
+    ]);
+    expect(statuses.get('m-1')).toEqual({ storedCount: 3, finalCount: 3, complete: true });
+    expect(statuses.get('m-2')).toEqual({ storedCount: 0, finalCount: 0, complete: true });
+    expect(statuses.get('m-old')).toEqual({ storedCount: 2, finalCount: null, complete: false });
+    expect((await store.readLines('m-1', 0, 10)).map((l) => l.sequence)).toEqual([1, 2, 3]);
+  });
+
   it('reads lines after a sequence, in order, in pages', async () => {
     expect(seqs(await store.readLines('a/1', 0, 100))).toEqual(range(1, 7));
     expect(seqs(await store.readLines('a/1', 2, 3))).toEqual([3, 4, 5]);
