@@ -25,7 +25,7 @@ export {
 } from './attempts';
 export { insertOutbox, deleteOutbox, claimStaleOutbox, type OutboxMessage, type StoredOutboxMessage } from './outbox';
 export {
-  insertLogLines, recordLogProgress, storeAttemptLogs, type AttemptLogWrite, readLogLines, getLogStatus, flagLogGaps, listExpiredLogAttempts, deleteLogLinesBatch, deleteLogAttempt,
+  insertLogLines, recordLogProgress, readLogLines, getLogStatus, flagLogGaps, listExpiredLogAttempts, deleteLogLinesBatch, deleteLogAttempt,
   listWorkflowLogRetention, type LogExpiry, type LogLineRecord, type LogStatus, type LogStreamCode,
 } from './logs';
 export { createPgLogStore, type LogStore, type LogBatchRecord, type LogRetentionResult } from './log-store';

@@ -1,7 +1,7 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import {
-  deleteLogAttempt, deleteLogLinesBatch, flagLogGaps, getLogStatus, listExpiredLogAttempts, readLogLines,
-  storeAttemptLogs, sumLogOutputBytes, type LogExpiry, type LogLineRecord, type LogStatus,
+  deleteLogAttempt, deleteLogLinesBatch, flagLogGaps, getLogStatus, insertLogLines, listExpiredLogAttempts, readLogLines,
+  recordLogProgress, sumLogOutputBytes, type LogExpiry, type LogLineRecord, type LogStatus,
 } from './logs';
 
 /** Lines of one attempt to store, as one executor batch carried them. */
@@ -47,20 +47,51 @@ export interface LogStore {
   deleteExpired(expiry: LogExpiry, options: { batchLines: number; maxAttempts: number }): Promise<LogRetentionResult>;
 }
 
+/** Runs `fn` in a transaction; a failed client is destroyed rather than returned to the pool. */
+async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  // A connection that drops between two statements emits 'error' on the client, not on a query:
+  // without a listener that would crash the process. The next statement fails and rolls back.
+  let lost: Error | undefined;
+  const onError = (err: Error) => { lost = err; };
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    client.off('error', onError);
+    client.release(lost);
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    // A connection that failed mid-transaction may be broken: do not hand it to the next caller.
+    client.off('error', onError);
+    client.release(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+}
+
 /** The default log store: the `log_lines` and `log_attempts` tables. */
 export function createPgLogStore(pool: Pool): LogStore {
   return {
     storeBatches(batches) {
-      // One statement (and one commit) for everything the collector hands over at once.
-      const byAttempt = new Map<string, { attemptId: string; lines: LogLineRecord[]; finalCount: number | null; workflow: string | null }>();
-      for (const batch of batches) {
-        const entry = byAttempt.get(batch.attemptId) ?? { attemptId: batch.attemptId, lines: [], finalCount: null, workflow: null };
-        entry.lines.push(...batch.lines);
-        if (batch.finalCount !== null) entry.finalCount = batch.finalCount;
-        if (batch.workflow) entry.workflow = batch.workflow;
-        byAttempt.set(batch.attemptId, entry);
-      }
-      return storeAttemptLogs(pool, [...byAttempt.values()]);
+      return inTransaction(pool, async (tx) => {
+        // One INSERT per attempt per call: the collector hands over everything queued at once.
+        const byAttempt = new Map<string, { lines: LogLineRecord[]; finalCount: number | null; workflow: string | null }>();
+        for (const batch of batches) {
+          const entry = byAttempt.get(batch.attemptId) ?? { lines: [], finalCount: null, workflow: null };
+          entry.lines.push(...batch.lines);
+          if (batch.finalCount !== null) entry.finalCount = batch.finalCount;
+          if (batch.workflow) entry.workflow = batch.workflow;
+          byAttempt.set(batch.attemptId, entry);
+        }
+        const statuses = new Map<string, LogStatus>();
+        for (const [attemptId, { lines, finalCount, workflow }] of byAttempt) {
+          const added = await insertLogLines(tx, attemptId, lines);
+          statuses.set(attemptId, await recordLogProgress(tx, attemptId, added, finalCount, workflow));
+        }
+        return statuses;
+      });
     },
     readLines: (attemptId, afterSequence, limit) => readLogLines(pool, attemptId, afterSequence, limit),
     status: (attemptId) => getLogStatus(pool, attemptId),

@@ -26,54 +26,6 @@ export async function insertLogLines(db: Queryable, attemptId: string, lines: re
   return result.rowCount ?? 0;
 }
 
-/** The lines of one attempt to store, and what its batches said about it. */
-export interface AttemptLogWrite {
-  readonly attemptId: string;
-  readonly lines: readonly LogLineRecord[];
-  /** The attempt's last batch said how many lines it has. */
-  readonly finalCount: number | null;
-  readonly workflow: string | null;
-}
-
-/**
- * Stores the lines of several attempts and records each attempt's progress in ONE autocommitted
- * statement ({@link insertLogLines} and {@link recordLogProgress} for every attempt at once): a
- * collector's write is one round trip and one commit however many attempts it holds. Lines are
- * stored idempotently on (attempt, sequence); only new ones count. `writes` names each attempt once.
- */
-export async function storeAttemptLogs(db: Queryable, writes: readonly AttemptLogWrite[]): Promise<Map<string, LogStatus>> {
-  if (writes.length === 0) return new Map();
-  const lines = writes.flatMap((w) => w.lines.map((l) => ({ attemptId: w.attemptId, line: l })));
-  const { rows } = await db.query<{ attempt_id: string; stored_count: string; final_count: string | null; gap_detect_time: Date | null }>({
-    name: 'skein_store_attempt_logs',
-    text: `WITH inserted AS (
-       INSERT INTO log_lines (attempt_id, seq, stream, time, text)
-       SELECT l.attempt_id, l.seq, l.stream, l.time, l.text
-         FROM unnest($1::text[], $2::bigint[], $3::smallint[], $4::timestamptz[], $5::text[]) AS l(attempt_id, seq, stream, time, text)
-       ON CONFLICT (attempt_id, seq) DO NOTHING
-       RETURNING attempt_id
-     ), added AS (
-       SELECT attempt_id, count(*) AS n FROM inserted GROUP BY attempt_id
-     )
-     INSERT INTO log_attempts (attempt_id, stored_count, final_count, workflow)
-     SELECT a.attempt_id, coalesce(added.n, 0), a.final_count, a.workflow
-       FROM unnest($6::text[], $7::bigint[], $8::text[]) AS a(attempt_id, final_count, workflow)
-       LEFT JOIN added ON added.attempt_id = a.attempt_id
-     ON CONFLICT (attempt_id) DO UPDATE
-       SET stored_count = log_attempts.stored_count + excluded.stored_count,
-           final_count = coalesce(excluded.final_count, log_attempts.final_count), update_time = now(),
-           workflow = coalesce(log_attempts.workflow, excluded.workflow)
-     RETURNING attempt_id, stored_count, final_count, gap_detect_time`,
-    values: [
-      lines.map((l) => l.attemptId), lines.map((l) => l.line.sequence), lines.map((l) => l.line.stream), lines.map((l) => l.line.time),
-      // PostgreSQL text cannot hold NUL; everything else is kept as is.
-      lines.map((l) => l.line.text.replace(/\u0000/g, '\uFFFD')),
-      writes.map((w) => w.attemptId), writes.map((w) => w.finalCount), writes.map((w) => w.workflow),
-    ],
-  });
-  return new Map(rows.map((row) => [row.attempt_id, toLogStatus(row)]));
-}
-
 /**
  * Adds newly stored lines to the attempt's count and records its final count when known, and its
  * workflow (for retention) when the attempt has none yet.
