@@ -1,6 +1,6 @@
 import type { AttemptState, RunState, TaskRunState } from '@skein/domain';
 import { Pool } from 'pg';
-import { isPlannedOnce, type Queryable } from './db';
+import { isPlannedOnce, withTransaction, type Queryable } from './db';
 import type { OutboxMessage } from './outbox';
 import { qualified, taskRunRow, type RunSnapshot } from './lock-run-read-task-runs';
 import { runColumns, toRun, type RunRow } from './runs';
@@ -184,18 +184,10 @@ async function withoutNestedLoops<T>(db: Queryable, fn: (q: Queryable) => Promis
     await db.query('SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL plan_cache_mode TO DEFAULT');
     return result;
   }
-  const client = await db.connect();
-  try {
-    await client.query(`BEGIN; ${plan}`);
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  return withTransaction(db, async (client) => {
+    await client.query(plan);
+    return fn(client);
+  });
 }
 
 function changeValues(c: RunChanges): unknown[] {
