@@ -108,10 +108,16 @@ describe('scheduler hot path: statements per hop', () => {
     });
   }
 
+  /** A new run of `hops` (task a queued), by this test's applier. */
+  const newRun = async () => (await applier.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' })).run?.id as string;
+  /** The id of the run's attempt of `task`. */
+  const attemptOf = async (runId: string, task: string) => (await listRunAttempts(pool, runId)).find((a) => a.task === task)?.id as string;
+  /** Every task run's state, by task. */
+  const statesOf = async (runId: string) => Object.fromEntries((await listTaskRuns(pool, runId)).map((t) => [t.task, t.state]));
+
   it('applies a task end and dispatches its downstream task in one read and one autocommitted write', async () => {
-    const created = await applier.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' });
-    const runId = created.run?.id as string;
-    const first = (await listRunAttempts(pool, runId)).find((a) => a.task === 'a');
+    const runId = await newRun();
+    const first = { id: await attemptOf(runId, 'a') };
     expect(first).toBeDefined();
 
     const { result, statements, onHotPath } = await counter.during(() => applier.applyEvents(runId, [event(runId, first?.id as string, 'a', 'succeeded')]));
@@ -120,20 +126,17 @@ describe('scheduler hot path: statements per hop', () => {
     expect(statements).toEqual(['skein-read-run-snapshot', 'skein-write-run-changes-if']);
     // Both on the hot path's connections (generic plans, never re-planned).
     expect(onHotPath).toEqual(statements);
-    const states = Object.fromEntries((await listTaskRuns(pool, runId)).map((t) => [t.task, t.state]));
-    expect(states).toEqual({ a: 'succeeded', b: 'queued', c: 'pending' });
+    expect(await statesOf(runId)).toEqual({ a: 'succeeded', b: 'queued', c: 'pending' });
   });
 
   it('applies a started event in the same two statements, reading only the started task', async () => {
-    const created = await applier.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' });
-    const runId = created.run?.id as string;
-    const first = (await listRunAttempts(pool, runId)).find((a) => a.task === 'a');
+    const runId = await newRun();
+    const first = { id: await attemptOf(runId, 'a') };
 
     const { statements } = await counter.during(() => applier.applyEvents(runId, [event(runId, first?.id as string, 'a', 'started')]));
 
     expect(statements).toEqual(['skein-read-run-snapshot', 'skein-write-run-changes-if']);
-    const states = Object.fromEntries((await listTaskRuns(pool, runId)).map((t) => [t.task, t.state]));
-    expect(states).toEqual({ a: 'running', b: 'pending', c: 'pending' });
+    expect(await statesOf(runId)).toEqual({ a: 'running', b: 'pending', c: 'pending' });
   });
 
   it('deletes outbox rows published earlier in the same write, not in a statement of their own', async () => {
@@ -155,11 +158,10 @@ describe('scheduler hot path: statements per hop', () => {
   });
 
   it('decides the next hop of a chain from its own last write: one statement', async () => {
-    const created = await applier.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' });
-    const runId = created.run?.id as string;
-    const a = (await listRunAttempts(pool, runId)).find((x) => x.task === 'a');
+    const runId = await newRun();
+    const a = { id: await attemptOf(runId, 'a') };
     await applier.applyEvents(runId, [event(runId, a?.id as string, 'a', 'succeeded')]);
-    const b = (await listRunAttempts(pool, runId)).find((x) => x.task === 'b');
+    const b = { id: await attemptOf(runId, 'b') };
 
     const started = await counter.during(() => applier.applyEvents(runId, [event(runId, b?.id as string, 'b', 'started')]));
     const ended = await counter.during(() => applier.applyEvents(runId, [event(runId, b?.id as string, 'b', 'succeeded')]));
@@ -167,20 +169,18 @@ describe('scheduler hot path: statements per hop', () => {
     expect(started.statements).toEqual(['skein-write-run-changes-if']);
     expect(ended.statements).toEqual(['skein-write-run-changes-if']);
     expect(ended.result.outbox).toHaveLength(1);
-    const states = Object.fromEntries((await listTaskRuns(pool, runId)).map((t) => [t.task, t.state]));
-    expect(states).toEqual({ a: 'succeeded', b: 'succeeded', c: 'queued' });
-    const c = (await listRunAttempts(pool, runId)).find((x) => x.task === 'c');
+    expect(await statesOf(runId)).toEqual({ a: 'succeeded', b: 'succeeded', c: 'queued' });
+    const c = { id: await attemptOf(runId, 'c') };
     const last = await counter.during(() => applier.applyEvents(runId, [event(runId, c?.id as string, 'c', 'succeeded')]));
     expect(last.statements).toEqual(['skein-write-run-changes-if']);
     expect(last.result.runEnded).toBe(true);
   });
 
   it('reads the run again when someone else wrote it since its own last write (here: cancelled it)', async () => {
-    const created = await applier.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' });
-    const runId = created.run?.id as string;
-    const a = (await listRunAttempts(pool, runId)).find((x) => x.task === 'a');
+    const runId = await newRun();
+    const a = { id: await attemptOf(runId, 'a') };
     await applier.applyEvents(runId, [event(runId, a?.id as string, 'a', 'succeeded')]);
-    const b = (await listRunAttempts(pool, runId)).find((x) => x.task === 'b');
+    const b = { id: await attemptOf(runId, 'b') };
     // Another scheduler replica (its own applier) cancels the run.
     const other = new RunApplier({ pool, graphs: graphCache(), logger });
     await other.cancelRun(runId, 'stop', 'cancelled');
@@ -189,27 +189,23 @@ describe('scheduler hot path: statements per hop', () => {
 
     expect(statements).toEqual(['skein-write-run-changes-if', 'skein-read-run-snapshot']);
     expect(result.outbox).toEqual([]);
-    const states = Object.fromEntries((await listTaskRuns(pool, runId)).map((t) => [t.task, t.state]));
-    expect(states).toEqual({ a: 'succeeded', b: 'cancelled', c: 'cancelled' });
+    expect(await statesOf(runId)).toEqual({ a: 'succeeded', b: 'cancelled', c: 'cancelled' });
     expect((await listRunAttempts(pool, runId)).filter((x) => x.task === 'c')).toEqual([]);
   });
 
   it('reports an event of an unknown task without dispatching anything', async () => {
-    const created = await applier.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' });
-    const runId = created.run?.id as string;
+    const runId = await newRun();
 
     const { result } = await counter.during(() => applier.applyEvents(runId, [event(runId, 'no-such-attempt', 'zz', 'succeeded')]));
 
     expect(result.outbox).toEqual([]);
     expect(result.workflowId).toBe('hops');
-    const states = Object.fromEntries((await listTaskRuns(pool, runId)).map((t) => [t.task, t.state]));
-    expect(states).toEqual({ a: 'queued', b: 'pending', c: 'pending' });
+    expect(await statesOf(runId)).toEqual({ a: 'queued', b: 'pending', c: 'pending' });
   });
 
   it('decides again under the run lock when another writer changed the run between the read and the write', async () => {
-    const created = await applier.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' });
-    const runId = created.run?.id as string;
-    const first = (await listRunAttempts(pool, runId)).find((a) => a.task === 'a');
+    const runId = await newRun();
+    const first = { id: await attemptOf(runId, 'a') };
     // Right after the optimistic read, another writer commits a change to the run.
     const racing = new RacingPool(pool, async () => {
       await pool.query('UPDATE runs SET failed_tasks = failed_tasks WHERE id = $1', [runId]);
@@ -226,14 +222,12 @@ describe('scheduler hot path: statements per hop', () => {
     // The optimistic write left nothing behind: one attempt of b, from the locked decision.
     expect(attempts.filter((a) => a.task === 'b')).toHaveLength(1);
     expect(attempts.find((a) => a.task === 'a')?.state).toBe('succeeded');
-    const states = Object.fromEntries((await listTaskRuns(pool, runId)).map((t) => [t.task, t.state]));
-    expect(states).toEqual({ a: 'succeeded', b: 'queued', c: 'pending' });
+    expect(await statesOf(runId)).toEqual({ a: 'succeeded', b: 'queued', c: 'pending' });
   });
 
   it('takes the run lock for a run that fails (naming its failed tasks needs statements of its own)', async () => {
-    const created = await applier.createRun({ workflowId: 'hops', params: {}, trigger: 'manual' });
-    const runId = created.run?.id as string;
-    const first = (await listRunAttempts(pool, runId)).find((a) => a.task === 'a');
+    const runId = await newRun();
+    const first = { id: await attemptOf(runId, 'a') };
     const failed = TaskEvent.fromPartial({
       attemptId: first?.id, runId, task: 'a', attempt: 1, executor: 'counting', time: new Date(),
       kind: { $case: 'failed', failed: { startTime: new Date(), endTime: new Date(), exitCode: 1, reason: 'EXIT_CODE', message: 'exit 1' } },
