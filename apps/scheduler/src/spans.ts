@@ -1,8 +1,9 @@
-import { attemptSpanId, recordFinishedSpan, runRetrySpanId, runSpanId, runTraceId } from '@skein/telemetry';
+import { attemptSpanId, recordFinishedSpan, runRetrySpanId, runSpanId, runTraceId, tracingEnabled } from '@skein/telemetry';
 import type { EndedAttempt, EndedRun } from './run-applier';
 
-/** Records the span of an attempt that ended: a child of its run's span. */
+/** Records the span of an attempt that ended: a child of its run's span. Nothing when tracing is off. */
 export function recordAttemptSpan(runId: string, workflowId: string, attempt: EndedAttempt): void {
+  if (!tracingEnabled()) return;
   recordFinishedSpan({
     name: `attempt ${attempt.task}#${attempt.number}`,
     traceId: runTraceId(runId),
@@ -24,6 +25,7 @@ export function recordAttemptSpan(runId: string, workflowId: string, attempt: En
  * so no span id is ever recorded twice.
  */
 export function recordRunSpan(run: EndedRun): void {
+  if (!tracingEnabled()) return;
   if (run.retries > 0) {
     recordFinishedSpan({
       name: `run ${run.workflowId} (retry ${run.retries})`,

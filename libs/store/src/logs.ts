@@ -1,4 +1,5 @@
 import type { Queryable } from './db';
+import { intArray, textArray, timestampArray } from './pg-array';
 
 /** 1 stdout, 2 stderr, 3 system — the LogLineStream numbers of the internal contract. */
 export type LogStreamCode = 1 | 2 | 3;
@@ -19,9 +20,9 @@ export async function insertLogLines(db: Queryable, attemptId: string, lines: re
      SELECT $1, l.seq, l.stream, l.time, l.text
        FROM unnest($2::bigint[], $3::smallint[], $4::timestamptz[], $5::text[]) AS l(seq, stream, time, text)
      ON CONFLICT (attempt_id, seq) DO NOTHING`,
-    values: [attemptId, lines.map((l) => l.sequence), lines.map((l) => l.stream), lines.map((l) => l.time),
+    values: [attemptId, intArray(lines.map((l) => l.sequence)), intArray(lines.map((l) => l.stream)), timestampArray(lines.map((l) => l.time)),
       // PostgreSQL text cannot hold NUL; everything else is kept as is.
-      lines.map((l) => l.text.replace(/\u0000/g, '\uFFFD'))],
+      textArray(lines.map((l) => (l.text.includes('\u0000') ? l.text.replace(/\u0000/g, '\uFFFD') : l.text)))],
   });
   return result.rowCount ?? 0;
 }

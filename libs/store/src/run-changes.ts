@@ -1,6 +1,7 @@
 import type { AttemptState, RunState, TaskRunState } from '@skein/domain';
 import { Pool } from 'pg';
 import { isPlannedOnce, withTransaction, type Queryable } from './db';
+import { byteaArray, intArray, textArray, timestampArray } from './pg-array';
 import type { OutboxMessage } from './outbox';
 import { qualified, taskRunRow, type RunSnapshot } from './lock-run-read-task-runs';
 import { runColumns, toRun, type RunRow } from './runs';
@@ -195,23 +196,28 @@ function changeValues(c: RunChanges): unknown[] {
   const n = c.newAttempts;
   const t = c.taskRuns;
   const o = c.outbox;
+  // Arrays as literals built in one pass (see pg-array.ts): a 5,000-task run's write is most of what
+  // the scheduler allocates otherwise.
   return [
       c.runId,
-      a.map((x) => x.id), a.map((x) => x.state), a.map((x) => x.exitCode), a.map((x) => x.reason), a.map((x) => x.message),
-      a.map((x) => (x.outputs === null ? null : JSON.stringify(x.outputs))), a.map((x) => x.executor), a.map((x) => x.startTime), a.map((x) => x.endTime),
-      n.map((x) => x.id), n.map((x) => x.task), n.map((x) => x.number), n.map((x) => x.state), n.map((x) => x.queueTime), n.map((x) => x.reason),
-      n.map((x) => x.message), n.map((x) => x.endTime),
-      t.map((x) => x.task), t.map((x) => x.state), t.map((x) => x.currentAttempt), t.map((x) => x.retryAt), t.map((x) => x.startTime),
-      t.map((x) => x.endTime), t.map((x) => x.upstream.succeeded), t.map((x) => x.upstream.failed), t.map((x) => x.upstream.upstreamFailed),
-      t.map((x) => x.upstream.skipped), t.map((x) => x.upstream.cancelled),
-      o.map((x) => x.subject), o.map((x) => x.msgId), o.map((x) => Buffer.from(x.payload)),
+      textArray(a.map((x) => x.id)), textArray(a.map((x) => x.state)), intArray(a.map((x) => x.exitCode)), textArray(a.map((x) => x.reason)),
+      textArray(a.map((x) => x.message)), textArray(a.map((x) => (x.outputs === null ? null : JSON.stringify(x.outputs)))),
+      textArray(a.map((x) => x.executor)), timestampArray(a.map((x) => x.startTime)), timestampArray(a.map((x) => x.endTime)),
+      textArray(n.map((x) => x.id)), textArray(n.map((x) => x.task)), intArray(n.map((x) => x.number)), textArray(n.map((x) => x.state)),
+      timestampArray(n.map((x) => x.queueTime)), textArray(n.map((x) => x.reason)), textArray(n.map((x) => x.message)),
+      timestampArray(n.map((x) => x.endTime)),
+      textArray(t.map((x) => x.task)), textArray(t.map((x) => x.state)), intArray(t.map((x) => x.currentAttempt)),
+      timestampArray(t.map((x) => x.retryAt)), timestampArray(t.map((x) => x.startTime)), timestampArray(t.map((x) => x.endTime)),
+      intArray(t.map((x) => x.upstream.succeeded)), intArray(t.map((x) => x.upstream.failed)), intArray(t.map((x) => x.upstream.upstreamFailed)),
+      intArray(t.map((x) => x.upstream.skipped)), intArray(t.map((x) => x.upstream.cancelled)),
+      textArray(o.map((x) => x.subject)), textArray(o.map((x) => x.msgId)), byteaArray(o.map((x) => x.payload)),
       c.run.unfinishedDelta, c.run.failedDelta, c.run.cancelledDelta, c.run.startedAt, c.run.end?.state ?? null, c.run.end?.time ?? null,
       c.run.end ? c.run.end.reason : null,
-      o.map((x) => JSON.stringify(x.headers)),
-      t.map((x) => x.failedAttempts),
+      textArray(o.map((x) => JSON.stringify(x.headers))),
+      intArray(t.map((x) => x.failedAttempts)),
       c.run.reopen ?? false,
       c.run.deadline ?? null,
-      c.deleteOutbox ?? [],
+      intArray(c.deleteOutbox ?? []),
   ];
 }
 
@@ -270,6 +276,6 @@ export async function writeRunChangesIf(db: Queryable, c: RunChanges, ifVersion:
  * under the name: one generic plan without nested loops.
  */
 export function guardedRunChangesQuery(c: RunChanges, ifVersion: string, keep: readonly string[]): { name?: string; text: string; values: unknown[]; nestedLoops: boolean } {
-  const values = [...changeValues(c), ifVersion, keep];
+  const values = [...changeValues(c), ifVersion, textArray(keep)];
   return isLarge(c, keep) ? { text: guardedText, values, nestedLoops: false } : { name: 'skein-write-run-changes-if', text: guardedText, values, nestedLoops: true };
 }

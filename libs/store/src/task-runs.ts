@@ -1,5 +1,6 @@
 import type { TaskRunState } from '@skein/domain';
 import type { Queryable } from './db';
+import { intArray, textArray } from './pg-array';
 
 /** How many of a task's upstream tasks ended each way so far (the rest are not terminal yet). */
 export interface UpstreamCounts {
@@ -60,8 +61,8 @@ export async function insertTaskRuns(db: Queryable, runId: string, taskRuns: rea
     `INSERT INTO task_runs (run_id, task, position, state, current_attempt, upstream_total)
      SELECT $1, t.task, t.position, t.state, t.current_attempt, t.upstream_total
        FROM unnest($2::text[], $3::int[], $4::text[], $5::int[], $6::int[]) AS t(task, position, state, current_attempt, upstream_total)`,
-    [runId, taskRuns.map((t) => t.task), taskRuns.map((t) => t.position), taskRuns.map((t) => t.state), taskRuns.map((t) => t.currentAttempt),
-      taskRuns.map((t) => t.upstreamTotal)]);
+    [runId, textArray(taskRuns.map((t) => t.task)), intArray(taskRuns.map((t) => t.position)), textArray(taskRuns.map((t) => t.state)),
+      intArray(taskRuns.map((t) => t.currentAttempt)), intArray(taskRuns.map((t) => t.upstreamTotal))]);
 }
 
 export async function listTaskRuns(db: Queryable, runId: string): Promise<TaskRunRecord[]> {

@@ -1,8 +1,5 @@
 import { propagation } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { fixedIds } from './fixed-ids';
 
 export interface TelemetryOptions {
@@ -21,6 +18,17 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+/** How many started telemetries export spans (tests may start and shut down several). */
+let recording = 0;
+
+/**
+ * Whether spans are exported: without an exporter a span recorded is dropped, so a caller whose span
+ * costs work (ids hashed per attempt, attributes) skips it.
+ */
+export function tracingEnabled(): boolean {
+  return recording > 0;
+}
+
 /** Starts the OpenTelemetry SDK for a process. Only a service's main (or standalone) calls this. */
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   let exporter = options.exporter;
@@ -31,6 +39,10 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   if (!exporter) {
     return { enabled: false, forceFlush: async () => undefined, shutdown: async () => undefined };
   }
+  // Loaded only when spans are exported: the SDK is ~10 MB of a service's memory that tracing off never uses.
+  const [{ W3CTraceContextPropagator }, { resourceFromAttributes }, { BatchSpanProcessor, SimpleSpanProcessor }, { NodeTracerProvider }] = await Promise.all([
+    import('@opentelemetry/core'), import('@opentelemetry/resources'), import('@opentelemetry/sdk-trace-base'), import('@opentelemetry/sdk-trace-node'),
+  ]);
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
     idGenerator: fixedIds,
@@ -38,10 +50,17 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
   });
   provider.register({ propagator: new W3CTraceContextPropagator() });
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  recording += 1;
   let shutdown: Promise<void> | undefined;
   return {
     enabled: true,
     forceFlush: () => provider.forceFlush(),
-    shutdown: () => (shutdown ??= provider.shutdown()),
+    shutdown: () => {
+      if (shutdown === undefined) {
+        recording -= 1;
+        shutdown = provider.shutdown();
+      }
+      return shutdown;
+    },
   };
 }

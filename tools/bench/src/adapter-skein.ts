@@ -30,6 +30,8 @@ export interface SkeinAdapterOptions {
   readonly log: (line: string) => void;
   /** Executor runtime. @default 'noop' */
   readonly runtime?: 'noop' | 'local';
+  /** Extra node flags per service (a CPU or heap profile of one of them). @default none */
+  readonly nodeArgs?: Partial<Record<'scheduler' | 'executor' | 'api' | 'log-collector', readonly string[]>>;
 }
 
 /** W6: what a SIGKILL of the scheduler and the executor halfway through W1 cost. */
@@ -112,6 +114,7 @@ export function skeinAdapter(options: SkeinAdapterOptions): SkeinAdapter {
         repoRoot: options.repoRoot ?? path.resolve(__dirname, '..', '..', '..'),
         serverUrl: options.serverUrl,
         executorEnv: { EXECUTOR_RUNTIME: options.runtime ?? 'noop', EXECUTOR_CAPACITY: String(options.slots) },
+        ...(options.nodeArgs && { nodeArgs: options.nodeArgs }),
         onOutput: (service, line) => options.log(`[${service}] ${line}`),
       });
       db = new Client({ connectionString: stack.databaseUrl });
