@@ -61,6 +61,13 @@ describe('PostgreSQL array literals', () => {
     expect(() => timestampArray([new Date(Number.NaN)])).toThrow('an invalid Date in a timestamp array (element 0)');
   });
 
+  it('formats every instant as toISOString does, within a second, across seconds, before 1970 and after 9999', () => {
+    const base = Date.UTC(2026, 10, 21, 16, 29, 59, 990);
+    const instants = [...Array.from({ length: 40 }, (_, i) => new Date(base + i)), new Date(-1), new Date(-1001), new Date(-62_198_755_200_000),
+      new Date(253_402_300_800_123), new Date(base), new Date(base + 5), new Date(base + 50)];
+    expect(timestampArray(instants)).toBe(`{${instants.map((d) => d.toISOString()).join(',')}}`);
+  });
+
   it('writes bytes as hex, from a view into a larger buffer too', async () => {
     const whole = Buffer.from([9, 0, 1, 92, 34, 255, 7]);
     const view = new Uint8Array(whole.buffer, whole.byteOffset + 1, 5);

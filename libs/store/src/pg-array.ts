@@ -48,13 +48,36 @@ export function intArray(values: readonly (number | null)[]): string {
   return `{${values.map((value) => (value === null ? 'NULL' : String(value))).join(',')}}`;
 }
 
+/** The second `isoTime` formatted last, and its text up to the milliseconds ("2026-11-21T16:29:37."). */
+let formattedSecond = Number.NaN;
+let secondPrefix = '';
+
+/**
+ * `date.toISOString()`, without formatting the date again for every instant of the same second
+ * (a batch's times mostly share theirs; `toISOString` costs ~1 µs, this a quarter of that).
+ */
+function isoTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== formattedSecond) {
+    secondPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+    formattedSecond = second;
+  }
+  const milli = ms - second * 1000;
+  return `${secondPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
 /** `timestamptz[]`, in UTC to the millisecond (the precision of a Date); `null` is SQL NULL. */
 export function timestampArray(values: readonly (Date | null)[]): string {
   const parts = new Array<string>(values.length);
   for (let i = 0; i < values.length; i++) {
     const value = values[i] as Date | null;
-    if (value !== null && Number.isNaN(value.getTime())) throw new RangeError(`an invalid Date in a timestamp array (element ${i})`);
-    parts[i] = value === null ? 'NULL' : value.toISOString();
+    if (value === null) {
+      parts[i] = 'NULL';
+      continue;
+    }
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw new RangeError(`an invalid Date in a timestamp array (element ${i})`);
+    parts[i] = isoTime(ms);
   }
   return `{${parts.join(',')}}`;
 }
