@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { BusError, createInProcessBus, createNatsBus, subjects, type Bus, type BusMessage } from '@skein/bus';
-import { LogLineStream } from '@skein/proto';
+import { ExecutorHeartbeat, LogLineStream } from '@skein/proto';
 import { createLocalRuntime, createNoopRuntime } from '@skein/runtime';
 import { startNatsServer } from '@skein/testing';
-import { BusRecorder, makeDispatch, publishDispatch } from './bus-recorder.test-helper';
+import { BusRecorder, makeDispatch, publishDispatch, type RecordedEvent } from './bus-recorder.test-helper';
 import { ExecutorOptionsError, ExecutorStateError } from './errors';
 import { Executor } from './executor';
 import type { ExecutorOptions } from './executor-options';
@@ -96,7 +96,7 @@ describe.each(buses)('Executor lifecycle on the %s', (_name, makeBus) => {
    * Hands a dispatch to a stand-in for an executor that dies: it takes the dispatch on the queue's
    * durable, stops consuming, and gives the message back, so the broker delivers it again.
    */
-  async function deliverThroughDeadExecutor(queue: string, dispatch: ReturnType<typeof makeDispatch>): Promise<Executor> {
+  async function deliverThroughDeadExecutor(queue: string, dispatch: ReturnType<typeof makeDispatch>, options: Partial<ExecutorOptions> = {}): Promise<Executor> {
     let received!: () => void;
     const got = new Promise<void>((resolve) => { received = resolve; });
     let release!: () => void;
@@ -109,23 +109,50 @@ describe.each(buses)('Executor lifecycle on the %s', (_name, makeBus) => {
     await publishDispatch(bus, dispatch);
     await got;
     const drained = dead.drain();
-    const survivor = executor(queue);
+    const survivor = executor(queue, options);
     await survivor.start();
     release();
     await drained;
     return survivor;
   }
 
+  /** When the executor reported the attempt lost (its `failed` event's end time). */
+  const lostAt = (end: RecordedEvent): number => (end.event.kind?.$case === 'failed' ? end.event.kind.failed.endTime?.getTime() ?? Number.NaN : Number.NaN);
+  // Heartbeats every 100 ms: an attempt nobody has named for 300 ms is taken for lost.
+  const quickLoss: Partial<ExecutorOptions> = { heartbeatMs: 100, lostAfterMs: 300 };
+
   it('reports LOST for a redelivered dispatch whose process died with another executor', async () => {
     const dispatch = makeDispatch({ queue: 'lost', command: ['sh', '-c', 'echo must not run'], dispatchTime: new Date(Date.now() - 120_000) });
-    await deliverThroughDeadExecutor('lost', dispatch);
+    const startedAt = Date.now();
+    await deliverThroughDeadExecutor('lost', dispatch, quickLoss);
     const end = await recorder.terminal(dispatch.attemptId);
+    // Not before the survivor had listened to heartbeats for lostAfterMs: until then it could not know.
+    expect(lostAt(end) - startedAt).toBeGreaterThanOrEqual(300);
     expect(end.event.kind).toMatchObject({ $case: 'failed', failed: { reason: 'LOST' } });
     expect(recorder.eventsOf(dispatch.attemptId).map((e) => e.event.kind?.$case)).toEqual(['failed']);
     const lines = await recorder.log(dispatch.attemptId);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ sequence: 1, stream: LogLineStream.LOG_LINE_STREAM_SYSTEM });
     expect(lines[0]?.text).toMatch(/^attempt 1 was lost: its process ran on an executor that stopped before the attempt ended/);
+  });
+
+  it('hands back a redelivered dispatch while a heartbeat names its attempt, and reports it LOST once they stop', async () => {
+    const dispatch = makeDispatch({ queue: 'cut-off', command: ['sh', '-c', 'echo must not run'], dispatchTime: new Date(Date.now() - 120_000) });
+    // Another executor, cut off from the dispatch stream for a while, still names the attempt.
+    const beat = () => bus.publishCore(subjects.heartbeat('executor-elsewhere@host'),
+      ExecutorHeartbeat.encode(ExecutorHeartbeat.fromPartial({ executor: 'executor-elsewhere@host', attemptIds: [dispatch.attemptId], time: new Date() })).finish());
+    const beating = setInterval(beat, 50);
+    try {
+      await deliverThroughDeadExecutor('cut-off', dispatch, quickLoss);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(recorder.eventsOf(dispatch.attemptId)).toEqual([]);
+    } finally {
+      clearInterval(beating);
+    }
+    const silentSince = Date.now();
+    const end = await recorder.terminal(dispatch.attemptId);
+    expect(end.event.kind).toMatchObject({ $case: 'failed', failed: { reason: 'LOST' } });
+    expect(lostAt(end) - silentSince).toBeGreaterThanOrEqual(200);
   });
 
   it('runs a dispatch handed back sooner than the ack wait: it never started', async () => {
@@ -152,7 +179,7 @@ describe.each(buses)('Executor lifecycle on the %s', (_name, makeBus) => {
       subscribeCore: (subject, handler) => bus.subscribeCore(subject, handler),
       close: () => Promise.resolve(),
     };
-    const subject = executor('give-back', { bus: flaky, ackWaitMs: 300 });
+    const subject = executor('give-back', { bus: flaky, ackWaitMs: 300, ...quickLoss });
     await subject.start();
     const dispatch = makeDispatch({ queue: 'give-back', command: ['true'] });
     await publishDispatch(bus, dispatch);
@@ -178,5 +205,7 @@ describe.each(buses)('Executor lifecycle on the %s', (_name, makeBus) => {
       .toThrow(/defaultRuntime "local" is not one of the executor's runtimes \(noop\)/);
     expect(() => new Executor({ bus, logger: silent, runtimes: { noop: createNoopRuntime() }, queues: ['a.b'] })).toThrow(/queue "a.b"/);
     expect(() => new Executor({ bus, logger: silent, runtimes: { noop: createNoopRuntime() }, capacity: 0 })).toThrow(/capacity/);
+    expect(() => new Executor({ bus, logger: silent, runtimes: { noop: createNoopRuntime() }, heartbeatMs: 1000, lostAfterMs: 500 }))
+      .toThrow('lostAfterMs must be at least heartbeatMs (1000), got 500: an attempt would be taken for lost between two heartbeats');
   });
 });

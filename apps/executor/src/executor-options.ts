@@ -25,7 +25,8 @@ export interface ExecutorOptions {
   readonly capacity?: number;
   /**
    * A dispatch not acked (or kept in progress) for this long is redelivered; a running task's is
-   * kept in progress every `ackWaitMs / 3`. @default 30000
+   * kept in progress every `ackWaitMs / 3`. What a dead executor held comes back after this long.
+   * @default 10000
    */
   readonly ackWaitMs?: number;
   /** When log lines are sent. @default { maxLines: 500, maxBytes: 262144, maxDelayMs: 20 } */
@@ -39,6 +40,13 @@ export interface ExecutorOptions {
    * schedulers' lost-after time. @default 10000
    */
   readonly heartbeatMs?: number;
+  /**
+   * A redelivered dispatch whose attempt no executor's heartbeat has named for this long (nor since
+   * this executor began listening) is reported LOST; one named more recently may still run on a live
+   * executor, cut off for a while, and is handed back until then. At least `heartbeatMs`.
+   * @default 3 × heartbeatMs
+   */
+  readonly lostAfterMs?: number;
   /** Called on every lifecycle transition (for health checks and tests). */
   readonly onStateChange?: (state: ExecutorState) => void;
   /**
@@ -75,6 +83,7 @@ export interface CompiledExecutorOptions {
   readonly publishRetry: PublishRetryPolicy;
   readonly rememberCancels: number;
   readonly heartbeatMs: number;
+  readonly lostAfterMs: number;
   readonly onStateChange: ((state: ExecutorState) => void) | undefined;
   readonly logStore: LogStoreClient | undefined;
   readonly logStoredWaitMs: number;
@@ -105,11 +114,16 @@ export function compileExecutorOptions(options: ExecutorOptions): CompiledExecut
   }
   const capacity = options.capacity ?? 16;
   if (!Number.isInteger(capacity) || capacity < 1) throw new ExecutorOptionsError(`capacity must be a positive integer, got ${capacity}`);
-  const ackWaitMs = options.ackWaitMs ?? 30_000;
+  const ackWaitMs = options.ackWaitMs ?? 10_000;
   if (!(ackWaitMs >= 30)) throw new ExecutorOptionsError(`ackWaitMs must be at least 30, got ${ackWaitMs}`);
   const startedGraceMs = options.startedGraceMs ?? 0;
   if (!(startedGraceMs >= 0 && startedGraceMs <= 10_000)) {
     throw new ExecutorOptionsError(`startedGraceMs must be between 0 and 10000, got ${startedGraceMs}`);
+  }
+  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  const lostAfterMs = options.lostAfterMs ?? 3 * heartbeatMs;
+  if (!(lostAfterMs >= heartbeatMs)) {
+    throw new ExecutorOptionsError(`lostAfterMs must be at least heartbeatMs (${heartbeatMs}), got ${lostAfterMs}: an attempt would be taken for lost between two heartbeats`);
   }
   return {
     bus: options.bus,
@@ -123,7 +137,8 @@ export function compileExecutorOptions(options: ExecutorOptions): CompiledExecut
     logBatch: { ...DEFAULT_LOG_BATCH, ...options.logBatch },
     publishRetry: { ...DEFAULT_PUBLISH_RETRY, ...options.publishRetry },
     rememberCancels: options.rememberCancels ?? 1024,
-    heartbeatMs: options.heartbeatMs ?? 10_000,
+    heartbeatMs,
+    lostAfterMs,
     onStateChange: options.onStateChange,
     logStore: options.logStore,
     logStoredWaitMs: options.logStoredWaitMs ?? 30_000,

@@ -4,6 +4,7 @@ import { CancelAttempt, TaskDispatch } from '@skein/proto';
 import { formatDuration, type LogResumePoint, type OutputFlow, type RunningTask, type TaskLaunch, type TaskOutput, type TaskResult } from '@skein/runtime';
 import { markHop } from '@skein/telemetry';
 import { AttemptLog } from './attempt-log';
+import { AttemptSightings } from './attempt-sightings';
 import { EventBatcher } from './event-batcher';
 import { ExecutorStateError } from './errors';
 import type { ExecutorState } from './executor-state';
@@ -51,6 +52,8 @@ export class Executor {
   private current: ExecutorState = 'idle';
   private readonly active = new Map<string, ActiveAttempt>();
   private heartbeat: Heartbeat | undefined;
+  /** When each attempt was last named in an executor's heartbeat: whether a redelivered dispatch may still run elsewhere. */
+  private readonly sightings: AttemptSightings;
   /** attempt id → reason, for a cancel that arrived before its dispatch. Oldest first. */
   private readonly recentCancels = new Map<string, string>();
   private readonly dispatchSubscriptions: Subscription[] = [];
@@ -65,6 +68,7 @@ export class Executor {
     this.options = compileExecutorOptions(options);
     this.logger = this.options.logger;
     this.events = new EventBatcher(this.options.bus, this.options.publishRetry);
+    this.sightings = new AttemptSightings(this.options.bus, this.logger);
   }
 
   get state(): ExecutorState {
@@ -99,6 +103,7 @@ export class Executor {
     const { bus, queues, capacity, ackWaitMs, identity } = this.options;
     try {
       await bus.ensureStreams();
+      this.sightings.start();
       this.cancelSubscription = bus.subscribeCore(subjects.cancel('*'), this.onCancel);
       for (const queue of queues) {
         this.dispatchSubscriptions.push(await bus.consume(
@@ -111,7 +116,7 @@ export class Executor {
       this.setState('stopped');
       throw err;
     }
-    this.ticker = setInterval(this.keepInProgress, Math.floor(ackWaitMs / 3));
+    this.ticker = setInterval(this.tick, Math.floor(ackWaitMs / 3));
     this.heartbeat = new Heartbeat(bus, identity, () => this.active.keys(), this.options.heartbeatMs);
     this.heartbeat.start();
     this.setState('running');
@@ -166,7 +171,10 @@ export class Executor {
     const subscriptions = [...this.dispatchSubscriptions, ...(this.cancelSubscription ? [this.cancelSubscription] : [])];
     this.dispatchSubscriptions.length = 0;
     this.cancelSubscription = undefined;
-    await Promise.all(subscriptions.map((s) => s.drain().catch((err: unknown) => this.logger.warn({ err }, 'subscription drain failed'))));
+    await Promise.all([
+      ...subscriptions.map((s) => s.drain().catch((err: unknown) => this.logger.warn({ err }, 'subscription drain failed'))),
+      this.sightings.stop().catch((err: unknown) => this.logger.warn({ err }, 'heartbeat subscription drain failed')),
+    ]);
   }
 
   /** The handler of every dispatch. Not async itself, so a duplicate costs no promise. */
@@ -190,7 +198,13 @@ export class Executor {
     if (runtime === undefined) return this.runAttempt(message, dispatch, unavailableTask(this.unknownRuntimeMessage(dispatch.runtime)));
     if (runtime.runInline !== undefined) return this.finishInline(message, dispatch, runtime.runInline(toTaskLaunch(dispatch, false)));
     // A runtime that adopts (kubernetes: the Job outlives its executor) re-attaches instead.
-    if (!runtime.adoptsOnRedelivery && this.diedElsewhere(message, dispatch)) return this.reportLost(message, dispatch);
+    if (!runtime.adoptsOnRedelivery && message.deliveryCount > 1 && !this.handedBackUnstarted(dispatch)) {
+      const mayRunForMs = this.mayRunElsewhereForMs(dispatch.attemptId);
+      if (mayRunForMs <= 0) return this.reportLost(message, dispatch);
+      this.logger.debug({ attemptId: dispatch.attemptId, deliveryCount: message.deliveryCount, mayRunForMs }, 'a redelivered dispatch may still run elsewhere: handed back');
+      message.nak(mayRunForMs);
+      return DONE;
+    }
     return this.runAttempt(message, dispatch, (launch, onOutput, flow) => runtime.launch(launch, onOutput, flow), runtime.adoptsOnRedelivery === true);
   };
 
@@ -354,15 +368,27 @@ export class Executor {
   }
 
   /**
-   * Whether a dispatch that is not running here ran on an executor that died. It must be a
-   * redelivery; and since the broker brings back the dispatch of a dead executor only after the ack
-   * wait, one that returns sooner was handed back unstarted (a subscriber returning prefetched
-   * messages, a handler that threw before launching) and simply runs.
+   * Whether a redelivered dispatch was handed back before it ever started: the broker brings back the
+   * dispatch of an executor that stopped answering only after the ack wait, so one that returns sooner
+   * after it was dispatched was given back unstarted (a subscriber returning prefetched messages) and
+   * simply runs.
    */
-  private diedElsewhere(message: BusMessage, dispatch: TaskDispatch): boolean {
-    if (message.deliveryCount <= 1) return false;
+  private handedBackUnstarted(dispatch: TaskDispatch): boolean {
     const dispatched = dispatch.dispatchTime?.getTime();
-    return dispatched === undefined || Date.now() - dispatched >= this.options.ackWaitMs - CLOCK_SKEW_MS;
+    return dispatched !== undefined && Date.now() - dispatched < this.options.ackWaitMs - CLOCK_SKEW_MS;
+  }
+
+  /**
+   * How much longer the attempt of a redelivered dispatch may still be running on another executor,
+   * one cut off from the broker for a while: until `lostAfterMs` has passed since a heartbeat last
+   * named the attempt, or since this executor began to listen (before that it cannot know). 0: no
+   * executor runs it, and the scheduler is told it was lost — it alone knows whether the attempt
+   * started (LOST, the retry policy applies) or not (dispatched again without using a retry).
+   */
+  private mayRunElsewhereForMs(attemptId: string): number {
+    const now = Date.now();
+    const lastSign = Math.max(this.sightings.lastSeenAt(attemptId) ?? 0, now - this.sightings.listeningForMs());
+    return Math.max(0, lastSign + this.options.lostAfterMs - now);
   }
 
   /** A redelivered dispatch whose process died with the executor that ran it. */
@@ -418,11 +444,15 @@ export class Executor {
     }
   };
 
-  /** Keeps every running task's dispatch in progress, so it is not redelivered while it runs. */
-  private readonly keepInProgress = (): void => {
+  /**
+   * Keeps every running task's dispatch in progress, so it is not redelivered while it runs, and
+   * forgets heartbeat sightings too old to matter.
+   */
+  private readonly tick = (): void => {
     for (const attempt of this.active.values()) {
       for (const message of attempt.messages) message.working();
     }
+    this.sightings.forgetOlderThan(this.options.lostAfterMs);
   };
 
   private unknownRuntimeMessage(name: string): string {

@@ -26,10 +26,12 @@ const schema = z.object({
   EXECUTOR_K8S_REDACT_SECRETS: z.enum(['true', 'false']).default('false'),
   EXECUTOR_CAPACITY: fields.positiveInt(16),
   EXECUTOR_QUEUES: z.string().default('default'),
-  EXECUTOR_ACK_WAIT_MS: fields.positiveInt(30_000),
+  EXECUTOR_ACK_WAIT_MS: fields.positiveInt(10_000),
   EXECUTOR_ID: z.string().optional(),
   EXECUTOR_DRAIN_MS: fields.positiveInt(30_000),
   EXECUTOR_HEARTBEAT_MS: fields.positiveInt(10_000),
+  // A redelivered dispatch whose attempt no heartbeat has named for this long is reported LOST (default 3 × heartbeat).
+  EXECUTOR_LOST_AFTER_MS: z.coerce.number().int().positive().optional(),
   // The log collector's internal gRPC (host:port): where an adopted attempt's log resumes, and whether
   // an attempt's whole log is stored before its Job is deleted.
   EXECUTOR_LOG_COLLECTOR_ADDRESS: z.string().optional(),
@@ -92,6 +94,7 @@ async function main(): Promise<number> {
     ackWaitMs: config.EXECUTOR_ACK_WAIT_MS,
     identity: config.EXECUTOR_ID,
     heartbeatMs: config.EXECUTOR_HEARTBEAT_MS,
+    ...(config.EXECUTOR_LOST_AFTER_MS !== undefined && { lostAfterMs: config.EXECUTOR_LOST_AFTER_MS }),
     ...(logStore && { logStore }),
     logStoredWaitMs: config.EXECUTOR_LOG_STORED_WAIT_MS,
     startedGraceMs: config.EXECUTOR_STARTED_GRACE_MS,

@@ -36,7 +36,7 @@ export interface SkeinAdapterOptions {
 
 /** W6: what a SIGKILL of the scheduler and the executor halfway through W1 cost. */
 export interface CrashFigures {
-  /** Kill → the first task started after it (includes both processes' start-up). */
+  /** Kill → the first task started by the relaunched executor (includes both processes' start-up). */
   readonly resume_ms: number;
   /** Kill → both processes relaunched. */
   readonly relaunch_ms: number;
@@ -209,7 +209,10 @@ export function skeinAdapter(options: SkeinAdapterOptions): SkeinAdapter {
       }
       const { rows } = await (db as Client).query<{ twice: string; resumed: Date | null; last: Date | null }>(
         `SELECT (SELECT count(*) FROM (SELECT 1 FROM attempts WHERE run_id = ANY($1) AND start_time IS NOT NULL GROUP BY run_id, task HAVING count(*) > 1) x) AS twice,
-                (SELECT min(start_time) FROM attempts WHERE run_id = ANY($1) AND start_time > to_timestamp($2::float8 / 1000)) AS resumed,
+                -- Resumed: the first start by the relaunched executor (a new identity), not a start the killed one
+                -- made in the instant the signal took to land.
+                (SELECT min(start_time) FROM attempts WHERE run_id = ANY($1) AND start_time > to_timestamp($2::float8 / 1000)
+                    AND executor <> ALL (SELECT DISTINCT executor FROM attempts WHERE run_id = ANY($1) AND start_time <= to_timestamp($2::float8 / 1000))) AS resumed,
                 (SELECT max(end_time) FROM attempts WHERE run_id = ANY($1) AND state = 'succeeded') AS last`, [ids, killedAt]);
       const row = rows[0];
       if (row?.last && row.last.getTime() <= killedAt) throw new Error('W6: every task had ended before the crash; nothing to measure');

@@ -41,7 +41,7 @@ export function rows(sizes: CompareSizes): Row[] {
     { workload: 'W5', metric: 'independent_overhead_ms', label: `W5 spawn ${n(sizes.spawnTasks)} tasks: ms per task over bare spawns`, higherIsBetter: false },
     { workload: 'W5', metric: 'spawn_tasks_per_s', label: `W5 spawn ${n(sizes.spawnTasks)} tasks: tasks/s`, higherIsBetter: true },
     { workload: 'W5', metric: 'bare_spawn_ms', label: 'W5 bare /bin/true spawn ms (harness, same run)', higherIsBetter: false, noRatio: true },
-    { workload: 'W6', metric: 'resume_ms', label: `W6 crash (Skein only): SIGKILL → first task started ms`, higherIsBetter: false, noRatio: true },
+    { workload: 'W6', metric: 'resume_ms', label: `W6 crash (Skein only): SIGKILL → first task started by the relaunched executor ms`, higherIsBetter: false, noRatio: true },
     { workload: 'W6', metric: 'tasks_lost', label: 'W6 crash: tasks lost (must be 0)', higherIsBetter: false, noRatio: true },
     { workload: 'W6', metric: 'tasks_run_twice', label: 'W6 crash: tasks run twice', higherIsBetter: false, noRatio: true },
     { workload: 'W6', metric: 'total_s', label: `W6 crash: ${n(sizes.independent)} tasks, submission → last end s`, higherIsBetter: false, noRatio: true },
