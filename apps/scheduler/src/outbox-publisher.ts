@@ -16,6 +16,15 @@ export interface OutboxPublisherOptions {
 /** Publishes awaiting their acknowledgement at once, per call: enough to keep the broker busy. */
 const MAX_PUBLISHES_IN_FLIGHT = 256;
 
+/** Calls `fn` for each message in order, at most {@link MAX_PUBLISHES_IN_FLIGHT} awaited at once. */
+async function inLanes(messages: readonly StoredOutboxMessage[], fn: (m: StoredOutboxMessage) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < messages.length) await fn(messages[next++] as StoredOutboxMessage);
+  };
+  await Promise.all(Array.from({ length: Math.min(MAX_PUBLISHES_IN_FLIGHT, messages.length) }, lane));
+}
+
 /**
  * Publishes outbox rows right after the transaction that wrote them commits (the hot path), has them
  * deleted by the next scheduler transaction (`takeSent`) or, when none comes within 20 ms, in a batch
@@ -43,23 +52,27 @@ export class OutboxPublisher {
   /**
    * Publishes committed messages, in order, at most {@link MAX_PUBLISHES_IN_FLIGHT} awaiting their
    * acknowledgement at once (a 5,000-task run's dispatches no longer hold 5,000 requests in memory at
-   * once); failures are left for the sweeper.
+   * once). A row is handed over for deletion once every message it holds is published (a batch row
+   * holds all of one write's); a row with a message that failed is left for the sweeper, which
+   * publishes all of it again (the stream drops the copies).
    */
   async publish(messages: readonly StoredOutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < messages.length) {
-        const m = messages[next++] as StoredOutboxMessage;
-        try {
-          await this.options.bus.publish(m.subject, m.payload, { msgId: m.msgId, headers: m.headers });
-          this.sent.push(m.id);
-        } catch (err) {
-          this.options.logger.warn({ err, msgId: m.msgId }, 'publish failed; the outbox sweeper will retry');
-        }
+    const unsent = new Map<number, number>();
+    for (const m of messages) unsent.set(m.id, (unsent.get(m.id) ?? 0) + 1);
+    const failed = new Set<number>();
+    await inLanes(messages, async (m) => {
+      try {
+        await this.options.bus.publish(m.subject, m.payload, { msgId: m.msgId, headers: m.headers });
+      } catch (err) {
+        if (!failed.has(m.id)) this.options.logger.warn({ err, msgId: m.msgId }, 'publish failed; the outbox sweeper will retry');
+        failed.add(m.id);
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(MAX_PUBLISHES_IN_FLIGHT, messages.length) }, lane));
+      const left = (unsent.get(m.id) as number) - 1;
+      unsent.set(m.id, left);
+      if (left === 0 && !failed.has(m.id)) this.sent.push(m.id);
+    });
     this.scheduleFlush();
   }
 
@@ -76,8 +89,13 @@ export class OutboxPublisher {
     if (this.stopped) return 0;
     return withTransaction(this.options.pool, async (tx) => {
       const stale = await claimStaleOutbox(tx, this.options.staleAfterMs ?? 5000, 500);
-      for (const m of stale) await this.options.bus.publish(m.subject, m.payload, { msgId: m.msgId, headers: m.headers });
-      await deleteOutbox(tx, stale.map((m) => m.id));
+      // Every message or none: a failure rolls back, and the rows stay for the next sweep.
+      const errors: unknown[] = [];
+      await inLanes(stale, (m) => this.options.bus.publish(m.subject, m.payload, { msgId: m.msgId, headers: m.headers }).catch((err: unknown) => {
+        errors.push(err);
+      }));
+      if (errors.length > 0) throw errors[0];
+      await deleteOutbox(tx, [...new Set(stale.map((m) => m.id))]);
       if (stale.length > 0) this.options.logger.info({ count: stale.length }, 're-published orphaned outbox messages');
       return stale.length;
     });

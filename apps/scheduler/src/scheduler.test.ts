@@ -3,7 +3,7 @@ import pino from 'pino';
 import { createInProcessBus, subjects, type Bus, type Subscription } from '@skein/bus';
 import { parseWorkflowFile, type ParamValue } from '@skein/domain';
 import { ExecutorHeartbeat, TaskDispatch, TaskEvent } from '@skein/proto';
-import { applyPool, applyWorkflow, createPool, getRun, insertOutbox, listRunAttempts, listTaskRuns, migrate } from '@skein/store';
+import { applyPool, applyWorkflow, createPool, encodeOutboxBatch, getRun, insertOutbox, listRunAttempts, listTaskRuns, migrate } from '@skein/store';
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import { Scheduler } from './scheduler';
 
@@ -657,20 +657,27 @@ spec:
     expect((await getRun(pool, runId))?.workflowVersion).toBe(1);
   });
 
-  it('re-publishes outbox rows a dead scheduler committed but never sent', async () => {
-    const payload = TaskDispatch.encode(TaskDispatch.fromPartial({ attemptId: 'orphan', runId: 'r', task: 't', attempt: 1 })).finish();
-    await insertOutbox(pool, [{ subject: subjects.dispatch('default'), msgId: 'orphan', payload, headers: {} }]);
+  it('re-publishes outbox rows a dead scheduler committed but never sent, one message or a batch', async () => {
+    const dispatch = (attemptId: string) => ({
+      subject: subjects.dispatch('default'), msgId: attemptId, headers: {},
+      payload: TaskDispatch.encode(TaskDispatch.fromPartial({ attemptId, runId: 'r', task: 't', attempt: 1 })).finish(),
+    });
+    await insertOutbox(pool, [dispatch('orphan')]);
+    await pool.query(`INSERT INTO outbox (subject, msg_id, payload, headers, batch) VALUES ('', '', $1, '{}', true)`,
+      [encodeOutboxBatch(['orphan-b1', 'orphan-b2', 'orphan-b3'].map(dispatch))]);
     await pool.query(`UPDATE outbox SET create_time = now() - interval '1 minute'`);
-    const received = new Promise<string>((resolve) => {
+    const got: string[] = [];
+    const received = new Promise<string[]>((resolve) => {
       void bus.consume({ stream: 'dispatch', durable: 'orphans' }, async (m) => {
-        resolve(TaskDispatch.decode(m.data).attemptId);
+        got.push(TaskDispatch.decode(m.data).attemptId);
+        if (got.length === 4) resolve(got);
         await m.ack();
       });
     });
     await scheduler.stop();
     scheduler = new Scheduler({ pool, bus, logger });
     await scheduler.start();
-    expect(await received).toBe('orphan');
+    expect((await received).sort()).toEqual(['orphan', 'orphan-b1', 'orphan-b2', 'orphan-b3']);
     const { rows } = await pool.query('SELECT count(*)::int AS n FROM outbox');
     expect(rows[0].n).toBe(0);
   });

@@ -24,6 +24,7 @@ export {
   type AttemptRecord, type NewAttempt,
 } from './attempts';
 export { insertOutbox, deleteOutbox, claimStaleOutbox, type OutboxMessage, type StoredOutboxMessage } from './outbox';
+export { encodeOutboxBatch, decodeOutboxBatch, OutboxBatchError } from './outbox-batch';
 export {
   insertLogLines, recordLogProgress, readLogLines, getLogStatus, flagLogGaps, listExpiredLogAttempts, deleteLogLinesBatch, deleteLogAttempt,
   listWorkflowLogRetention, type LogExpiry, type LogLineRecord, type LogStatus, type LogStreamCode,

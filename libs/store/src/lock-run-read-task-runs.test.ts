@@ -4,7 +4,7 @@ const { prepareValue } = require('pg/lib/utils') as { prepareValue: (v: unknown)
 import { createTestDatabase, type TestDatabase } from '@skein/testing';
 import type { WorkflowSpec } from '@skein/domain';
 import { guardedRunChangesQuery } from './run-changes';
-import { applyPool, applyWorkflow, createPool, grantSlots, insertRun, insertSlotWaits, insertTaskRuns, lockRun, lockRunReadingTaskRuns, lockRunsOf, migrate, readRunSnapshot, withTransaction, writeRunChanges, writeRunChangesIf, type RunChanges } from './index';
+import { applyPool, applyWorkflow, claimStaleOutbox, createPool, insertOutbox, grantSlots, insertRun, insertSlotWaits, insertTaskRuns, lockRun, lockRunReadingTaskRuns, lockRunsOf, migrate, readRunSnapshot, withTransaction, writeRunChanges, writeRunChangesIf, type OutboxMessage, type RunChanges } from './index';
 
 const spec = {
   apiVersion: 'skein.dev/v1', kind: 'Workflow', metadata: { name: 'locking', labels: {} },
@@ -178,6 +178,23 @@ describe('readRunSnapshot and writeRunChangesIf (the optimistic hot path)', () =
     expect([...(guarded?.after.taskRuns ?? [])].sort((x, y) => x.task.localeCompare(y.task))).toEqual([...(written?.taskRuns ?? [])].sort((x, y) => x.task.localeCompare(y.task)));
     // So a second write can be guarded by it without a read.
     expect(await writeRunChangesIf(pool, { ...changes(), run: { ...changes().run, unfinishedDelta: 0 } }, guarded?.after.version as string, [])).toBeDefined();
+  });
+
+  it('writes all of a write\'s outbox messages as one batch row, which the sweep reads back message by message', async () => {
+    const messages = ['x', 'y', 'z'].map((m, i): OutboxMessage => ({ subject: `skein.dispatch.q${i}`, msgId: `batch-${m}`, payload: new Uint8Array([i, 255, 0]), headers: i === 1 ? { traceparent: `00-${m}` } : {} }));
+    const ids = await writeRunChanges(pool, { ...changes(), outbox: messages, run: { ...changes().run, unfinishedDelta: 0 } });
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(1);
+    const { rows } = await pool.query<{ n: number; batch: boolean }>('SELECT count(*)::int AS n, bool_and(batch) AS batch FROM outbox WHERE id = $1', [ids[0]]);
+    expect(rows[0]).toEqual({ n: 1, batch: true });
+    // A row of one message (slot admission, an older scheduler) sits beside it.
+    await insertOutbox(pool, [{ subject: 'skein.dispatch.single', msgId: 'single', payload: new Uint8Array([7]), headers: {} }]);
+    await pool.query(`UPDATE outbox SET create_time = now() - interval '1 minute'`);
+    const stale = await withTransaction(pool, (tx) => claimStaleOutbox(tx, 1000, 100));
+    const ofBatch = stale.filter((m) => m.id === ids[0]);
+    expect(ofBatch.map(({ id: _id, ...m }) => m)).toEqual(messages);
+    expect(stale.find((m) => m.msgId === 'single')).toMatchObject({ subject: 'skein.dispatch.single', payload: new Uint8Array([7]), headers: {} });
+    await pool.query('DELETE FROM outbox');
   });
 
   it('deletes the sent outbox rows it was handed even when the run changed (they are published either way)', async () => {

@@ -1,4 +1,5 @@
 import type { Queryable } from './db';
+import { decodeOutboxBatch } from './outbox-batch';
 
 export interface OutboxMessage {
   readonly subject: string;
@@ -8,6 +9,7 @@ export interface OutboxMessage {
 }
 
 export interface StoredOutboxMessage extends OutboxMessage {
+  /** The outbox row holding the message; the messages of a batch row share it. */
   readonly id: number;
 }
 
@@ -32,12 +34,18 @@ export async function deleteOutbox(db: Queryable, ids: readonly number[]): Promi
 
 /**
  * Locks outbox rows older than `olderThanMs` (committed but apparently not sent: their publisher died),
- * skipping rows another relay holds. Call inside a transaction and delete what was published.
+ * skipping rows another relay holds, and returns their messages (a batch row's every message, in
+ * order, each with the row's id). Call inside a transaction and delete what was published.
  */
 export async function claimStaleOutbox(db: Queryable, olderThanMs: number, limit: number): Promise<StoredOutboxMessage[]> {
-  const { rows } = await db.query<{ id: string; subject: string; msg_id: string; payload: Buffer; headers: Record<string, string> }>(
-    `SELECT id, subject, msg_id, payload, headers FROM outbox
+  const { rows } = await db.query<{ id: string; subject: string; msg_id: string; payload: Buffer; headers: Record<string, string>; batch: boolean }>(
+    `SELECT id, subject, msg_id, payload, headers, batch FROM outbox
       WHERE create_time < now() - make_interval(secs => $1::double precision / 1000)
       ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, [olderThanMs, limit]);
-  return rows.map((r) => ({ id: Number(r.id), subject: r.subject, msgId: r.msg_id, payload: new Uint8Array(r.payload), headers: r.headers }));
+  return rows.flatMap((r) => {
+    const id = Number(r.id);
+    return r.batch
+      ? decodeOutboxBatch(r.payload).map((m) => ({ ...m, id }))
+      : [{ id, subject: r.subject, msgId: r.msg_id, payload: new Uint8Array(r.payload), headers: r.headers }];
+  });
 }

@@ -1,6 +1,7 @@
 import type { AttemptState, RunState, TaskRunState } from '@skein/domain';
 import { Pool } from 'pg';
 import { isPlannedOnce, withTransaction, type Queryable } from './db';
+import { encodeOutboxBatch } from './outbox-batch';
 import { byteaArray, intArray, textArray, timestampArray } from './pg-array';
 import type { OutboxMessage } from './outbox';
 import { qualified, taskRunRow, type RunSnapshot } from './lock-run-read-task-runs';
@@ -143,8 +144,8 @@ function changesText(guarded: boolean): string {
        WHERE tr.run_id = $1 AND tr.task = ANY($19::text[]) AND tr.task = w.task
       RETURNING tr.*
     ), inserted_outbox AS (
-      INSERT INTO outbox (subject, msg_id, payload, headers)
-      SELECT m.subject, m.msg_id, m.payload, m.headers
+      INSERT INTO outbox (subject, msg_id, payload, headers, batch)
+      SELECT m.subject, m.msg_id, m.payload, m.headers, true
         FROM unnest($30::text[], $31::text[], $32::bytea[], $40::jsonb[]) WITH ORDINALITY AS m(subject, msg_id, payload, headers, ord), updated_run
        ORDER BY m.ord
       RETURNING id
@@ -169,7 +170,8 @@ const guardedText = changesText(true);
 const PREPARED_ROWS = 64;
 
 function isLarge(c: RunChanges, keep: readonly string[] = []): boolean {
-  return Math.max(c.attempts.length, c.newAttempts.length, c.taskRuns.length, c.outbox.length, c.deleteOutbox?.length ?? 0, keep.length) > PREPARED_ROWS;
+  // The outbox is one row whatever the number of messages.
+  return Math.max(c.attempts.length, c.newAttempts.length, c.taskRuns.length, c.deleteOutbox?.length ?? 0, keep.length) > PREPARED_ROWS;
 }
 
 /**
@@ -195,7 +197,7 @@ function changeValues(c: RunChanges): unknown[] {
   const a = c.attempts;
   const n = c.newAttempts;
   const t = c.taskRuns;
-  const o = c.outbox;
+  const batch = c.outbox.length === 0 ? [] : [encodeOutboxBatch(c.outbox)];
   // Arrays as literals built in one pass (see pg-array.ts): a 5,000-task run's write is most of what
   // the scheduler allocates otherwise.
   return [
@@ -210,10 +212,11 @@ function changeValues(c: RunChanges): unknown[] {
       timestampArray(t.map((x) => x.retryAt)), timestampArray(t.map((x) => x.startTime)), timestampArray(t.map((x) => x.endTime)),
       intArray(t.map((x) => x.upstream.succeeded)), intArray(t.map((x) => x.upstream.failed)), intArray(t.map((x) => x.upstream.upstreamFailed)),
       intArray(t.map((x) => x.upstream.skipped)), intArray(t.map((x) => x.upstream.cancelled)),
-      textArray(o.map((x) => x.subject)), textArray(o.map((x) => x.msgId)), byteaArray(o.map((x) => x.payload)),
+      // The outbox: one batch row holding every message (0013_outbox_batches.sql), none when there are none.
+      textArray(batch.map(() => '')), textArray(batch.map(() => '')), byteaArray(batch),
       c.run.unfinishedDelta, c.run.failedDelta, c.run.cancelledDelta, c.run.startedAt, c.run.end?.state ?? null, c.run.end?.time ?? null,
       c.run.end ? c.run.end.reason : null,
-      textArray(o.map((x) => JSON.stringify(x.headers))),
+      textArray(batch.map(() => '{}')),
       intArray(t.map((x) => x.failedAttempts)),
       c.run.reopen ?? false,
       c.run.deadline ?? null,
@@ -224,7 +227,8 @@ function changeValues(c: RunChanges): unknown[] {
 /**
  * Writes everything one scheduler transaction decided — attempt updates, new attempts, task-run
  * states and counters, outbox messages, the run's counters and state — in ONE statement (the hot path
- * is a handful of round trips). Returns the ids of the outbox rows, in the order given.
+ * is a handful of round trips). Returns, for each outbox message in the order given, the id of the
+ * outbox row that holds it (one row holds them all).
  *
  * The run row is updated every time, even when no counter moves: `lockRunReadingTaskRuns` and
  * `writeRunChangesIf` rely on every writer of task runs also writing the run row, to notice a writer
@@ -237,11 +241,18 @@ export async function writeRunChanges(db: Queryable, c: RunChanges): Promise<num
     : await db.query<{ outbox_ids: string[] }>({ name: 'skein-write-run-changes', text: unguardedText, values });
   const row = rows[0];
   if (row === undefined) throw new Error(`run ${c.runId} does not exist: its changes were not written`);
-  return row.outbox_ids.map(Number);
+  return outboxIdsOf(c, row.outbox_ids);
+}
+
+/** For each outbox message of `c`, the id of the batch row written for them (`ids`: that row's, if any). */
+function outboxIdsOf(c: RunChanges, ids: readonly string[]): number[] {
+  const id = ids[0];
+  return id === undefined ? [] : c.outbox.map(() => Number(id));
 }
 
 /** What a guarded write wrote: its outbox rows, and the run as it now is (for the next event's write). */
 export interface GuardedWrite {
+  /** For each outbox message, in order, the id of the row holding it. */
   readonly outboxIds: number[];
   /** The run row after the write, its new version, and the task runs named in `keep` as they now are. */
   readonly after: RunSnapshot;
@@ -266,7 +277,7 @@ export async function writeRunChangesIf(db: Queryable, c: RunChanges, ifVersion:
   const first = rows[0];
   if (first === undefined) return undefined;
   const taskRuns = first.t_task === null ? [] : rows.map((row) => toTaskRun(taskRunRow(row)));
-  return { outboxIds: first.outbox_ids.map(Number), after: { run: toRun(first), version: first.version, taskRuns } };
+  return { outboxIds: outboxIdsOf(c, first.outbox_ids), after: { run: toRun(first), version: first.version, taskRuns } };
 }
 
 /**
