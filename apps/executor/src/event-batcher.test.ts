@@ -42,8 +42,14 @@ function gatedBus(bus: Bus): { bus: Bus; release: () => void; handled: () => num
   return { bus: gated, release, handled: () => handled, eventPublishes: () => eventPublishes };
 }
 
-describe('Executor: task events of a run are batched while a publish is in flight', () => {
-  it('sends the events that came behind a publish in flight as one message, in order, and acks every dispatch', async () => {
+/** Lets the event loop turn until `done()` (the batcher sends at the end of a turn). */
+async function turnsUntil(done: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 10_000 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
+  if (!done()) throw new Error(`never: ${what}`);
+}
+
+describe('Executor: task events of a run are batched', () => {
+  it('sends the events of one turn as one message, and those that came behind a publish in flight as the next, in order', async () => {
     const bus = createInProcessBus();
     const recorder = await BusRecorder.start(bus);
     const gated = gatedBus(bus);
@@ -52,9 +58,13 @@ describe('Executor: task events of a run are batched while a publish is in fligh
       await executor.start();
       const runId = 'run-batched';
       const dispatches = Array.from({ length: 20 }, (_, i) => makeDispatch({ runId, task: `t${i}`, runtime: 'noop' }));
-      for (const d of dispatches) await publishDispatch(bus, d);
-      // Every dispatch reached the executor: the first event's publish is held, the 19 others wait behind it.
-      await recorder.until(() => (gated.handled() >= 20 ? true : undefined), '20 dispatches handled');
+      // Ten tasks end in one turn of the event loop: their events go out together, in one message (held).
+      await Promise.all(dispatches.slice(0, 10).map((d) => publishDispatch(bus, d)));
+      await turnsUntil(() => gated.handled() >= 10 && gated.eventPublishes() >= 1, 'the first publish');
+      expect(gated.eventPublishes()).toBe(1);
+      // Ten more end while that publish is in flight: they wait behind it.
+      for (const d of dispatches.slice(10)) await publishDispatch(bus, d);
+      await turnsUntil(() => gated.handled() >= 20, '20 dispatches handled');
       expect(gated.eventPublishes()).toBe(1);
       gated.release();
       for (const d of dispatches) await recorder.terminal(d.attemptId);
@@ -67,6 +77,25 @@ describe('Executor: task events of a run are batched while a publish is in fligh
       // Every dispatch was acked once its event was stored: none comes back.
       await executor.stop({ graceMs: 1000 });
       expect(gated.handled()).toBe(20);
+    } finally {
+      gated.release();
+      await executor.stop({ graceMs: 1000 });
+      await recorder.stop();
+      await bus.close();
+    }
+  });
+
+  it('sends a lone event by itself, not as a batch', async () => {
+    const bus = createInProcessBus();
+    const recorder = await BusRecorder.start(bus);
+    const executor = new Executor({ bus, logger: silent, identity: 'executor-lone@host', runtimes: { noop: createNoopRuntime() } });
+    try {
+      await executor.start();
+      const dispatch = makeDispatch({ runId: 'run-lone', task: 'only', runtime: 'noop' });
+      await publishDispatch(bus, dispatch);
+      const end = await recorder.terminal(dispatch.attemptId);
+      expect(end.headers).not.toHaveProperty('Skein-Event-Batch');
+      expect(recorder.eventMessages).toBe(1);
     } finally {
       await executor.stop({ graceMs: 1000 });
       await recorder.stop();

@@ -20,8 +20,9 @@ interface QueuedEvent {
 
 /**
  * Publishes task events per subject (one subject per run), in order, group-commit style: an event for
- * a subject with no publish in flight goes out at once and alone, so a lone event (a chain's hop) waits
- * for nothing; events that come while one is in flight are gathered and sent as one
+ * a subject with no publish in flight goes out at the end of the event loop's turn, with the run's
+ * other events of that turn, so a lone event (a chain's hop) waits for nothing; events that come while
+ * one is in flight are gathered and sent as one
  * {@link TaskEventBatch} (header `Skein-Event-Batch: 1`) when it is acknowledged. Under load — many
  * tasks of a run ending together, as in a fan-out or a wide run — that is one JetStream publish, one
  * delivery and one scheduler ack for many events instead of one each.
@@ -43,13 +44,16 @@ export class EventBatcher {
         waiting.push(item);
         return;
       }
-      this.lanes.set(subject, []);
-      void this.drain(subject, [item]);
+      this.lanes.set(subject, [item]);
+      // Sent once this turn of the event loop is over: the events of tasks that ended in it together
+      // (a layer of noop tasks whose dispatches came in one read) go as one message, not one alone
+      // and the rest behind it; a lone event waits for nothing else.
+      setImmediate(() => void this.drain(subject));
     });
   }
 
-  private async drain(subject: string, first: QueuedEvent[]): Promise<void> {
-    let items = first;
+  private async drain(subject: string): Promise<void> {
+    let items: QueuedEvent[] = [];
     for (;;) {
       const waiting = this.lanes.get(subject) as QueuedEvent[];
       if (waiting.length > 0) items = items.concat(waiting.splice(0, waiting.length));
