@@ -16,6 +16,12 @@ export interface OutboxPublisherOptions {
 /** Publishes awaiting their acknowledgement at once, per call: enough to keep the broker busy. */
 const MAX_PUBLISHES_IN_FLIGHT = 256;
 
+/**
+ * Outbox rows one sweep takes. A batch row holds a whole write's messages (up to a 5,000-task run's), and
+ * a crash leaves at most one per write in flight, so a few dozen rows bound the memory a sweep needs.
+ */
+const SWEEP_ROWS = 32;
+
 /** Calls `fn` for each message in order, at most {@link MAX_PUBLISHES_IN_FLIGHT} awaited at once. */
 async function inLanes(messages: readonly StoredOutboxMessage[], fn: (m: StoredOutboxMessage) => Promise<void>): Promise<void> {
   let next = 0;
@@ -88,7 +94,7 @@ export class OutboxPublisher {
   async sweep(): Promise<number> {
     if (this.stopped) return 0;
     return withTransaction(this.options.pool, async (tx) => {
-      const stale = await claimStaleOutbox(tx, this.options.staleAfterMs ?? 5000, 500);
+      const stale = await claimStaleOutbox(tx, this.options.staleAfterMs ?? 5000, SWEEP_ROWS);
       // Every message or none: a failure rolls back, and the rows stay for the next sweep.
       const errors: unknown[] = [];
       await inLanes(stale, (m) => this.options.bus.publish(m.subject, m.payload, { msgId: m.msgId, headers: m.headers }).catch((err: unknown) => {
