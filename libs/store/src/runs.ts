@@ -79,7 +79,7 @@ export async function insertRun(db: Queryable, run: NewRun): Promise<RunRecord> 
 }
 
 export async function getRun(db: Queryable, id: string): Promise<RunRecord | undefined> {
-  const { rows } = await db.query<RunRow>(`SELECT ${runColumns} FROM runs WHERE id = $1`, [id]);
+  const { rows } = await db.query<RunRow>({ name: 'skein-get-run', text: `SELECT ${runColumns} FROM runs WHERE id = $1`, values: [id] });
   return rows[0] && toRun(rows[0]);
 }
 

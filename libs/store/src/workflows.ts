@@ -37,10 +37,14 @@ function toWorkflow(row: WorkflowRow): WorkflowRecord {
 }
 
 export async function getWorkflow(db: Queryable, id: string): Promise<WorkflowRecord | undefined> {
-  const { rows } = await db.query<WorkflowRow>(
-    `SELECT ${workflowColumns} FROM workflows w
+  // Named: planned once per connection (every run's creation asks, through the api and the scheduler).
+  const { rows } = await db.query<WorkflowRow>({
+    name: 'skein-get-workflow',
+    text: `SELECT ${workflowColumns} FROM workflows w
        JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.current_version
-      WHERE w.id = $1`, [id]);
+      WHERE w.id = $1`,
+    values: [id],
+  });
   return rows[0] && toWorkflow(rows[0]);
 }
 
