@@ -445,13 +445,15 @@ export class Executor {
   };
 
   /**
-   * Keeps every running task's dispatch in progress, so it is not redelivered while it runs, and
-   * forgets heartbeat sightings too old to matter.
+   * Keeps every running task's dispatch in progress, so it is not redelivered while it runs, names
+   * attempts started since the last heartbeat without waiting for the next one, and forgets heartbeat
+   * sightings too old to matter.
    */
   private readonly tick = (): void => {
     for (const attempt of this.active.values()) {
       for (const message of attempt.messages) message.working();
     }
+    this.heartbeat?.beatIfNew();
     this.sightings.forgetOlderThan(this.options.lostAfterMs);
   };
 
