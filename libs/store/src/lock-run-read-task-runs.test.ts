@@ -295,7 +295,8 @@ describe('the hot-path statement reads only the rows it writes', () => {
       let values = query.values;
       if (query.name !== undefined) {
         await client.query(`PREPARE hot AS ${query.text}`);
-        const literal = (v: unknown) => (v === null ? 'NULL' : client.escapeLiteral(String(prepareValue(v))));
+        // A Buffer goes binary as a parameter; as a literal, in bytea's hex form.
+        const literal = (v: unknown) => (v === null ? 'NULL' : client.escapeLiteral(Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : String(prepareValue(v))));
         text = `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE hot(${query.values.map(literal).join(', ')})`;
         values = [];
       }

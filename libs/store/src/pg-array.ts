@@ -81,14 +81,3 @@ export function timestampArray(values: readonly (Date | null)[]): string {
   }
   return `{${parts.join(',')}}`;
 }
-
-/** `bytea[]` in hex form, without copying the bytes first. */
-export function byteaArray(values: readonly Uint8Array[]): string {
-  const parts = new Array<string>(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i] as Uint8Array;
-    // In an array literal a backslash escapes the next character: `\\x…` is the bytea text `\x…`.
-    parts[i] = `\\\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`;
-  }
-  return `{${parts.join(',')}}`;
-}

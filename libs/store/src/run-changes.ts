@@ -2,11 +2,11 @@ import type { AttemptState, RunState, TaskRunState } from '@skein/domain';
 import { Pool } from 'pg';
 import { isPlannedOnce, withTransaction, type Queryable } from './db';
 import { encodeOutboxBatch } from './outbox-batch';
-import { byteaArray, intArray, textArray, timestampArray } from './pg-array';
+import { intArray, textArray, timestampArray } from './pg-array';
 import type { OutboxMessage } from './outbox';
-import { qualified, taskRunRow, type RunSnapshot } from './lock-run-read-task-runs';
-import { runColumns, toRun, type RunRow } from './runs';
-import { taskRunColumns, toTaskRun, type UpstreamCounts } from './task-runs';
+import { prefixedRunSelect, qualified, runRow, type RunSnapshot } from './lock-run-read-task-runs';
+import { toRun } from './runs';
+import { taskRunColumns, toTaskRun, type TaskRunRow, type UpstreamCounts } from './task-runs';
 
 /** The new values of an existing attempt that is not yet terminal. */
 export interface AttemptUpdate {
@@ -76,7 +76,7 @@ export interface RunChanges {
 /** The one statement's text: unconditional, or guarded by the run row's version (see `writeRunChangesIf`). */
 function changesText(guarded: boolean): string {
   const guard = guarded ? ' AND xmin = $45::text::xid' : '';
-  const runReturning = guarded ? `${runColumns}, xmin::text AS version` : 'id';
+  const runReturning = guarded ? `*, xmin::text AS version` : 'id';
   // Every data-modifying CTE runs exactly once whether or not it is read. The attempts and task runs
   // are found by the arrays of keys (`= ANY(...)`), not only by the join with `unnest`: a run's
   // statements are planned when its tables were small (and plans are cached), and a join alone let
@@ -91,7 +91,7 @@ function changesText(guarded: boolean): string {
         FROM (SELECT * FROM updated_task_runs WHERE task = ANY($46::text[]) UNION ALL SELECT * FROM kept) x
     )
     -- One row per task run kept (at least one row); the outbox ids only in the first.
-    SELECT ${qualified('u', runColumns)}, u.version, ${qualified('t', taskRunColumns, 't_')},
+    SELECT ${prefixedRunSelect('u')}, u.version, ${qualified('t', taskRunColumns)},
            CASE WHEN coalesce(t.n, 1) = 1 THEN ARRAY(SELECT id FROM inserted_outbox ORDER BY id)::text[] END AS outbox_ids
       FROM updated_run u LEFT JOIN after t ON true
      ORDER BY t.n NULLS FIRST`
@@ -144,10 +144,10 @@ function changesText(guarded: boolean): string {
        WHERE tr.run_id = $1 AND tr.task = ANY($19::text[]) AND tr.task = w.task
       RETURNING tr.*
     ), inserted_outbox AS (
+      -- The write's one batch row (none when $32 is NULL): the batch goes as a binary parameter, not in an
+      -- array literal (a 5,000-task run's megabyte of dispatches would go as two megabytes of hex to parse).
       INSERT INTO outbox (subject, msg_id, payload, headers, batch)
-      SELECT m.subject, m.msg_id, m.payload, m.headers, true
-        FROM unnest($30::text[], $31::text[], $32::bytea[], $40::jsonb[]) WITH ORDINALITY AS m(subject, msg_id, payload, headers, ord), updated_run
-       ORDER BY m.ord
+      SELECT $30::text, $31::text, $32::bytea, $40::jsonb, true FROM updated_run WHERE $32::bytea IS NOT NULL
       RETURNING id
     ), deleted_outbox AS (
       DELETE FROM outbox WHERE id = ANY($44::bigint[])
@@ -197,7 +197,7 @@ function changeValues(c: RunChanges): unknown[] {
   const a = c.attempts;
   const n = c.newAttempts;
   const t = c.taskRuns;
-  const batch = c.outbox.length === 0 ? [] : [encodeOutboxBatch(c.outbox)];
+  const batch = c.outbox.length === 0 ? null : encodeOutboxBatch(c.outbox);
   // Arrays as literals built in one pass (see pg-array.ts): a 5,000-task run's write is most of what
   // the scheduler allocates otherwise.
   return [
@@ -213,10 +213,11 @@ function changeValues(c: RunChanges): unknown[] {
       intArray(t.map((x) => x.upstream.succeeded)), intArray(t.map((x) => x.upstream.failed)), intArray(t.map((x) => x.upstream.upstreamFailed)),
       intArray(t.map((x) => x.upstream.skipped)), intArray(t.map((x) => x.upstream.cancelled)),
       // The outbox: one batch row holding every message (0013_outbox_batches.sql), none when there are none.
-      textArray(batch.map(() => '')), textArray(batch.map(() => '')), byteaArray(batch),
+      // The batch row: no subject or message id of its own; its payload, sent binary.
+      '', '', batch,
       c.run.unfinishedDelta, c.run.failedDelta, c.run.cancelledDelta, c.run.startedAt, c.run.end?.state ?? null, c.run.end?.time ?? null,
       c.run.end ? c.run.end.reason : null,
-      textArray(batch.map(() => '{}')),
+      '{}',
       intArray(t.map((x) => x.failedAttempts)),
       c.run.reopen ?? false,
       c.run.deadline ?? null,
@@ -268,7 +269,7 @@ export interface GuardedWrite {
  * it or not), all as of this write: the next event of the run can be decided from them without a read.
  */
 export async function writeRunChangesIf(db: Queryable, c: RunChanges, ifVersion: string, keep: readonly string[]): Promise<GuardedWrite | undefined> {
-  type Row = RunRow & { version: string; outbox_ids: string[] } & Record<string, unknown>;
+  type Row = { version: string; outbox_ids: string[]; task: string | null } & Record<string, unknown>;
   const { nestedLoops, ...query } = guardedRunChangesQuery(c, ifVersion, keep);
   const { rows } = isPlannedOnce(db)
     // Any batch: one generic plan without nested loops, made once per connection.
@@ -276,8 +277,8 @@ export async function writeRunChangesIf(db: Queryable, c: RunChanges, ifVersion:
     : nestedLoops ? await db.query<Row>(query) : await withoutNestedLoops(db, (q) => q.query<Row>(query));
   const first = rows[0];
   if (first === undefined) return undefined;
-  const taskRuns = first.t_task === null ? [] : rows.map((row) => toTaskRun(taskRunRow(row)));
-  return { outboxIds: outboxIdsOf(c, first.outbox_ids), after: { run: toRun(first), version: first.version, taskRuns } };
+  const taskRuns = first.task === null ? [] : rows.map((row) => toTaskRun(row as unknown as TaskRunRow));
+  return { outboxIds: outboxIdsOf(c, first.outbox_ids), after: { run: toRun(runRow(first)), version: first.version, taskRuns } };
 }
 
 /**
