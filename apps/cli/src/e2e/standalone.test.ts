@@ -27,7 +27,8 @@ describe('skein standalone, driven by the CLI as separate processes', () => {
       '--http-port', String(httpPort), '--workflows', path.join(workDir, 'none')], { stdio: ['ignore', 'pipe', 'pipe'] });
     standalone.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
     standalone.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
-    for (let i = 0; !output.includes('Skein is running'); i++) {
+    // The banner arrives in several writes: wait for its last line, not its first.
+    for (let i = 0; !output.includes('Press Ctrl-C to stop.'); i++) {
       if (i > 600 || standalone.exitCode !== null) throw new Error(`standalone did not start:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
