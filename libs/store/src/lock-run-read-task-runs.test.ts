@@ -43,7 +43,7 @@ describe('lockRunReadingTaskRuns', () => {
     expect(locked?.taskRuns[0]).toMatchObject({ runId, state: 'pending', currentAttempt: 0, upstream: { total: 0, succeeded: 0 } });
   });
 
-  it('returns undefined (locking nothing) for an unknown run or tasks not in it', async () => {
+  it('returns undefined for an unknown run or tasks not in it (the caller then locks the run itself)', async () => {
     expect(await withTransaction(pool, (tx) => lockRunReadingTaskRuns(tx, 'no-such-run', ['a']))).toBeUndefined();
     expect(await withTransaction(pool, (tx) => lockRunReadingTaskRuns(tx, runId, ['zz']))).toBeUndefined();
   });

@@ -13,8 +13,9 @@ const taskRunSelect = qualified('t', taskRunColumns);
 
 /**
  * The task runs named by `$2` of run `$1`, numbered `n` from 1: a statement joins the run's row to the
- * first of them only, so the run's twenty columns (its params, its times) are sent and parsed once, not
- * once per task run (a thousand times for a batch of a thousand events).
+ * first of them only (whichever row that is in the result: no sort), so the run's twenty columns (its
+ * params, its times) are sent and parsed once, not once per task run (a thousand times for a batch of a
+ * thousand events).
  */
 const numberedTaskRuns = `(SELECT ${taskRunColumns}, row_number() OVER () AS n FROM task_runs WHERE run_id = $1 AND task = ANY($2::text[])) t`;
 
@@ -32,8 +33,8 @@ const numberedTaskRuns = `(SELECT ${taskRunColumns}, row_number() OVER () AS n F
  * fresh snapshot, under the lock). Locking the task runs instead would also be correct but writes a
  * lock record for every row, a thousand of them on a wide fan-out.
  *
- * Returns undefined when no row matches — the run does not exist or none of the tasks is in it —
- * and then has locked nothing: the caller falls back to `lockRun`.
+ * Returns undefined when no row matches — the run does not exist or none of the tasks is in it (the
+ * run row may then be locked or not) — and the caller falls back to `lockRun`.
  */
 export async function lockRunReadingTaskRuns(db: Queryable, runId: string, tasks: readonly string[]): Promise<{ run: RunRecord; taskRuns: TaskRunRecord[] } | undefined> {
   const { rows } = await db.query<TaskRunRow & { current: boolean | null } & Record<string, unknown>>({
@@ -41,14 +42,13 @@ export async function lockRunReadingTaskRuns(db: Queryable, runId: string, tasks
     // The run row is locked (and re-read at its newest version) whether or not it joins a task run.
     text: `WITH r AS (SELECT *, xmin = (SELECT s.xmin FROM runs s WHERE s.id = $1) AS current FROM runs WHERE id = $1 FOR UPDATE)
            SELECT ${prefixedRunSelect('r')}, r.current, ${taskRunSelect}
-             FROM ${numberedTaskRuns} LEFT JOIN r ON t.n = 1
-            ORDER BY t.n`,
+             FROM ${numberedTaskRuns} LEFT JOIN r ON t.n = 1`,
     values: [runId, tasks],
   });
-  const first = rows[0];
-  if (first === undefined || first.r_id === null) return undefined;
-  const run = toRun(runRow(first));
-  if (!first.current) return { run, taskRuns: await readTaskRuns(db, runId, tasks) };
+  const head = rows.find((row) => row.r_id != null);
+  if (head === undefined) return undefined;
+  const run = toRun(runRow(head));
+  if (!head.current) return { run, taskRuns: await readTaskRuns(db, runId, tasks) };
   return { run, taskRuns: rows.map(toTaskRun) };
 }
 
@@ -79,11 +79,10 @@ export async function readRunSnapshot(db: Queryable, runId: string, tasks: reado
   const { rows } = await db.query<TaskRunRow & { version: string | null } & Record<string, unknown>>({
     name: 'skein-read-run-snapshot',
     text: `SELECT ${prefixedRunSelect('r')}, r.xmin::text AS version, ${taskRunSelect}
-             FROM ${numberedTaskRuns} LEFT JOIN runs r ON r.id = $1 AND t.n = 1
-            ORDER BY t.n`,
+             FROM ${numberedTaskRuns} LEFT JOIN runs r ON r.id = $1 AND t.n = 1`,
     values: [runId, tasks],
   });
-  const first = rows[0];
-  if (first === undefined || first.version === null) return undefined;
-  return { run: toRun(runRow(first)), version: first.version, taskRuns: rows.map(toTaskRun) };
+  const head = rows.find((row) => row.version != null);
+  if (head?.version == null) return undefined;
+  return { run: toRun(runRow(head)), version: head.version, taskRuns: rows.map(toTaskRun) };
 }
