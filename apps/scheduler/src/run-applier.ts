@@ -4,9 +4,9 @@ import { hasRetriesLeft, isTerminalRunState, newId, retryDelayFor, TemplateError
 import type { TaskEvent } from '@skein/proto';
 import { markHop } from '@skein/telemetry';
 import {
-  admitRun, countActiveBackfillRuns, countActiveRuns, getWorkflow, hasWaitingBackfillRuns, listWaitingRunSlots, insertRun, insertScheduledRunIfAbsent, insertTaskRuns, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun, lockRunReadingTaskRuns, readRunSnapshot,
+  admitRun, countActiveBackfillRuns, countActiveRuns, getWorkflow, hasWaitingBackfillRuns, listWaitingRunSlots, insertRunWithChanges, listWaitingRuns, lockWorkflowAdmission, listTaskNamesInStates, listTaskOutputs, listTaskRuns, listUnfinishedRunAttempts, lockRun, lockRunReadingTaskRuns, readRunSnapshot,
   NotFoundError, readTaskRuns, setRunReason, deleteRunSlotWaits, insertQueueDeadlines, insertSlotWaits, releaseSlots, tryLockSlotAdmission, type NewSlotWait,
-  withTransaction, writeRunChanges, writeRunChangesIf, type AttemptUpdate, type NewAttemptRow, type OutboxMessage, type Queryable, type RunRecord, type RunSnapshot, type StoredOutboxMessage, type TaskRunRecord,
+  withTransaction, writeRunChanges, writeRunChangesIf, type AttemptUpdate, type NewAttemptRow, type NewRun, type OutboxMessage, type Queryable, type RunRecord, type RunSnapshot, type StoredOutboxMessage, type TaskRunRecord,
 } from '@skein/store';
 import { buildDispatch, conditionHolds, dispatchRunOf, outputsNeeded, type DispatchRun } from './dispatch';
 import type { RunGraph, RunGraphCache } from './run-graph';
@@ -91,6 +91,8 @@ interface Written {
   readonly slotsChanged: boolean;
   /** A guarded write's run as it left it. */
   readonly after?: RunSnapshot;
+  /** A new run's row as written. */
+  readonly created?: RunRecord;
 }
 
 /** What one transaction accumulates before its single write. */
@@ -174,23 +176,29 @@ export class RunApplier {
       }
       const initial = initialTaskRuns(graph).map((t) => (admitted ? t : { ...t, state: 'pending' as const, currentAttempt: 0 }));
       const newRun = {
-        id: newId(), workflowId: workflow.id, workflowVersion: workflow.currentVersion, state: 'queued' as const, trigger: input.trigger,
-        params: input.params, logicalDate: input.logicalDate ?? now, startTime: null, traceparent: input.traceparent, taskCount: initial.length,
-        admitted, ...(input.backfill && { backfill: input.backfill }),
+        id: newId(), workflowId: workflow.id, workflowVersion: workflow.currentVersion, trigger: input.trigger, params: input.params,
+        logicalDate: input.logicalDate ?? now, traceparent: input.traceparent, taskCount: initial.length, admitted,
+        ...(input.backfill && { backfill: input.backfill }),
       };
-      const run = input.trigger === 'schedule' ? await insertScheduledRunIfAbsent(tx, newRun) : await insertRun(tx, newRun);
-      if (!run) return { workflowId: workflow.id, run: undefined, outbox: [], runEnded: false };
-      this.remember(run);
-      await insertTaskRuns(tx, run.id, initial.map((t, position) => ({ ...t, position })));
-      if (!admitted) return { workflowId: workflow.id, run, outbox: [], runEnded: false, waiting: true };
+      // The run as it is decided from; its row is written last, with its task runs and first attempts, in one statement.
+      const deciding: RunRecord = {
+        ...newRun, state: 'queued', createTime: now, startTime: null, endTime: null, reason: '', traceparent: input.traceparent ?? '',
+        unfinishedTasks: initial.length, failedTasks: 0, cancelledTasks: 0, backfill: input.backfill ?? null, retries: 0, retryTime: null,
+      };
       const transition = new RunTransition(graph, now);
       transition.load(initial.map((t, position) => ({
-        runId: run.id, task: t.task, position, state: t.state, currentAttempt: t.currentAttempt, failedAttempts: 0, retryAt: null, startTime: null, endTime: null,
+        runId: newRun.id, task: t.task, position, state: t.state, currentAttempt: t.currentAttempt, failedAttempts: 0, retryAt: null, startTime: null, endTime: null,
         upstream: { total: t.upstreamTotal, succeeded: 0, failed: 0, upstreamFailed: 0, skipped: 0, cancelled: 0 },
       })));
       const pending = emptyPending();
-      await this.dispatch(tx, run, graph, transition, initial.filter((t) => t.state === 'queued').map((t) => t.task), pending, now);
-      const { outbox, endedRun, slotsChanged } = await this.write(tx, run, transition, pending, now, undefined, { startClock: true });
+      if (admitted) await this.dispatch(tx, deciding, graph, transition, initial.filter((t) => t.state === 'queued').map((t) => t.task), pending, now);
+      const written = await this.write(tx, deciding, transition, pending, now, undefined, { startClock: admitted, create: newRun });
+      // A scheduled run that already existed (another replica, or an earlier tick, made it): nothing was written.
+      if (written?.created === undefined) return { workflowId: workflow.id, run: undefined, outbox: [], runEnded: false };
+      const run = written.created;
+      this.remember(run);
+      if (!admitted) return { workflowId: workflow.id, run, outbox: [], runEnded: false, waiting: true };
+      const { outbox, endedRun, slotsChanged } = written;
       return { workflowId: run.workflowId, run, outbox, runEnded: endedRun !== undefined, endedRun, slotsChanged };
     });
   }
@@ -568,6 +576,12 @@ export class RunApplier {
   private async write(tx: Queryable, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
     forcedEnd?: { state: RunState; reason: string }, options?: { reopen?: boolean; startClock?: boolean }): Promise<Written>;
   /**
+   * With `create` the run is new: `run` is what it is decided from, and the run row, every task run and
+   * the first attempts are inserted in one statement. Undefined: a scheduled run that already existed.
+   */
+  private async write(tx: Queryable, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
+    forcedEnd: undefined, options: { startClock: boolean; create: Omit<NewRun, 'state' | 'startTime'> }): Promise<Written | undefined>;
+  /**
    * With `ifVersion` (no transaction: `tx` is the pool) only the one statement is allowed: undefined
    * when the run changed since it was read, or when the change needs more statements than that.
    */
@@ -575,7 +589,9 @@ export class RunApplier {
     forcedEnd: undefined, options: { ifVersion: string; keep: readonly string[] }): Promise<Written | undefined>;
   private async write(tx: Queryable, run: RunRecord, transition: RunTransition, pending: Pending, now: Date,
     forcedEnd?: { state: RunState; reason: string },
-    { reopen = false, startClock = false, ifVersion, keep = [] }: { reopen?: boolean; startClock?: boolean; ifVersion?: string; keep?: readonly string[] } = {}): Promise<Written | undefined> {
+    { reopen = false, startClock = false, ifVersion, keep = [], create }: {
+      reopen?: boolean; startClock?: boolean; ifVersion?: string; keep?: readonly string[]; create?: Omit<NewRun, 'state' | 'startTime'>;
+    } = {}): Promise<Written | undefined> {
     const unfinished = run.unfinishedTasks + transition.unfinishedDelta;
     const failed = run.failedTasks + transition.failedDelta;
     const cancelled = run.cancelledTasks + transition.cancelledDelta;
@@ -599,7 +615,17 @@ export class RunApplier {
     markHop('scheduler.writing');
     let ids: number[];
     let after: RunSnapshot | undefined;
-    if (ifVersion === undefined) {
+    let created: RunRecord | undefined;
+    if (create !== undefined) {
+      const inserted = await insertRunWithChanges(tx, {
+        run: create, taskRuns: transition.all(), newAttempts: changes.newAttempts, outbox: changes.outbox, deleteOutbox: changes.deleteOutbox,
+        counters: { unfinishedDelta: transition.unfinishedDelta, failed: transition.failedDelta, cancelled: transition.cancelledDelta },
+        end: changes.run.end, deadline: changes.run.deadline,
+      });
+      if (inserted === undefined) return undefined;
+      ids = inserted.outboxIds;
+      created = inserted.run;
+    } else if (ifVersion === undefined) {
       ids = await writeRunChanges(tx, changes);
     } else {
       const guarded = await writeRunChangesIf(tx, changes, ifVersion, keep);
@@ -640,13 +666,13 @@ export class RunApplier {
     const outbox = [...pending.outbox.map((m, i) => ({ ...m, id: ids[i] as number })), ...granted];
     const endedRun = endState
       ? {
-        runId: run.id, workflowId: run.workflowId, state: endState, createTime: run.createTime, endTime: now, callerTraceparent: run.traceparent,
+        runId: run.id, workflowId: run.workflowId, state: endState, createTime: (created ?? run).createTime, endTime: now, callerTraceparent: run.traceparent,
         freesSlot: transition.limitsActiveRuns || run.backfill !== null,
         // A retry reopened the run in this transaction: its count and start are the ones just written.
         retries: run.retries + (reopen ? 1 : 0), retryTime: reopen ? now : run.retryTime,
       }
       : undefined;
-    return { outbox, endedRun, slotsChanged, after };
+    return { outbox, endedRun, slotsChanged, after, created };
   }
 }
 

@@ -220,13 +220,20 @@ export class RunTransition {
 
   /** Every changed task run, as written to the store. */
   writes(): TaskRunWrite[] {
-    return [...this.changed].map((task) => {
-      const t = this.tasks.get(task) as WorkingTask;
-      return {
-        task, state: t.state, currentAttempt: t.currentAttempt, failedAttempts: t.failedAttempts, retryAt: t.retryAt, startTime: t.startTime,
-        endTime: t.endTime, upstream: t.upstream,
-      };
-    });
+    return [...this.changed].map((task) => this.written(task));
+  }
+
+  /** Every task run of the run, in the graph's order (all must be loaded): a new run's, to insert. */
+  all(): TaskRunWrite[] {
+    return this.graph.order.map((task) => this.written(task));
+  }
+
+  private written(task: string): TaskRunWrite {
+    const t = this.tasks.get(task) as WorkingTask;
+    return {
+      task, state: t.state, currentAttempt: t.currentAttempt, failedAttempts: t.failedAttempts, retryAt: t.retryAt, startTime: t.startTime,
+      endTime: t.endTime, upstream: t.upstream,
+    };
   }
 }
 

@@ -12,12 +12,13 @@ export {
   applyTaskTemplate, deleteTaskTemplate, getTaskTemplate, getTaskTemplates, listTaskTemplates, type ApplyTaskTemplateResult, type TaskTemplateRecord,
 } from './task-templates';
 export { admitRun, countActiveRuns, countActiveBackfillRuns, hasWaitingBackfillRuns, listWaitingRunSlots, listWaitingRuns, listWorkflowsWithWaitingRuns, lockWorkflowAdmission } from './runs';
-export { listOverdueRuns, listRunStatesAtLogicalDates, insertRun, insertScheduledRunIfAbsent, latestScheduledLogicalDate, getRun, lockRun, listRuns, setRunReason, type RunRecord, type NewRun, type RunCursor } from './runs';
+export { listOverdueRuns, listRunStatesAtLogicalDates, insertRun, latestScheduledLogicalDate, getRun, lockRun, listRuns, setRunReason, type RunRecord, type NewRun, type RunCursor } from './runs';
 export {
   insertTaskRuns, listTaskRuns, readTaskRuns, listTaskNamesInStates, listDueRetries, nextRetryTime, type TaskRunRecord, type NewTaskRun,
   type UpstreamCounts,
 } from './task-runs';
 export { lockRunReadingTaskRuns, readRunSnapshot, type RunSnapshot } from './lock-run-read-task-runs';
+export { insertRunWithChanges, type NewRunWrite } from './create-run';
 export { writeRunChanges, writeRunChangesIf, type GuardedWrite, type RunChanges, type AttemptUpdate, type NewAttemptRow, type TaskRunWrite } from './run-changes';
 export {
   insertAttempts, getAttempt, listRunAttempts, findTaskAttempt, listTaskOutputs, listUnfinishedAttempts, listUnfinishedRunAttempts, listStaleQueuedAttempts, listRunningAttempts, listOverdueQueuedAttempts, insertQueueDeadlines, pruneQueueDeadlines,

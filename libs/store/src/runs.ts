@@ -115,21 +115,6 @@ export async function setRunReason(db: Queryable, id: string, reason: string): P
   await db.query(`UPDATE runs SET reason = $2 WHERE id = $1`, [id, reason]);
 }
 
-/**
- * Inserts a scheduled run unless one exists for its (workflow, logical date); returns undefined when
- * it did (another replica, or an earlier tick, made it).
- */
-export async function insertScheduledRunIfAbsent(db: Queryable, run: NewRun): Promise<RunRecord | undefined> {
-  const { rows } = await db.query<RunRow>(
-    `INSERT INTO runs (id, workflow_id, workflow_version, state, trigger, params, logical_date, start_time, traceparent, unfinished_tasks, admitted)
-     VALUES ($1, $2, $3, $4, 'schedule', $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (workflow_id, logical_date) WHERE trigger = 'schedule' DO NOTHING
-     RETURNING ${runColumns}`,
-    [run.id, run.workflowId, run.workflowVersion, run.state, JSON.stringify(run.params), run.logicalDate, run.startTime,
-      run.traceparent ?? '', run.taskCount, run.admitted ?? true]);
-  return rows[0] && toRun(rows[0]);
-}
-
 /** Logical date of the workflow's latest scheduled run (where its schedule continues from). */
 export async function latestScheduledLogicalDate(db: Queryable, workflowId: string): Promise<Date | null> {
   const { rows } = await db.query<{ latest: Date | null }>(
