@@ -2,8 +2,8 @@ import type { RunState } from '@skein/domain';
 import type { Queryable } from './db';
 import { encodeOutboxBatch } from './outbox-batch';
 import type { OutboxMessage } from './outbox';
-import { intArray, textArray, timestampArray } from './pg-array';
-import type { NewAttemptRow, TaskRunWrite } from './run-changes';
+import { intArray } from './pg-array';
+import { newAttemptArrays, taskRunArrays, type NewAttemptRow, type TaskRunWrite } from './run-changes';
 import { runColumns, toRun, type NewRun, type RunRecord, type RunRow } from './runs';
 
 /** Everything a new run's creation decided: written by {@link insertRunWithChanges} in one statement. */
@@ -44,9 +44,9 @@ function createText(scheduled: boolean): string {
                              upstream_succeeded, upstream_failed, upstream_upstream_failed, upstream_skipped, upstream_cancelled)
       SELECT new_run.id, w.task, w.ord - 1, w.state, w.current_attempt, w.failed_attempts, w.retry_at, w.start_time, w.end_time, w.t,
              w.s, w.f, w.uf, w.k, w.c
-        FROM unnest($18::text[], $19::text[], $20::int[], $21::int[], $22::timestamptz[], $23::timestamptz[], $24::timestamptz[],
-                    $25::int[], $26::int[], $27::int[], $28::int[], $29::int[], $30::int[]) WITH ORDINALITY
-             AS w(task, state, current_attempt, failed_attempts, retry_at, start_time, end_time, t, s, f, uf, k, c, ord), new_run
+        FROM unnest($18::text[], $19::text[], $20::int[], $21::timestamptz[], $22::timestamptz[], $23::timestamptz[],
+                    $24::int[], $25::int[], $26::int[], $27::int[], $28::int[], $29::int[], $30::int[]) WITH ORDINALITY
+             AS w(task, state, current_attempt, retry_at, start_time, end_time, s, f, uf, k, c, failed_attempts, t, ord), new_run
     ), new_attempts AS (
       INSERT INTO attempts (id, run_id, task, number, state, queue_time, reason, message, end_time)
       SELECT i.id, new_run.id, i.task, i.number, i.state, i.queue_time, i.reason, i.message, i.end_time
@@ -80,7 +80,6 @@ const scheduledText = createText(true);
 export async function insertRunWithChanges(db: Queryable, w: NewRunWrite): Promise<{ run: RunRecord; outboxIds: number[] } | undefined> {
   const { run, end } = w;
   const t = w.taskRuns;
-  const n = w.newAttempts;
   const batch = w.outbox.length === 0 ? null : encodeOutboxBatch(w.outbox);
   const scheduled = run.trigger === 'schedule';
   const { rows } = await db.query<RunRow & { outbox_ids: string[] }>({
@@ -90,13 +89,8 @@ export async function insertRunWithChanges(db: Queryable, w: NewRunWrite): Promi
       run.id, run.workflowId, run.workflowVersion, end?.state ?? null, run.trigger, JSON.stringify(run.params), run.logicalDate, end?.time ?? null,
       end?.reason ?? null, run.traceparent ?? '', run.taskCount + w.counters.unfinishedDelta, w.counters.failed, w.counters.cancelled, w.deadline,
       run.admitted ?? true, run.backfill?.id ?? null, run.backfill?.maxActive ?? null,
-      textArray(t.map((x) => x.task)), textArray(t.map((x) => x.state)), intArray(t.map((x) => x.currentAttempt)), intArray(t.map((x) => x.failedAttempts)),
-      timestampArray(t.map((x) => x.retryAt)), timestampArray(t.map((x) => x.startTime)), timestampArray(t.map((x) => x.endTime)),
-      intArray(t.map((x) => x.upstream.total)), intArray(t.map((x) => x.upstream.succeeded)), intArray(t.map((x) => x.upstream.failed)),
-      intArray(t.map((x) => x.upstream.upstreamFailed)), intArray(t.map((x) => x.upstream.skipped)), intArray(t.map((x) => x.upstream.cancelled)),
-      textArray(n.map((x) => x.id)), textArray(n.map((x) => x.task)), intArray(n.map((x) => x.number)), textArray(n.map((x) => x.state)),
-      timestampArray(n.map((x) => x.queueTime)), textArray(n.map((x) => x.reason)), textArray(n.map((x) => x.message)),
-      timestampArray(n.map((x) => x.endTime)),
+      ...taskRunArrays(t), intArray(t.map((x) => x.failedAttempts)), intArray(t.map((x) => x.upstream.total)),
+      ...newAttemptArrays(w.newAttempts),
       batch, intArray(w.deleteOutbox ?? []),
     ],
   });

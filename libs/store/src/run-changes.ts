@@ -193,9 +193,30 @@ async function withoutNestedLoops<T>(db: Queryable, fn: (q: Queryable) => Promis
   });
 }
 
+/** The parameters of new attempts, as arrays: id, task, number, state, queue time, reason, message, end time. */
+export function newAttemptArrays(n: readonly NewAttemptRow[]): string[] {
+  return [
+    textArray(n.map((x) => x.id)), textArray(n.map((x) => x.task)), intArray(n.map((x) => x.number)), textArray(n.map((x) => x.state)),
+    timestampArray(n.map((x) => x.queueTime)), textArray(n.map((x) => x.reason)), textArray(n.map((x) => x.message)),
+    timestampArray(n.map((x) => x.endTime)),
+  ];
+}
+
+/**
+ * The parameters of task-run writes, as arrays: task, state, current attempt, retry at, start, end, and the
+ * upstream counters succeeded, failed, upstream failed, skipped, cancelled.
+ */
+export function taskRunArrays(t: readonly TaskRunWrite[]): string[] {
+  return [
+    textArray(t.map((x) => x.task)), textArray(t.map((x) => x.state)), intArray(t.map((x) => x.currentAttempt)),
+    timestampArray(t.map((x) => x.retryAt)), timestampArray(t.map((x) => x.startTime)), timestampArray(t.map((x) => x.endTime)),
+    intArray(t.map((x) => x.upstream.succeeded)), intArray(t.map((x) => x.upstream.failed)), intArray(t.map((x) => x.upstream.upstreamFailed)),
+    intArray(t.map((x) => x.upstream.skipped)), intArray(t.map((x) => x.upstream.cancelled)),
+  ];
+}
+
 function changeValues(c: RunChanges): unknown[] {
   const a = c.attempts;
-  const n = c.newAttempts;
   const t = c.taskRuns;
   const batch = c.outbox.length === 0 ? null : encodeOutboxBatch(c.outbox);
   // Arrays as literals built in one pass (see pg-array.ts): a 5,000-task run's write is most of what
@@ -205,13 +226,8 @@ function changeValues(c: RunChanges): unknown[] {
       textArray(a.map((x) => x.id)), textArray(a.map((x) => x.state)), intArray(a.map((x) => x.exitCode)), textArray(a.map((x) => x.reason)),
       textArray(a.map((x) => x.message)), textArray(a.map((x) => (x.outputs === null ? null : JSON.stringify(x.outputs)))),
       textArray(a.map((x) => x.executor)), timestampArray(a.map((x) => x.startTime)), timestampArray(a.map((x) => x.endTime)),
-      textArray(n.map((x) => x.id)), textArray(n.map((x) => x.task)), intArray(n.map((x) => x.number)), textArray(n.map((x) => x.state)),
-      timestampArray(n.map((x) => x.queueTime)), textArray(n.map((x) => x.reason)), textArray(n.map((x) => x.message)),
-      timestampArray(n.map((x) => x.endTime)),
-      textArray(t.map((x) => x.task)), textArray(t.map((x) => x.state)), intArray(t.map((x) => x.currentAttempt)),
-      timestampArray(t.map((x) => x.retryAt)), timestampArray(t.map((x) => x.startTime)), timestampArray(t.map((x) => x.endTime)),
-      intArray(t.map((x) => x.upstream.succeeded)), intArray(t.map((x) => x.upstream.failed)), intArray(t.map((x) => x.upstream.upstreamFailed)),
-      intArray(t.map((x) => x.upstream.skipped)), intArray(t.map((x) => x.upstream.cancelled)),
+      ...newAttemptArrays(c.newAttempts),
+      ...taskRunArrays(t),
       // The outbox: one batch row holding every message (0013_outbox_batches.sql), none when there are none.
       // The batch row: no subject or message id of its own; its payload, sent binary.
       '', '', batch,
